@@ -1,0 +1,34 @@
+# nicc: the two commands are `make run` and `make test`; both set up the EDA tools first.
+CARGO ?= cargo
+OUT ?= out
+
+.PHONY: setup build run test test-full lint fmt clean
+
+setup:
+	bash scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release --bin nicc
+
+## The main job: generate, verify and report the blocks into $(OUT)/.
+run: build
+	./target/release/nicc run -o $(OUT)
+
+## The test suite (a documented subset of the full matrix; see docs/testing.md).
+test: setup
+	$(CARGO) test --workspace
+
+## Everything, including the full parameter matrices.
+test-full: setup
+	NICC_FULL=1 $(CARGO) test --workspace
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf $(OUT)

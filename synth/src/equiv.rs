@@ -11,8 +11,8 @@
 
 use crate::error::SynthError;
 use crate::parse::{
-    parse_cec_verdict, parse_induction_verdict, parse_sat_table, sat_model_found, CecVerdict,
-    InductionVerdict, SatValue,
+    parse_cec_verdict, parse_induction_counterexample, parse_induction_verdict, parse_sat_table,
+    sat_model_found, CecVerdict, InductionVerdict, SatValue,
 };
 use crate::tools::{run, run_yosys, Tool};
 use crate::{render, validate_design};
@@ -88,7 +88,10 @@ impl fmt::Display for EquivResult {
         match self {
             EquivResult::Equivalent => write!(f, "equivalent"),
             EquivResult::Inconclusive { max_steps } => {
-                write!(f, "inconclusive: not proven within {max_steps} induction steps")
+                write!(
+                    f,
+                    "inconclusive: not proven within {max_steps} induction steps"
+                )
             }
             EquivResult::NotEquivalent { trace, .. } => {
                 writeln!(f, "NOT equivalent; counterexample inputs:")?;
@@ -121,7 +124,9 @@ pub fn check_equiv(
         EquivMode::Sequential => true,
     };
     if sequential && opts.max_steps == 0 {
-        return Err(SynthError::InvalidOption("equiv: max_steps must be >= 1".into()));
+        return Err(SynthError::InvalidOption(
+            "equiv: max_steps must be >= 1".into(),
+        ));
     }
     let dir = tempfile::Builder::new()
         .prefix("nicc-equiv-")
@@ -151,14 +156,17 @@ pub fn check_equiv(
             InductionVerdict::Inconclusive => Ok(EquivResult::Inconclusive {
                 max_steps: opts.max_steps,
             }),
-            InductionVerdict::Failed => {
-                Ok(not_equivalent(reference, &parse_sat_table(&log), clock.as_deref()))
-            }
+            InductionVerdict::Failed => Ok(not_equivalent(
+                reference,
+                &parse_induction_counterexample(&log),
+                clock.as_deref(),
+            )),
         }
     } else {
         w("equiv.ys", &render(COMB, &vars))?;
         run_yosys("equiv.ys", d)?;
-        let abc = run(Tool::YosysAbc, &["-c", "cec gold.blif gate.blif"], d)?.check(Tool::YosysAbc)?;
+        let abc =
+            run(Tool::YosysAbc, &["-c", "cec gold.blif gate.blif"], d)?.check(Tool::YosysAbc)?;
         match parse_cec_verdict(&abc.log)? {
             CecVerdict::Equivalent => Ok(EquivResult::Equivalent),
             CecVerdict::NotEquivalent => {
@@ -171,7 +179,11 @@ pub fn check_equiv(
                         "abc cec found a mismatch but sat found no model: report this as a bug",
                     ));
                 }
-                Ok(not_equivalent(reference, &parse_sat_table(&log), clock.as_deref()))
+                Ok(not_equivalent(
+                    reference,
+                    &parse_sat_table(&log),
+                    clock.as_deref(),
+                ))
             }
         }
     }
@@ -184,7 +196,10 @@ fn read_log(d: &Path) -> Result<String, SynthError> {
 /// Port names, directions and widths must agree.
 fn check_ports(a: &Design, b: &Design) -> Result<(), SynthError> {
     let key = |d: &Design| -> BTreeMap<String, (Dir, u32)> {
-        d.ports.iter().map(|p| (p.name.clone(), (p.dir, p.width))).collect()
+        d.ports
+            .iter()
+            .map(|p| (p.name.clone(), (p.dir, p.width)))
+            .collect()
     };
     let (ka, kb) = (key(a), key(b));
     if ka != kb {

@@ -43,8 +43,8 @@ struct StatModule {
 
 /// Parses Yosys `stat -json` output (the `design` totals).
 pub fn parse_stat_json(text: &str) -> Result<CellStats, SynthError> {
-    let s: StatJson =
-        serde_json::from_str(text).map_err(|e| SynthError::parse("yosys stat -json", e.to_string()))?;
+    let s: StatJson = serde_json::from_str(text)
+        .map_err(|e| SynthError::parse("yosys stat -json", e.to_string()))?;
     Ok(CellStats {
         cells: s.design.num_cells,
         cells_by_type: s.design.num_cells_by_type,
@@ -68,8 +68,8 @@ pub fn parse_stat_area(text: &str) -> Result<f64, SynthError> {
         )(i)
     }
     text.lines()
-        .filter_map(|l| line(l).ok().map(|(_, v)| v))
-        .last()
+        .rev()
+        .find_map(|l| line(l).ok().map(|(_, v)| v))
         .ok_or_else(|| SynthError::parse("yosys stat -liberty", "no `Chip area for module` line"))
 }
 
@@ -311,15 +311,14 @@ pub fn parse_sat_table(text: &str) -> Vec<SatValue> {
         let (i, _) = space0(i)?;
         let (i, step) = opt(alt((
             map(tuple((tag("init"), space1)), |_| (None, true)),
-            map(tuple((map_res(digit1, str::parse::<u32>), space1)), |(n, _)| {
-                (Some(n), false)
-            }),
+            map(
+                tuple((map_res(digit1, str::parse::<u32>), space1)),
+                |(n, _)| (Some(n), false),
+            ),
         )))(i)?;
         let (i, signal) = preceded(char('\\'), take_while1(|c: char| !c.is_whitespace()))(i)?;
-        let (i, cols) = nom::multi::many1(preceded(
-            space1,
-            take_while1(|c: char| !c.is_whitespace()),
-        ))(i)?;
+        let (i, cols) =
+            nom::multi::many1(preceded(space1, take_while1(|c: char| !c.is_whitespace())))(i)?;
         let bin = cols.last().copied().unwrap_or_default();
         if cols.len() != 3 || !bin.chars().all(|c| matches!(c, '0' | '1' | 'x' | 'z')) {
             return Err(nom::Err::Error(nom::error::Error::new(
@@ -343,6 +342,19 @@ pub fn parse_sat_table(text: &str) -> Vec<SatValue> {
         .collect()
 }
 
+/// The line `sat -tempinduct` prints before a real (from the initial state) counterexample.
+const BASE_CASE_FAIL: &str = "model found for base case: FAIL!";
+
+/// The counterexample table of a failed `sat -tempinduct` run: a failed induction step also
+/// prints a table (from a state that need not be reachable), so only the table after the
+/// base-case FAIL line is taken.
+pub fn parse_induction_counterexample(text: &str) -> Vec<SatValue> {
+    match text.rsplit_once(BASE_CASE_FAIL) {
+        Some((_, tail)) => parse_sat_table(tail),
+        None => Vec::new(),
+    }
+}
+
 /// Verdict of `sat -tempinduct -prove ...`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InductionVerdict {
@@ -356,7 +368,7 @@ pub enum InductionVerdict {
 
 /// Reads the verdict of a `sat -tempinduct` run.
 pub fn parse_induction_verdict(text: &str) -> Result<InductionVerdict, SynthError> {
-    if text.contains("model found for base case: FAIL!") {
+    if text.contains(BASE_CASE_FAIL) {
         Ok(InductionVerdict::Failed)
     } else if text.contains("Induction step proven: SUCCESS!") {
         Ok(InductionVerdict::Proven)

@@ -238,7 +238,10 @@ impl SynthReport {
                 let t = &a.timing;
                 match t.kind {
                     TimingKind::RegToReg => {
-                        push("worst reg-to-reg path (ns)", format!("{:.3}", t.worst_path_ns));
+                        push(
+                            "worst reg-to-reg path (ns)",
+                            format!("{:.3}", t.worst_path_ns),
+                        );
                         if let Some(f) = t.fmax_mhz {
                             push("Fmax (MHz)", format!("{f:.1}"));
                         }
@@ -297,17 +300,26 @@ impl SynthReport {
                         match fmax {
                             Some(f) => push(
                                 &format!("Fmax MHz min/median/max ({} seeds)", f.per_seed.len()),
-                                format!("{:.1} / {:.1} / {:.1}", f.min_mhz, f.median_mhz, f.max_mhz),
+                                format!(
+                                    "{:.1} / {:.1} / {:.1}",
+                                    f.min_mhz, f.median_mhz, f.max_mhz
+                                ),
                             ),
                             None => push("Fmax", "none (no clocked path)".into()),
                         }
                     }
-                    Ice40Fit::DoesNotFit { reason } => push("result", format!("does not fit: {reason}")),
+                    Ice40Fit::DoesNotFit { reason } => {
+                        push("result", format!("does not fit: {reason}"))
+                    }
                 }
             }
         }
         let t = &self.tools;
-        for (k, v) in [("yosys", &t.yosys), ("nextpnr-ice40", &t.nextpnr_ice40), ("sta", &t.sta)] {
+        for (k, v) in [
+            ("yosys", &t.yosys),
+            ("nextpnr-ice40", &t.nextpnr_ice40),
+            ("sta", &t.sta),
+        ] {
             if let Some(v) = v {
                 rows.push((k.to_string(), v.clone()));
             }

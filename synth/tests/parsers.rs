@@ -4,7 +4,9 @@
 use nicc_synth::parse::*;
 
 fn data(name: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
 }
 
@@ -87,9 +89,15 @@ fn sat_combinational_model() {
 #[test]
 fn sat_temporal_induction() {
     let ok = data("sat_seq_proven.txt");
-    assert_eq!(parse_induction_verdict(&ok).unwrap(), InductionVerdict::Proven);
+    assert_eq!(
+        parse_induction_verdict(&ok).unwrap(),
+        InductionVerdict::Proven
+    );
     let bad = data("sat_seq_failed.txt");
-    assert_eq!(parse_induction_verdict(&bad).unwrap(), InductionVerdict::Failed);
+    assert_eq!(
+        parse_induction_verdict(&bad).unwrap(),
+        InductionVerdict::Failed
+    );
     insta::assert_debug_snapshot!(parse_sat_table(&bad));
     assert!(parse_induction_verdict("nothing").is_err());
 }
@@ -117,7 +125,40 @@ library (tiny) {
 "#;
     let cells = parse_liberty_cells(lib);
     assert_eq!(cells.len(), 3);
-    assert_eq!(cells["NAND2X1"], LibertyCell { area: 16.0, sequential: false });
-    assert_eq!(cells["DFFPOSX1"], LibertyCell { area: 96.0, sequential: true });
+    assert_eq!(
+        cells["NAND2X1"],
+        LibertyCell {
+            area: 16.0,
+            sequential: false
+        }
+    );
+    assert_eq!(
+        cells["DFFPOSX1"],
+        LibertyCell {
+            area: 96.0,
+            sequential: true
+        }
+    );
     assert!(cells["LATCH"].sequential);
+}
+
+#[test]
+fn sat_induction_step_table_is_not_the_counterexample() {
+    let t = data("sat_seq_induction_then_base_fail.txt");
+    assert_eq!(
+        parse_induction_verdict(&t).unwrap(),
+        InductionVerdict::Failed
+    );
+    // Two tables in the log: the induction step's and the base case's.
+    assert_eq!(
+        parse_sat_table(&t)
+            .iter()
+            .filter(|v| v.signal == "in_a")
+            .count(),
+        4
+    );
+    let cex = parse_induction_counterexample(&t);
+    assert_eq!(cex.iter().filter(|v| v.signal == "in_a").count(), 2);
+    insta::assert_debug_snapshot!(cex);
+    assert!(parse_induction_counterexample(&data("sat_seq_proven.txt")).is_empty());
 }

@@ -3,7 +3,9 @@
 
 use super::{key, read, versions, workdir, write, DESIGN_FILE};
 use crate::error::SynthError;
-use crate::parse::{parse_liberty_cells, parse_ltp, parse_sta_path, parse_stat_area, parse_stat_json};
+use crate::parse::{
+    parse_liberty_cells, parse_ltp, parse_sta_path, parse_stat_area, parse_stat_json,
+};
 use crate::report::{AsicReport, AsicTiming, FlowResult, SynthReport, TimingKind};
 use crate::tools::{run, run_yosys, Tool};
 use crate::{render, Flow, Options};
@@ -23,7 +25,11 @@ pub(crate) fn liberty(opts: &Options) -> Result<PathBuf, SynthError> {
     let p = opts
         .liberty
         .clone()
-        .or_else(|| std::env::var_os(LIBERTY_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| {
+            std::env::var_os(LIBERTY_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| PathBuf::from(DEBIAN_LIBERTY));
     if p.is_file() {
         Ok(p)
@@ -33,7 +39,7 @@ pub(crate) fn liberty(opts: &Options) -> Result<PathBuf, SynthError> {
 }
 
 pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, SynthError> {
-    if opts.abc_delay_ps == 0 || !(opts.sta_period_ns > 0.0) {
+    if opts.abc_delay_ps == 0 || opts.sta_period_ns.is_nan() || opts.sta_period_ns <= 0.0 {
         return Err(SynthError::InvalidOption(
             "asic: abc_delay_ps and sta_period_ns must be > 0".into(),
         ));
@@ -168,12 +174,10 @@ fn sta(
         .split("NICC_BEGIN_REPORT")
         .nth(1)
         .and_then(|s| s.split("NICC_END_REPORT").next())
-        .ok_or_else(|| {
-            SynthError::ToolFailed {
-                tool: "sta".into(),
-                status: "script stopped early".into(),
-                log: out.tail(25),
-            }
+        .ok_or_else(|| SynthError::ToolFailed {
+            tool: "sta".into(),
+            status: "script stopped early".into(),
+            log: out.tail(25),
         })?;
     if section.contains("Error:") {
         return Err(SynthError::ToolFailed {
@@ -210,4 +214,3 @@ fn sta(
         },
     })
 }
-

@@ -4,7 +4,9 @@ use super::{key, read, versions, write};
 use crate::error::SynthError;
 use crate::harness::{blackbox_stub, harness_verilog, shape, HARNESS_TOP};
 use crate::parse::{parse_nextpnr_report, parse_stat_json};
-use crate::report::{FlowResult, FmaxStats, HarnessInfo, Ice40Cells, Ice40Fit, Ice40Report, SynthReport};
+use crate::report::{
+    FlowResult, FmaxStats, HarnessInfo, Ice40Cells, Ice40Fit, Ice40Report, SynthReport,
+};
 use crate::tools::{run, run_yosys, Tool};
 use crate::{render, Flow, Options};
 use nicc_rtl::Design;
@@ -34,16 +36,27 @@ fn cells_of(stat_json: &str, exclude: Option<&str>) -> Result<Ice40Cells, SynthE
         by_type: s
             .cells_by_type
             .into_iter()
-            .filter(|(t, _)| Some(t.as_str()) != exclude && Some(t.trim_start_matches('\\')) != exclude)
+            .filter(|(t, _)| {
+                Some(t.as_str()) != exclude && Some(t.trim_start_matches('\\')) != exclude
+            })
             .collect(),
     })
 }
 
 /// Synthesises `verilog` with top `top` in `dir`; returns the cells (and leaves `out.json`).
-fn synth(dir: &Path, verilog: &str, top: &str, exclude: Option<&str>) -> Result<Ice40Cells, SynthError> {
+fn synth(
+    dir: &Path,
+    verilog: &str,
+    top: &str,
+    exclude: Option<&str>,
+) -> Result<Ice40Cells, SynthError> {
     std::fs::create_dir_all(dir).map_err(|e| SynthError::io("creating a work dir", e))?;
     write(dir, "design.v", verilog)?;
-    write(dir, "flow.ys", &render(SCRIPT, &[("VERILOG", "design.v"), ("TOP", top)]))?;
+    write(
+        dir,
+        "flow.ys",
+        &render(SCRIPT, &[("VERILOG", "design.v"), ("TOP", top)]),
+    )?;
     run_yosys("flow.ys", dir)?;
     cells_of(&read(dir, "stat.json")?, exclude)
 }
@@ -51,7 +64,10 @@ fn synth(dir: &Path, verilog: &str, top: &str, exclude: Option<&str>) -> Result<
 /// A resource that obviously cannot fit, judged from post-synthesis cells.
 fn precheck(c: &Ice40Cells, io_bits: u32, budget: u32) -> Option<String> {
     if c.bram > HX8K_BRAM {
-        return Some(format!("{} block RAMs needed, {HX8K_BRAM} available", c.bram));
+        return Some(format!(
+            "{} block RAMs needed, {HX8K_BRAM} available",
+            c.bram
+        ));
     }
     let lc = c.lut4.max(c.dff);
     if lc > HX8K_LOGIC_CELLS {
@@ -80,7 +96,7 @@ fn placement_failure(log: &str) -> Option<String> {
 }
 
 pub(crate) fn run_ice40(design: &Design, opts: &Options) -> Result<SynthReport, SynthError> {
-    if opts.ice40_seeds.is_empty() || !(opts.ice40_freq_mhz > 0.0) {
+    if opts.ice40_seeds.is_empty() || opts.ice40_freq_mhz.is_nan() || opts.ice40_freq_mhz <= 0.0 {
         return Err(SynthError::InvalidOption(
             "ice40: need at least one seed and a frequency > 0".into(),
         ));
@@ -98,7 +114,11 @@ pub(crate) fn run_ice40(design: &Design, opts: &Options) -> Result<SynthReport, 
         None
     };
     let harness = match &reason {
-        Some(_) => Some(harness_verilog(design, opts.harness_scan_pins, opts.harness_fold_pins)?),
+        Some(_) => Some(harness_verilog(
+            design,
+            opts.harness_scan_pins,
+            opts.harness_fold_pins,
+        )?),
         None => None,
     };
     let opts_key = format!(
@@ -128,14 +148,19 @@ pub(crate) fn run_ice40(design: &Design, opts: &Options) -> Result<SynthReport, 
             (Some(h), Some(why)) => {
                 let sh = shape(design, opts.harness_scan_pins, opts.harness_fold_pins)?;
                 let alone = format!("{}\n{h}", blackbox_stub(design));
-                let harness_cells =
-                    synth(&tmp.path().join("harness"), &alone, HARNESS_TOP, Some(&design.top))?;
+                let harness_cells = synth(
+                    &tmp.path().join("harness"),
+                    &alone,
+                    HARNESS_TOP,
+                    Some(&design.top),
+                )?;
                 harness_info = Some(HarnessInfo {
                     reason: why.clone(),
                     scan_pins: sh.scan_pins,
                     fold_pins: sh.fold_pins,
                     harness_cells,
-                    generator: "Verilog text generator (nicc_synth::harness::harness_verilog)".into(),
+                    generator: "Verilog text generator (nicc_synth::harness::harness_verilog)"
+                        .into(),
                 });
                 tmp.path().join("wrapped")
             }
@@ -151,14 +176,27 @@ pub(crate) fn run_ice40(design: &Design, opts: &Options) -> Result<SynthReport, 
             None => {
                 if let Some(h) = &harness {
                     let total = Ice40Cells {
-                        lut4: design_cells.lut4 + harness_info.as_ref().map_or(0, |i| i.harness_cells.lut4),
-                        dff: design_cells.dff + harness_info.as_ref().map_or(0, |i| i.harness_cells.dff),
+                        lut4: design_cells.lut4
+                            + harness_info.as_ref().map_or(0, |i| i.harness_cells.lut4),
+                        dff: design_cells.dff
+                            + harness_info.as_ref().map_or(0, |i| i.harness_cells.dff),
                         bram: design_cells.bram,
                         ..Ice40Cells::default()
                     };
                     match precheck(&total, 0, u32::MAX) {
                         Some(why) => {
-                            return Ok(report(design, &tools, &k, io_bits, design_cells, harness_info, opts, Ice40Fit::DoesNotFit { reason: format!("with the harness: {why}") }));
+                            return Ok(report(
+                                design,
+                                &tools,
+                                &k,
+                                io_bits,
+                                design_cells,
+                                harness_info,
+                                opts,
+                                Ice40Fit::DoesNotFit {
+                                    reason: format!("with the harness: {why}"),
+                                },
+                            ));
                         }
                         None => {
                             synth(&pnr_dir, &format!("{verilog}\n{h}"), HARNESS_TOP, None)?;
@@ -168,7 +206,16 @@ pub(crate) fn run_ice40(design: &Design, opts: &Options) -> Result<SynthReport, 
                 place_and_route(&pnr_dir, opts)?
             }
         };
-        Ok(report(design, &tools, &k, io_bits, design_cells, harness_info, opts, fit))
+        Ok(report(
+            design,
+            &tools,
+            &k,
+            io_bits,
+            design_cells,
+            harness_info,
+            opts,
+            fit,
+        ))
     })
 }
 
@@ -215,6 +262,7 @@ fn place_and_route(dir: &Path, opts: &Options) -> Result<Ice40Fit, SynthError> {
                 "--package",
                 "ct256",
                 "--pcf-allow-unconstrained",
+                "--timing-allow-fail",
                 "--freq",
                 &freq,
                 "--json",
@@ -250,4 +298,3 @@ fn place_and_route(dir: &Path, opts: &Options) -> Result<Ice40Fit, SynthError> {
         fmax: FmaxStats::from_runs(per_seed),
     })
 }
-

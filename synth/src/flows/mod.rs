@@ -34,7 +34,10 @@ pub(crate) fn read(dir: &Path, name: &str) -> Result<String, SynthError> {
         .map_err(|e| SynthError::io(format!("reading tool output {name}"), e))
 }
 
-fn cached_version(cell: &'static OnceLock<Result<String, String>>, tool: Tool) -> Result<String, SynthError> {
+fn cached_version(
+    cell: &'static OnceLock<Result<String, String>>,
+    tool: Tool,
+) -> Result<String, SynthError> {
     match cell.get_or_init(|| tool.version().map_err(|e| e.to_string())) {
         Ok(v) => Ok(v.clone()),
         // Re-run to return the typed error (e.g. MissingTool) rather than a string.
@@ -72,7 +75,8 @@ pub(crate) fn key(
 ) -> String {
     let v = serde_json::to_string(versions).unwrap_or_default();
     let verilog = design.verilog();
-    let ports = serde_json::to_string(&(&design.ports, &design.clock, &design.reset)).unwrap_or_default();
+    let ports =
+        serde_json::to_string(&(&design.ports, &design.clock, &design.reset)).unwrap_or_default();
     let mut parts: Vec<&[u8]> = vec![
         env!("CARGO_PKG_VERSION").as_bytes(),
         flow.as_bytes(),
@@ -89,7 +93,10 @@ pub(crate) fn key(
 /// Flip-flop/latch cells among Yosys internal cell types.
 pub(crate) fn is_yosys_ff(cell_type: &str) -> bool {
     let t = cell_type.trim_start_matches('$').trim_start_matches('_');
-    ["DFF", "SDFF", "DFFE", "SDFFE", "SDFFCE", "ALDFF", "DLATCH", "SR_", "FF_", "dff", "sdff", "adff", "dlatch", "aldff"]
-        .iter()
-        .any(|p| t.starts_with(p))
+    [
+        "DFF", "SDFF", "DFFE", "SDFFE", "SDFFCE", "ALDFF", "DLATCH", "SR_", "FF_", "dff", "sdff",
+        "adff", "dlatch", "aldff",
+    ]
+    .iter()
+    .any(|p| t.starts_with(p))
 }

@@ -57,29 +57,6 @@ pub fn comb_add8() -> Design {
     )
 }
 
-/// Registered sum of `n` 8-bit inputs `x0..x{n-1}` (one input register stage, one output).
-pub fn wide_sum(n: u32) -> Design {
-    let w = 8 + 32 - (n - 1).leading_zeros();
-    let mut ports = vec![port("clk", Dir::Input, 1)];
-    let mut text = format!("module wide_sum(\n  input clk,\n");
-    for i in 0..n {
-        text += &format!("  input [7:0] x{i},\n");
-        ports.push(port(&format!("x{i}"), Dir::Input, 8));
-    }
-    text += &format!("  output reg [{}:0] sum\n);\n", w - 1);
-    ports.push(port("sum", Dir::Output, w));
-    let terms: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
-    text += &format!(
-        "  always @(posedge clk) sum <= {};\nendmodule\n",
-        terms
-            .iter()
-            .map(|t| format!("{{{}'d0, {t}}}", w - 8))
-            .collect::<Vec<_>>()
-            .join(" + ")
-    );
-    design("wide_sum", &text, ports, Some("clk"))
-}
-
 /// 64k x 8-bit synchronous RAM: 512 kbit, needs 128 iCE40 block RAMs (the HX8K has 32).
 pub fn big_ram() -> Design {
     design(
@@ -94,4 +71,22 @@ pub fn big_ram() -> Design {
         ],
         Some("clk"),
     )
+}
+
+/// Registered XOR of `n` 8-bit inputs `x0..x{n-1}` into an 8-bit output (wide I/O, little logic).
+pub fn wide_xor(n: u32) -> Design {
+    let mut ports = vec![port("clk", Dir::Input, 1)];
+    let mut text = "module wide_xor(\n  input clk,\n".to_string();
+    for i in 0..n {
+        text += &format!("  input [7:0] x{i},\n");
+        ports.push(port(&format!("x{i}"), Dir::Input, 8));
+    }
+    text += "  output reg [7:0] y\n);\n";
+    ports.push(port("y", Dir::Output, 8));
+    let terms: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
+    text += &format!(
+        "  always @(posedge clk) y <= {};\nendmodule\n",
+        terms.join(" ^ ")
+    );
+    design("wide_xor", &text, ports, Some("clk"))
 }

@@ -196,3 +196,67 @@ pub fn blackbox_stub(design: &Design) -> String {
     v.push_str(");\nendmodule\n");
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nicc_rtl::{PortInfo, VerilogFile};
+
+    fn small() -> Design {
+        let p = |name: &str, dir, width| PortInfo {
+            name: name.into(),
+            dir,
+            width,
+            signed: false,
+        };
+        Design {
+            top: "dut_top".into(),
+            files: vec![VerilogFile {
+                module: "dut_top".into(),
+                text: String::new(),
+            }],
+            ports: vec![
+                p("clk", Dir::Input, 1),
+                p("x", Dir::Input, 3),
+                p("en", Dir::Input, 1),
+                p("y", Dir::Output, 5),
+            ],
+            clock: Some("clk".into()),
+            reset: None,
+            name_map: Default::default(),
+        }
+    }
+
+    #[test]
+    fn shape_counts_bits_without_clock() {
+        let s = shape(&small(), 3, 2).unwrap();
+        assert_eq!(
+            s,
+            HarnessShape {
+                input_bits: 4,
+                output_bits: 5,
+                scan_pins: 3,
+                chain_len: 2,
+                fold_pins: 2
+            }
+        );
+        assert!(shape(&small(), 0, 2).is_err());
+    }
+
+    #[test]
+    fn harness_text() {
+        insta::assert_snapshot!(harness_verilog(&small(), 3, 2).unwrap());
+    }
+
+    #[test]
+    fn stub_text() {
+        insta::assert_snapshot!(blackbox_stub(&small()));
+    }
+
+    #[test]
+    fn name_clash_is_an_error() {
+        let mut d = small();
+        d.top = HARNESS_TOP.into();
+        assert!(harness_verilog(&d, 1, 1).is_err());
+    }
+}

@@ -6,6 +6,8 @@
 //! plus a Rust driver that runs it in a temp dir and parses the reports into a [`SynthReport`].
 //! Results are cached by content hash ([`cache`]). [`equiv`] proves designs equal.
 
+#![warn(missing_docs)]
+
 pub mod cache;
 pub mod equiv;
 mod error;

@@ -336,3 +336,65 @@ impl SynthReport {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_runs() {
+        let f = FmaxStats::from_runs(vec![(1, 120.0), (2, 100.0), (3, 110.0)]).unwrap();
+        assert_eq!((f.min_mhz, f.median_mhz, f.max_mhz), (100.0, 110.0, 120.0));
+        let f = FmaxStats::from_runs(vec![(1, 100.0), (2, 120.0)]).unwrap();
+        assert_eq!(f.median_mhz, 110.0);
+        assert!(FmaxStats::from_runs(vec![]).is_none());
+    }
+
+    #[test]
+    fn ice40_table() {
+        let r = SynthReport {
+            design: "wide".into(),
+            flow: Flow::Ice40,
+            tools: ToolVersions {
+                yosys: Some("Yosys 0.23".into()),
+                nextpnr_ice40: Some("nextpnr-ice40 0.4".into()),
+                sta: None,
+            },
+            content_hash: "00".into(),
+            cached: false,
+            result: FlowResult::Ice40(Ice40Report {
+                device: "iCE40 HX8K ct256".into(),
+                io_bits: 521,
+                design_cells: Ice40Cells {
+                    lut4: 180,
+                    carry: 0,
+                    dff: 8,
+                    bram: 0,
+                    by_type: Default::default(),
+                },
+                harness: Some(HarnessInfo {
+                    reason: "521 I/O bits > budget 150 pins".into(),
+                    scan_pins: 4,
+                    fold_pins: 8,
+                    harness_cells: Ice40Cells {
+                        dff: 520,
+                        ..Ice40Cells::default()
+                    },
+                    generator: "text".into(),
+                }),
+                target_mhz: 100.0,
+                fit: Ice40Fit::Fits {
+                    logic_cells: 700,
+                    logic_cells_available: 7680,
+                    bram: 0,
+                    io: 13,
+                    fmax: FmaxStats::from_runs(vec![(1, 150.0), (2, 160.0), (3, 155.0)]),
+                },
+            }),
+        };
+        insta::assert_snapshot!(r.to_table());
+        let j = serde_json::to_value(&r).unwrap();
+        assert_eq!(j["result"]["flow"], "ice40");
+        assert_eq!(j["result"]["fit"]["status"], "fits");
+    }
+}

@@ -298,3 +298,34 @@ fn place_and_route(dir: &Path, opts: &Options) -> Result<Ice40Fit, SynthError> {
         fmax: FmaxStats::from_runs(per_seed),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nextpnr_placement_failure_is_recognised() {
+        // Captured from nextpnr-ice40 0.4 on a 9000-flip-flop shift register.
+        let log = "Info: Placed 0 cells based on constraints.\nERROR: Unable to place cell 'sr_SB_DFF_Q_7910_DFFLC', no BELs remaining to implement cell type 'ICESTORM_LC'\n1 warning, 1 error\n";
+        assert!(placement_failure(log).unwrap().contains("ICESTORM_LC"));
+        assert_eq!(placement_failure("ERROR: syntax error in json\n"), None);
+    }
+
+    #[test]
+    fn precheck_resources() {
+        let c = |lut4, dff, bram| Ice40Cells {
+            lut4,
+            dff,
+            bram,
+            ..Ice40Cells::default()
+        };
+        assert_eq!(precheck(&c(100, 100, 0), 20, 150), None);
+        assert!(precheck(&c(100, 100, 33), 20, 150)
+            .unwrap()
+            .contains("block RAMs"));
+        assert!(precheck(&c(7681, 0, 0), 20, 150)
+            .unwrap()
+            .contains("logic cells"));
+        assert!(precheck(&c(1, 1, 0), 151, 150).unwrap().contains("I/O"));
+    }
+}

@@ -100,3 +100,33 @@ pub(crate) fn is_yosys_ff(cell_type: &str) -> bool {
     .iter()
     .any(|p| t.starts_with(p))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yosys_flip_flop_types() {
+        for t in [
+            "$_DFF_P_",
+            "$_SDFF_PP0_",
+            "$_DFFE_PN_",
+            "$_DLATCH_P_",
+            "$dff",
+            "$adff",
+        ] {
+            assert!(is_yosys_ff(t), "{t}");
+        }
+        for t in ["$_AND_", "$_XOR_", "$_MUX_", "$add"] {
+            assert!(!is_yosys_ff(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn templates_render() {
+        assert_eq!(
+            crate::render("read {{A}}; x {{B}} {{A}}", &[("A", "f.v"), ("B", "2")]),
+            "read f.v; x 2 f.v"
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Block generators, each with its parameter struct.
+
+pub mod demo;

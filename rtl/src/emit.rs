@@ -123,7 +123,6 @@ fn literal(b: &crate::bits::Bits) -> String {
 
 struct ModEmitter<'a> {
     m: &'a Module,
-    out: String,
     names: &'a HashSet<String>,
     /// Temporaries of the current destination: node pointer -> name.
     temps: HashMap<*const Expr, String>,
@@ -177,6 +176,52 @@ impl<'a> ModEmitter<'a> {
         self.name_map.insert(
             name.clone(),
             format!("{}/t{}", self.temp_path, self.temp_count - 1),
+        );
+        self.temps.insert(Rc::as_ptr(e), name.clone());
+        name
+    }
+
+    /// A slice of an unnamed expression: a temporary holding exactly the selected bits, the
+    /// bits above and below going to `<temp>_unused_hi` / `<temp>_unused_lo` (Verilator's
+    /// convention for intentionally unread bits), so no temporary has unread bits.
+    fn slice_temp(&mut self, e: &ExprRef, a: &ExprRef, lo: u32) -> String {
+        if let Some(n) = self.temps.get(&Rc::as_ptr(e)) {
+            return n.clone();
+        }
+        let value = self.expr(a);
+        let k = self.temp_count;
+        self.temp_count += 1;
+        let name = format!("{}_t{k}", self.temp_prefix);
+        let hi_w = a.width - lo - e.width;
+        let mut lhs = Vec::new();
+        let mut decls = vec![(name.clone(), e.width)];
+        if hi_w > 0 {
+            decls.push((format!("{name}_unused_hi"), hi_w));
+            lhs.push(format!("{name}_unused_hi"));
+        }
+        lhs.push(name.clone());
+        if lo > 0 {
+            decls.push((format!("{name}_unused_lo"), lo));
+            lhs.push(format!("{name}_unused_lo"));
+        }
+        for (d, w) in &decls {
+            if self.names.contains(d) && self.error.is_none() {
+                self.error = Some(RtlError::TempCollision {
+                    module: self.m.name.clone(),
+                    name: d.clone(),
+                });
+            }
+            let _ = writeln!(self.pending, "    wire {}{};", range(*w), d);
+            self.name_map.insert(
+                d.clone(),
+                format!("{}/{}", self.temp_path, &d[self.temp_prefix.len() + 1..]),
+            );
+        }
+        let _ = writeln!(
+            self.pending,
+            "    assign {{{}}} = {};",
+            lhs.join(", "),
+            value
         );
         self.temps.insert(Rc::as_ptr(e), name.clone());
         name
@@ -304,6 +349,9 @@ impl<'a> ModEmitter<'a> {
                 if let ExprKind::Const(b) = &a.kind {
                     return (literal(&b.slice(*lo, e.width)), Prec::Atom);
                 }
+                if !matches!(a.kind, ExprKind::Net(_)) {
+                    return (self.slice_temp(e, a, *lo), Prec::Atom);
+                }
                 let n = self.named(a);
                 let s = if e.width == 1 {
                     format!("{n}[{lo}]")
@@ -367,7 +415,6 @@ fn emit_module(
     names.extend(m.insts.iter().map(|x| x.name.clone()));
     let mut em = ModEmitter {
         m,
-        out: String::with_capacity(4096),
         names: &names,
         temps: HashMap::new(),
         temp_prefix: String::new(),
@@ -633,7 +680,6 @@ fn emit_module(
     if let Some(e) = em.error {
         return Err(e);
     }
-    let _ = &mut em.out;
     let mut text = head;
     text.push_str(&body);
     Ok((text, em.name_map))

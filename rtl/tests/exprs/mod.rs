@@ -120,8 +120,8 @@ impl Gen {
                 let cut = self.rng.gen_range(1..w);
                 T::Concat(vec![self.expr(cut, d), self.expr(w - cut, d)])
             }
-            8 if w % 2 == 0 || w % 3 == 0 => {
-                let n = if w % 2 == 0 { 2 } else { 3 };
+            8 if w.is_multiple_of(2) || w.is_multiple_of(3) => {
+                let n = if w.is_multiple_of(2) { 2 } else { 3 };
                 T::Repeat(b(self.expr(w / n, d)), n)
             }
             9 if w >= 2 => {

@@ -5,6 +5,12 @@ use crate::error::{ParamError, RtlError};
 use crate::ir::Module;
 use std::rc::Rc;
 
+/// `key=value` settings from the command line, in order.
+pub type Settings = [(String, String)];
+
+/// A generator entry point: settings in, finished top module out.
+pub type BuildFn = fn(&Settings) -> Result<Rc<Module>, RtlError>;
+
 /// One named design: what it is and how to build it from `key=value` settings.
 pub struct Entry {
     /// Name on the command line (`nicc gen <name>`).
@@ -12,7 +18,7 @@ pub struct Entry {
     /// One line for `--help` and error messages.
     pub about: &'static str,
     /// Builds the top module from the settings (unknown keys and bad values are errors).
-    pub build: fn(&[(String, String)]) -> Result<Rc<Module>, RtlError>,
+    pub build: BuildFn,
 }
 
 /// Parameters of the demonstration designs: `width` and `depth`.

@@ -1,0 +1,5 @@
+//! Block generators, each with its parameter struct.
+
+pub mod demo;
+pub mod registry;
+pub mod synthetic;

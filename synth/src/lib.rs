@@ -122,7 +122,7 @@ pub fn run_flow(design: &Design, flow: Flow, opts: &Options) -> Result<SynthRepo
 pub(crate) fn is_identifier(s: &str) -> bool {
     let mut c = s.chars();
     matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_')
-        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '$')
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
 }
 
 /// Checks what the flows rely on: identifier names, a clock port that exists.

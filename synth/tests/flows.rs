@@ -137,6 +137,8 @@ fn ice40_wide_design_uses_harness_reported_separately() {
     };
     assert_eq!(i.io_bits, 1 + 512 + 8);
     let h = i.harness.as_ref().expect("harness expected");
+    assert!(h.generator.contains("nicc-rtl IR"), "{}", h.generator);
+    assert_eq!((h.scan_pins, h.fold_pins), (4, 8));
     // The harness: 512 scan flip-flops + 8 registered output bits.
     assert_eq!(h.harness_cells.dff, 512 + 8);
     // The design alone: its 8 output register bits, no scan chain; 8 XORs of 64 bits each

@@ -159,8 +159,7 @@ pub(crate) fn run_ice40(design: &Design, opts: &Options) -> Result<SynthReport, 
                     scan_pins: sh.scan_pins,
                     fold_pins: sh.fold_pins,
                     harness_cells,
-                    generator: "Verilog text generator (nicc_synth::harness::harness_verilog)"
-                        .into(),
+                    generator: "nicc-rtl IR (nicc_synth::harness::harness_design)".into(),
                 });
                 tmp.path().join("wrapped")
             }

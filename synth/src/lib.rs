@@ -5,6 +5,19 @@
 //! an I/O harness for wide designs). Each flow is a Yosys script template under `synth/scripts/`
 //! plus a Rust driver that runs it in a temp dir and parses the reports into a [`SynthReport`].
 //! Results are cached by content hash ([`cache`]). [`equiv`] proves designs equal.
+//!
+//! Entry points: [`run_flow`] (then [`SynthReport::to_table`] or serde JSON) and
+//! [`check_equiv`]. Environment: `NICC_LIBERTY` (liberty file for `asic`, default the Debian
+//! qflow-tech-osu018 path), `NICC_SYNTH_CACHE` (cache directory). Tools are found on `PATH`;
+//! a missing one is an error naming its Debian package.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), nicc_synth::SynthError> {
+//! # let design: nicc_rtl::Design = unimplemented!();
+//! let report = nicc_synth::run_flow(&design, nicc_synth::Flow::Asic, &Default::default())?;
+//! print!("{}", report.to_table());
+//! # Ok(()) }
+//! ```
 
 #![warn(missing_docs)]
 

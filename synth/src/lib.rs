@@ -11,12 +11,12 @@
 //! qflow-tech-osu018 path), `NICC_SYNTH_CACHE` (cache directory). Tools are found on `PATH`;
 //! a missing one is an error naming its Debian package.
 //!
-//! ```no_run
-//! # fn main() -> Result<(), nicc_synth::SynthError> {
-//! # let design: nicc_rtl::Design = unimplemented!();
-//! let report = nicc_synth::run_flow(&design, nicc_synth::Flow::Asic, &Default::default())?;
-//! print!("{}", report.to_table());
-//! # Ok(()) }
+//! ```
+//! fn print_asic_figures(design: &nicc_rtl::Design) -> Result<(), nicc_synth::SynthError> {
+//!     let report = nicc_synth::run_flow(design, nicc_synth::Flow::Asic, &Default::default())?;
+//!     print!("{}", report.to_table());
+//!     Ok(())
+//! }
 //! ```
 
 #![warn(missing_docs)]

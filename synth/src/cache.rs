@@ -82,9 +82,12 @@ pub(crate) fn cached(
             return Ok(r);
         }
     }
-    let r = compute()?;
+    let mut r = compute()?;
     if opts.use_cache {
-        store(&dir, key, &r)?;
+        // A cache that cannot be written must not throw away a finished synthesis run.
+        if let Err(e) = store(&dir, key, &r) {
+            r.cache_warning = Some(format!("result not cached: {e}"));
+        }
     }
     Ok(r)
 }

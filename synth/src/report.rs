@@ -21,6 +21,9 @@ pub struct SynthReport {
     /// `true` when this report came from the cache (no tool was run).
     #[serde(default)]
     pub cached: bool,
+    /// Set when the result could not be written to the cache (the figures are still valid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_warning: Option<String>,
     /// The flow's figures.
     pub result: FlowResult,
 }
@@ -326,7 +329,11 @@ impl SynthReport {
         }
         rows.push((
             "cache".into(),
-            if self.cached { "hit" } else { "miss" }.into(),
+            match (&self.cache_warning, self.cached) {
+                (Some(w), _) => w.clone(),
+                (None, true) => "hit".into(),
+                (None, false) => "miss".into(),
+            },
         ));
         let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
         let mut s = String::new();
@@ -362,6 +369,7 @@ mod tests {
             },
             content_hash: "00".into(),
             cached: false,
+            cache_warning: None,
             result: FlowResult::Ice40(Ice40Report {
                 device: "iCE40 HX8K ct256".into(),
                 io_bits: 521,

@@ -199,3 +199,20 @@ fn json_round_trip() {
     let back: SynthReport = serde_json::from_str(&j).unwrap();
     assert_eq!(back, r);
 }
+
+#[test]
+fn unwritable_cache_keeps_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the cache directory should be: create_dir_all fails.
+    let blocker = dir.path().join("not_a_dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let r = run_flow(&comb_add8(), Flow::Generic, &opts(&blocker)).unwrap();
+    assert!(
+        r.cache_warning
+            .as_deref()
+            .unwrap_or("")
+            .contains("not cached"),
+        "{r:?}"
+    );
+    assert!(r.to_table().contains("result not cached"));
+}

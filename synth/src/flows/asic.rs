@@ -94,6 +94,7 @@ pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, S
             tools,
             content_hash: k,
             cached: false,
+            cache_warning: None,
             result: FlowResult::Asic(AsicReport {
                 liberty: lib_abs
                     .file_name()

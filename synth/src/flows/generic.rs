@@ -32,6 +32,7 @@ pub(crate) fn run(design: &Design, opts: &Options) -> Result<SynthReport, SynthE
             tools,
             content_hash: k,
             cached: false,
+            cache_warning: None,
             result: FlowResult::Generic(GenericReport {
                 stats,
                 flip_flops,

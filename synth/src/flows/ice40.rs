@@ -235,6 +235,7 @@ fn report(
         tools: tools.clone(),
         content_hash: k.to_string(),
         cached: false,
+        cache_warning: None,
         result: FlowResult::Ice40(Ice40Report {
             device: "iCE40 HX8K ct256".into(),
             io_bits,

@@ -1,1 +1,3 @@
-//! placeholder
+//! nicc-testbench: golden models, stimulus generators and scoreboards, one folder per block.
+
+pub mod packet;

@@ -302,6 +302,10 @@ fn csum_complete_definition() {
     f.truncate(14);
     f.extend([0xFF, 0xFF, 0x00, 0x02]);
     assert_eq!(run(&f).csum_complete, 0x0002);
+    // 0xFFFF + 0xFFFF + 0x0001 = 0x1FFFF: the first fold carries again (0x10000 -> 0x0001)
+    f.truncate(14);
+    f.extend([0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x01]);
+    assert_eq!(run(&f).csum_complete, 0x0001);
     // relation to the L4 checksum on an untagged, unpadded UDP/IPv4 frame: the sum over the
     // IP header is 0xFFFF, so csum_complete + pseudo-header folds to 0xFFFF (checksum ok)
     let mut out = Vec::new();

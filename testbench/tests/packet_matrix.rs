@@ -249,3 +249,64 @@ fn random_frames_keep_invariants() {
         println!("seed {seed}: {}", c.to_json());
     }
 }
+
+#[test]
+fn hostile_random_headers_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(77);
+    let cfg = PacketConfig::default();
+    let ets: [[u8; 2]; 6] = [
+        [8, 0],
+        [0x86, 0xDD],
+        [0x81, 0],
+        [0x88, 0xA8],
+        [8, 6],
+        [0x12, 0x34],
+    ];
+    let mut seen = 0u32;
+    for _ in 0..30_000 {
+        let n = rng.gen_range(0..160);
+        let mut b: Vec<u8> = (0..n).map(|_| rng.gen()).collect();
+        if n >= 14 {
+            b[12..14].copy_from_slice(&ets[rng.gen_range(0..ets.len())]);
+        }
+        if n >= 15 && rng.gen() {
+            b[14] = if rng.gen() { 0x45 } else { 0x60 };
+        }
+        if n >= 24 && rng.gen() {
+            b[23] = 17; // IPv4 protocol UDP
+            if n >= 62 {
+                // consistent IPv4/UDP lengths toward the RoCE port, random everything else
+                b[12..15].copy_from_slice(&[8, 0, 0x45]);
+                b[16..18].copy_from_slice(&((n - 14) as u16).to_be_bytes());
+                b[20..22].copy_from_slice(&[0, 0]);
+                b[36..38].copy_from_slice(&4791u16.to_be_bytes());
+                b[38..40].copy_from_slice(&((n - 34) as u16).to_be_bytes());
+            }
+        }
+        let m = process(&cfg, &Frame::new(b.clone()));
+        assert_eq!(m.len as usize, b.len());
+        seen |= m.flags.0;
+        let _ = m.to_json();
+    }
+    assert!(seen >> (Flag::Rocev2 as u32) & 1 == 1 && seen >> (Flag::Malformed as u32) & 1 == 1);
+}
+
+#[test]
+fn jsonl_lines_parse() {
+    let frames: Vec<Frame> = stimulus::random_frames(5, 50);
+    let (metas, counters) = nicc_testbench::packet::run_frames(&PacketConfig::default(), &frames);
+    let mut out = Vec::new();
+    nicc_testbench::packet::write_meta_jsonl(&mut out, &metas).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 50);
+    for (i, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["index"], i);
+        assert!(
+            v["verdict"].as_str().unwrap().starts_with("pass")
+                || v["verdict"].as_str().unwrap().starts_with("drop:")
+        );
+    }
+    assert_eq!(counters.frames, 50);
+}

@@ -7,6 +7,35 @@
 //! extension headers). Otherwise parsing stops there with `trunc` if `off + n > len` (the
 //! frame ends inside the header), else `malformed` (the frame has the bytes but the enclosing
 //! length field says the header does not fit). Flags of headers accepted earlier stay.
+//!
+//! The record, field by field (the RTL must match it bit for bit):
+//! - Size: `runt` if len < min_len, `oversize` if len > max_len, `mac_bad` = tuser,
+//!   `tkeep_bad` for any keep fault. Parsing runs on every frame regardless.
+//! - L2: 14 bytes; an S-tag (0x88A8) may come first, then a C-tag (0x8100); a tag TPID where no
+//!   tag may follow sets `vlan_extra` and stops (no `l3_offset`). IPv4 = 0x0800, IPv6 =
+//!   0x86DD, ARP = 0x0806 (28 bytes), anything else: no L3.
+//! - IPv4: 20 bytes, version 4 and IHL >= 5 else `malformed` (stop, no `ipv4`); IHL*4 bytes;
+//!   total length < IHL*4 is `malformed` (stop). Accepted: `ipv4`, `l3_opt` if IHL > 5,
+//!   checksum ok iff the full fold of the header's words is 0xFFFF. The datagram's claimed end
+//!   `l3 + total_len` beyond the frame sets `malformed`. MF or offset != 0: `frag`, no L4.
+//! - IPv6: 40 bytes, version 6 else `malformed`; claimed end `l3 + 40 + payload_length`;
+//!   extension headers 0/43/60 ((len+1)*8 bytes), 44 (8 bytes; offset or M set: `frag`, no L4,
+//!   protocol = its next header), 51 ((len+2)*4) are skipped (`l3_opt`), at most
+//!   `ipv6_ext_max` of them (one more sets `ipv6_ext_limit`, protocol = that header type).
+//! - L4 (limit = the IP claimed end): UDP 8 bytes; its length < 8 or past the claimed end sets
+//!   `l4_bad_len` + `malformed` (checksum `na`, no RoCE). UDP checksum over the pseudo-header
+//!   and UDP length bytes (so Ethernet padding is excluded): `zero` if the field is 0 over IPv4,
+//!   `bad` if 0 over IPv6, `na` if the datagram is not all in the frame. TCP 20 bytes (data
+//!   offset < 5 `malformed`, > 5 `l4_opt`), checksum over `[l4, claimed end)` when that is in
+//!   the frame. ICMP (1 over IPv4, 58 over IPv6): 8 bytes, not verified.
+//! - RoCEv2: UDP destination port = `roce_udp_port`, BTH 12 bytes within the UDP datagram
+//!   (`rocev2`), extension headers by [`roce_ext`] within `[bth+12, udp_end-4)`, then the ICRC
+//!   at `udp_end-4` read little-endian (missing bytes: `trunc`); see [`icrc`] for the masks.
+//! - RSS: the type follows `HashTypes` (TCP/UDP 4-tuple when enabled and the header was
+//!   accepted, else the 2-tuple of the IP version, fragments always 2-tuple); the Toeplitz input is src address, dst address, then (4-tuple) src
+//!   port, dst port, all in network byte order. `queue = indirection[hash & (size-1)]`.
+//! - Verdict: the first reason of `DropReason::ALL` (priority order) whose flag is set and
+//!   whose policy is drop; else `drop:em` if the matching exact-match entry says drop.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -108,7 +108,7 @@ named_enum! {
         Runt = "runt",
         /// Longer than max_len.
         Oversize = "oversize",
-        /// tuser[0] set.
+        /// `tuser[0]` set.
         MacBad = "mac_bad",
         /// tkeep zero or non-contiguous on tlast.
         TkeepBad = "tkeep_bad",
@@ -122,7 +122,7 @@ named_enum! {
 named_enum! {
     /// Drop reasons in verdict priority order (the names of `DropPolicies::REASONS` plus `em`).
     DropReason {
-        /// tuser[0].
+        /// `tuser[0]`.
         MacBad = "mac_bad",
         /// tkeep fault.
         Tkeep = "tkeep",

@@ -19,3 +19,21 @@ pub use golden::GoldenEngine;
 pub use meta::{
     Counters, DropReason, Flag, FlagSet, Frame, L4Csum, Meta, Roce, RssType, TkeepFault, Verdict,
 };
+
+use std::io::Write;
+
+/// Runs frames in order through a fresh golden engine: one metadata record per frame and the
+/// final counters.
+pub fn run_frames(config: &PacketConfig, frames: &[Frame]) -> (Vec<Meta>, Counters) {
+    let mut e = GoldenEngine::new(config.clone());
+    let metas = frames.iter().map(|f| e.process(f)).collect();
+    (metas, e.counters)
+}
+
+/// Writes one JSON object per line (`meta.jsonl`).
+pub fn write_meta_jsonl<W: Write>(mut w: W, metas: &[Meta]) -> std::io::Result<()> {
+    for m in metas {
+        writeln!(w, "{}", m.to_json())?;
+    }
+    w.flush()
+}

@@ -310,3 +310,41 @@ fn jsonl_lines_parse() {
     }
     assert_eq!(counters.frames, 50);
 }
+
+#[test]
+fn hostile_set_flags() {
+    let cfg = PacketConfig::default();
+    let set = stimulus::hostile_frames(3);
+    let mut by_reason = std::collections::BTreeMap::new();
+    for (name, f) in &set {
+        let m = process(&cfg, f);
+        if name.contains(" cut at ") {
+            assert!(m.flags.has(Flag::Trunc), "{name}: {:?}", m.flags.names());
+        }
+        if name.ends_with("tuser bad") {
+            assert_eq!(m.verdict, Verdict::Drop(DropReason::MacBad), "{name}");
+        }
+        if name.contains(" tkeep ") {
+            assert_eq!(m.verdict, Verdict::Drop(DropReason::Tkeep), "{name}");
+        }
+        if name.contains("ipv4 header flipped") {
+            assert_eq!(m.ipv4_csum_ok, Some(false), "{name}");
+        }
+        if name.contains("Roce")
+            && name.ends_with("last byte flipped")
+            && !name.contains("Three")
+            && !name.contains("Frag")
+        {
+            assert_eq!(m.verdict, Verdict::Drop(DropReason::Icrc), "{name}");
+        }
+        if name.starts_with("runt") {
+            assert_eq!(m.verdict, Verdict::Drop(DropReason::Runt), "{name}");
+        }
+        if name.starts_with("oversize") {
+            assert_eq!(m.verdict, Verdict::Drop(DropReason::Oversize), "{name}");
+        }
+        *by_reason.entry(m.verdict.text()).or_insert(0u32) += 1;
+    }
+    println!("hostile: {} frames, verdicts {by_reason:?}", set.len());
+    assert!(set.len() > 5000);
+}

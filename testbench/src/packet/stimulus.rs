@@ -573,3 +573,81 @@ pub fn random_frames(seed: u64, n: usize) -> Vec<Frame> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..n).map(|_| random_frame(&mut rng)).collect()
 }
+
+/// Named malformed and hostile frames: for every matrix kind at 128 bytes, each cut inside
+/// its headers, the last byte flipped (bad L4 checksum or ICRC), an IPv4 header byte flipped,
+/// tuser bad, both tkeep faults; plus runts, oversize (1519 and 9217 bytes), and random bytes.
+pub fn hostile_frames(seed: u64) -> Vec<(String, Frame)> {
+    let mut out = Vec::new();
+    for (tags, l3, l4) in matrix_kinds() {
+        let Some(b) = build(&Spec {
+            tags,
+            l3,
+            l4,
+            size: 128,
+            seed,
+        }) else {
+            continue;
+        };
+        let kind = format!("{tags:?}/{l3:?}/{l4:?}");
+        for n in 0..b.hdr_end.min(b.bytes.len()) {
+            out.push((
+                format!("{kind} cut at {n}"),
+                Frame::new(b.bytes[..n].to_vec()),
+            ));
+        }
+        let mut f = b.bytes.clone();
+        if let Some(x) = f.last_mut() {
+            *x ^= 0x01;
+        }
+        out.push((format!("{kind} last byte flipped"), Frame::new(f)));
+        if let (Some(l3o), L3::Ipv4 | L3::Ipv4Opts | L3::Ipv4Frag) = (b.l3_off, l3) {
+            let mut f = b.bytes.clone();
+            f[l3o + 4] ^= 0x80;
+            out.push((format!("{kind} ipv4 header flipped"), Frame::new(f)));
+        }
+        out.push((
+            format!("{kind} tuser bad"),
+            Frame {
+                bytes: b.bytes.clone(),
+                bad: true,
+                tkeep_error: TkeepFault::None,
+            },
+        ));
+        for fault in [TkeepFault::Zero, TkeepFault::Gap] {
+            out.push((
+                format!("{kind} tkeep {fault:?}"),
+                Frame {
+                    bytes: b.bytes.clone(),
+                    bad: false,
+                    tkeep_error: fault,
+                },
+            ));
+        }
+    }
+    for (size, name) in [
+        (59, "runt 59"),
+        (40, "runt 40"),
+        (1519, "oversize 1519"),
+        (9217, "oversize 9217"),
+    ] {
+        if let Some(b) = build(&Spec {
+            tags: Tags::None,
+            l3: L3::Ipv4,
+            l4: L4::Udp,
+            size,
+            seed: seed | 1,
+        }) {
+            out.push((name.to_string(), Frame::new(b.bytes)));
+        }
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for i in 0..64 {
+        let n = rng.gen_range(0..130);
+        out.push((
+            format!("random bytes {i}"),
+            Frame::new((0..n).map(|_| rng.gen()).collect()),
+        ));
+    }
+    out
+}

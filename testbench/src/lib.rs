@@ -4,3 +4,4 @@
 //! compute, written independently of its generator, and how that is checked.
 
 pub mod sweep;
+pub mod packet;

@@ -3,3 +3,4 @@
 pub mod demo;
 pub mod registry;
 pub mod synthetic;
+pub mod packet;

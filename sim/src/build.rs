@@ -95,10 +95,18 @@ fn run(cmd: &mut Command, tool: &str, package: &str) -> Result<String, SimError>
 
 /// `verilator --version` (first line), checked to be 5.0 or newer.
 pub fn verilator_version() -> Result<String, SimError> {
-    let v = run(Command::new(verilator_bin()).arg("--version"), "verilator", "verilator")?;
+    let v = run(
+        Command::new(verilator_bin()).arg("--version"),
+        "verilator",
+        "verilator",
+    )?;
     let line = v.lines().next().unwrap_or("").trim().to_string();
     let num = line.split_whitespace().nth(1).unwrap_or("");
-    let major: u32 = num.split('.').next().and_then(|x| x.parse().ok()).unwrap_or(0);
+    let major: u32 = num
+        .split('.')
+        .next()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(0);
     if major < 5 {
         return Err(SimError::OldVerilator(line));
     }
@@ -161,13 +169,14 @@ impl Drop for Lock {
 fn work_dir(cache: &Path, key: &str) -> Result<PathBuf, SimError> {
     let tmp = cache.join("tmp");
     std::fs::create_dir_all(&tmp).map_err(io(format!("creating {}", tmp.display())))?;
-    let d = tmp.join(format!(
-        "{key}-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ))
-    .to_string_lossy()
-    .replace(['(', ')'], "");
+    let d = tmp
+        .join(format!(
+            "{key}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ))
+        .to_string_lossy()
+        .replace(['(', ')'], "");
     let d = PathBuf::from(d);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).map_err(io(format!("creating {}", d.display())))?;
@@ -212,14 +221,22 @@ fn mk_list(text: &str, var: &str) -> Vec<String> {
         if t.starts_with(var) && (t.contains("+=") || t.contains('=')) {
             inside = true;
             let rest = t.split_once('=').map(|x| x.1).unwrap_or("");
-            out.extend(rest.split_whitespace().filter(|x| *x != "\\").map(String::from));
+            out.extend(
+                rest.split_whitespace()
+                    .filter(|x| *x != "\\")
+                    .map(String::from),
+            );
             if !t.ends_with('\\') {
                 inside = false;
             }
             continue;
         }
         if inside {
-            out.extend(t.split_whitespace().filter(|x| *x != "\\").map(String::from));
+            out.extend(
+                t.split_whitespace()
+                    .filter(|x| *x != "\\")
+                    .map(String::from),
+            );
             if !t.ends_with('\\') {
                 inside = false;
             }
@@ -400,7 +417,10 @@ mod tests {
     #[test]
     fn reads_makefile_lists() {
         let text = "VM_GLOBAL_FAST += \\\n\tverilated \\\n\tverilated_threads \\\n\nVM_GLOBAL_SLOW += \\\n\n";
-        assert_eq!(mk_list(text, "VM_GLOBAL_FAST"), ["verilated", "verilated_threads"]);
+        assert_eq!(
+            mk_list(text, "VM_GLOBAL_FAST"),
+            ["verilated", "verilated_threads"]
+        );
         assert!(mk_list(text, "VM_GLOBAL_SLOW").is_empty());
     }
 }

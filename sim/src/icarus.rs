@@ -73,7 +73,11 @@ pub fn run_batch(d: &Design, inputs: &[Vec<Bits>]) -> Result<Vec<Vec<Bits>>, Sim
     for p in &outs {
         let _ = writeln!(tb, "    wire [{}:0] {};", p.width - 1, p.name);
     }
-    let conns: Vec<String> = d.ports.iter().map(|p| format!(".{0}({0})", p.name)).collect();
+    let conns: Vec<String> = d
+        .ports
+        .iter()
+        .map(|p| format!(".{0}({0})", p.name))
+        .collect();
     let _ = writeln!(tb, "    {} dut ({});", d.top, conns.join(", "));
     let n = inputs.len().max(1);
     let _ = writeln!(tb, "    reg [{}:0] vec [0:{}];", in_w.max(1) - 1, n - 1);
@@ -122,7 +126,8 @@ pub fn run_batch(d: &Design, inputs: &[Vec<Bits>]) -> Result<Vec<Vec<Bits>>, Sim
             .arg("sim.vvp"),
         "vvp",
     )?;
-    let text = std::fs::read_to_string(dir.path().join("out.hex")).map_err(io("reading out.hex"))?;
+    let text =
+        std::fs::read_to_string(dir.path().join("out.hex")).map_err(io("reading out.hex"))?;
     let mut result = Vec::new();
     for (c, line) in text.lines().enumerate() {
         if line.contains(['x', 'X', 'z', 'Z']) {

@@ -67,7 +67,10 @@ impl Drop for Model {
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model").field("top", &self.top).field("info", &self.info).finish()
+        f.debug_struct("Model")
+            .field("top", &self.top)
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -78,7 +81,11 @@ impl Model {
     }
 
     /// Builds with options; `vcd` (needs `opts.trace`) is where the waveform is written.
-    pub fn build_with(d: &Design, opts: &BuildOptions, vcd: Option<&Path>) -> Result<Model, SimError> {
+    pub fn build_with(
+        d: &Design,
+        opts: &BuildOptions,
+        vcd: Option<&Path>,
+    ) -> Result<Model, SimError> {
         let info = build_library(d, opts)?;
         // SAFETY: the library is one nicc-sim built from its own shim; its initialisers are
         // Verilator's and the symbols below have the declared C signatures.
@@ -267,7 +274,12 @@ impl Model {
 
     /// Runs `n` cycles from flat word buffers (see [`Model::batch_words`]); no checks beyond
     /// the buffer sizes, so the caller must keep unused high bits zero. The fast path.
-    pub fn run_batch_raw(&mut self, n: usize, input: &[u32], output: &mut [u32]) -> Result<(), SimError> {
+    pub fn run_batch_raw(
+        &mut self,
+        n: usize,
+        input: &[u32],
+        output: &mut [u32],
+    ) -> Result<(), SimError> {
         let (iw, ow) = self.batch_words();
         if input.len() < n * iw || output.len() < n * ow {
             return Err(SimError::BadBatch {

@@ -31,9 +31,9 @@ fn get_stmt(p: &PortInfo, dst: &str) -> String {
     let n = &p.name;
     match p.width {
         0..=32 => format!("{dst}[0] = (uint32_t)(m->{n});"),
-        33..=64 => format!(
-            "{dst}[0] = (uint32_t)(m->{n}); {dst}[1] = (uint32_t)((QData)(m->{n}) >> 32);"
-        ),
+        33..=64 => {
+            format!("{dst}[0] = (uint32_t)(m->{n}); {dst}[1] = (uint32_t)((QData)(m->{n}) >> 32);")
+        }
         w => format!(
             "for (int k = 0; k < {}; ++k) {dst}[k] = m->{n}[k];",
             words(w)
@@ -45,7 +45,11 @@ fn get_stmt(p: &PortInfo, dst: &str) -> String {
 pub fn source(d: &Design, trace: bool) -> String {
     let top = format!("V{}", d.top);
     let mut s = String::new();
-    let _ = writeln!(s, "// nicc-sim shim for `{}`: a C ABI over the Verilated model.", d.top);
+    let _ = writeln!(
+        s,
+        "// nicc-sim shim for `{}`: a C ABI over the Verilated model.",
+        d.top
+    );
     if trace {
         s.push_str("#define NICC_TRACE 1\n");
     }
@@ -66,7 +70,10 @@ struct NiccModel {{
 #endif
 }};
 
+// Every evaluation is its own time step, so the waveform shows input changes, the rising
+// edge and the falling edge at distinct times.
 static inline void nicc_settle(NiccModel* h) {{
+    h->ctx->timeInc(1);
     h->top->eval();
 #ifdef NICC_TRACE
     if (h->vcd) h->vcd->dump(h->ctx->time());
@@ -77,9 +84,7 @@ static inline void nicc_settle(NiccModel* h) {{
     let clock = d.clock.as_deref();
     // Edge: clock high, evaluate, time advances, clock low, evaluate.
     let edge = match clock {
-        Some(c) => format!(
-            "    m->{c} = 1; h->ctx->timeInc(1); nicc_settle(h);\n    m->{c} = 0; h->ctx->timeInc(1); nicc_settle(h);\n"
-        ),
+        Some(c) => format!("    m->{c} = 1; nicc_settle(h);\n    m->{c} = 0; nicc_settle(h);\n"),
         None => String::new(),
     };
     s.push_str("extern \"C\" {\n\n");
@@ -102,6 +107,9 @@ static inline void nicc_settle(NiccModel* h) {{
     (void)vcd_path;
 #endif
     h->top->eval();
+#ifdef NICC_TRACE
+    if (h->vcd) h->vcd->dump(h->ctx->time());
+#endif
     return h;
 }}
 
@@ -149,7 +157,11 @@ void nicc_step(void* p) {{
         "void nicc_batch(void* p, uint64_t n, const uint32_t* in, uint32_t* out) {{\n    NiccModel* h = (NiccModel*)p;\n    {top}* m = h->top;\n    for (uint64_t c = 0; c < n; ++c) {{"
     );
     let mut off = 0usize;
-    for port in d.ports.iter().filter(|p| p.dir == Dir::Input && Some(p.name.as_str()) != clock) {
+    for port in d
+        .ports
+        .iter()
+        .filter(|p| p.dir == Dir::Input && Some(p.name.as_str()) != clock)
+    {
         let _ = writeln!(s, "        {}", set_stmt(port, &format!("(in + {off})")));
         off += words(port.width);
     }
@@ -158,7 +170,7 @@ void nicc_step(void* p) {{
     if let Some(c) = clock {
         let _ = writeln!(
             s,
-            "        m->{c} = 1; h->ctx->timeInc(1); nicc_settle(h);\n        m->{c} = 0; h->ctx->timeInc(1); nicc_settle(h);"
+            "        m->{c} = 1; nicc_settle(h);\n        m->{c} = 0; nicc_settle(h);"
         );
     }
     let mut off = 0usize;

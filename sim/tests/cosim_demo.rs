@@ -17,7 +17,11 @@ fn rng() -> StdRng {
 fn counter_counts_with_enable_and_wraps() {
     let d = emit(&demo::counter(4).unwrap()).unwrap();
     let mut m = Model::build(&d).unwrap();
-    let (en, value, wrap) = (m.port("en").unwrap(), m.port("value").unwrap(), m.port("wrap").unwrap());
+    let (en, value, wrap) = (
+        m.port("en").unwrap(),
+        m.port("value").unwrap(),
+        m.port("wrap").unwrap(),
+    );
     m.reset(2).unwrap();
     let mut r = rng();
     let mut model = 0u64;
@@ -37,7 +41,11 @@ fn counter_counts_with_enable_and_wraps() {
 fn registered_signed_adder_per_cycle_and_batched() {
     let d = emit(&demo::reg_adder(8).unwrap()).unwrap();
     let mut m = Model::build(&d).unwrap();
-    let (a, b, out) = (m.port("a").unwrap(), m.port("b").unwrap(), m.port("out").unwrap());
+    let (a, b, out) = (
+        m.port("a").unwrap(),
+        m.port("b").unwrap(),
+        m.port("out").unwrap(),
+    );
     m.reset(1).unwrap();
     let mut r = rng();
     for _ in 0..500 {
@@ -53,7 +61,13 @@ fn registered_signed_adder_per_cycle_and_batched() {
     let vecs: Vec<(i8, i8)> = (0..1000).map(|_| (r.gen(), r.gen())).collect();
     let inputs: Vec<Vec<Bits>> = vecs
         .iter()
-        .map(|(x, y)| vec![Bits::from_u64(1, 0), Bits::from_i64(8, *x as i64), Bits::from_i64(8, *y as i64)])
+        .map(|(x, y)| {
+            vec![
+                Bits::from_u64(1, 0),
+                Bits::from_i64(8, *x as i64),
+                Bits::from_i64(8, *y as i64),
+            ]
+        })
         .collect();
     let outs = m.run_batch(&inputs).unwrap();
     for ((x, y), o) in vecs.iter().zip(&outs) {
@@ -68,17 +82,34 @@ fn switch_memory_hierarchy_and_signed_mix() {
     let d = emit(&demo::switch2x2(8).unwrap()).unwrap();
     let mut m = Model::build(&d).unwrap();
     let ins: Vec<Vec<Bits>> = (0..300)
-        .map(|_| vec![Bits::from_u64(8, r.gen::<u8>() as u64), Bits::from_u64(8, r.gen::<u8>() as u64), Bits::from_u64(1, r.gen_bool(0.5) as u64)])
+        .map(|_| {
+            vec![
+                Bits::from_u64(8, r.gen::<u8>() as u64),
+                Bits::from_u64(8, r.gen::<u8>() as u64),
+                Bits::from_u64(1, r.gen_bool(0.5) as u64),
+            ]
+        })
         .collect();
     for (i, o) in ins.iter().zip(m.run_batch(&ins).unwrap()) {
-        let (x, y) = if i[2].bit(0) { (&i[1], &i[0]) } else { (&i[0], &i[1]) };
+        let (x, y) = if i[2].bit(0) {
+            (&i[1], &i[0])
+        } else {
+            (&i[0], &i[1])
+        };
         assert_eq!((&o[0], &o[1]), (x, y));
     }
     // Memory: write random words, read back combinationally and registered.
     let d = emit(&demo::small_memory(16, 8).unwrap()).unwrap();
     let mut m = Model::build(&d).unwrap();
     let p = |m: &Model, n: &str| m.port(n).unwrap();
-    let (we, wa, wd, ra, rd, rq) = (p(&m, "we"), p(&m, "waddr"), p(&m, "wdata"), p(&m, "raddr"), p(&m, "rdata"), p(&m, "rdata_reg"));
+    let (we, wa, wd, ra, rd, rq) = (
+        p(&m, "we"),
+        p(&m, "waddr"),
+        p(&m, "wdata"),
+        p(&m, "raddr"),
+        p(&m, "rdata"),
+        p(&m, "rdata_reg"),
+    );
     let mut mem = [0u64; 16];
     for i in 0..16 {
         m.set_u64(we, 1).unwrap();
@@ -99,7 +130,13 @@ fn switch_memory_hierarchy_and_signed_mix() {
     // Two-level hierarchy with a deduplicated submodule.
     let d = emit(&demo::hier_sum4(8).unwrap()).unwrap();
     let mut m = Model::build(&d).unwrap();
-    let ins: Vec<Vec<Bits>> = (0..300).map(|_| (0..4).map(|_| Bits::from_u64(8, r.gen::<u8>() as u64)).collect()).collect();
+    let ins: Vec<Vec<Bits>> = (0..300)
+        .map(|_| {
+            (0..4)
+                .map(|_| Bits::from_u64(8, r.gen::<u8>() as u64))
+                .collect()
+        })
+        .collect();
     for (i, o) in ins.iter().zip(m.run_batch(&ins).unwrap()) {
         let s: u64 = i.iter().map(|b| b.to_u64().unwrap()).sum();
         assert_eq!(o[0].to_u64(), Some(s));
@@ -110,7 +147,11 @@ fn switch_memory_hierarchy_and_signed_mix() {
     for _ in 0..500 {
         let (a, b, sh): (i8, i8, u8) = (r.gen(), r.gen(), r.gen_range(0..8));
         let o = m
-            .run_batch(&[vec![Bits::from_i64(8, a as i64), Bits::from_i64(8, b as i64), Bits::from_u64(3, sh as u64)]])
+            .run_batch(&[vec![
+                Bits::from_i64(8, a as i64),
+                Bits::from_i64(8, b as i64),
+                Bits::from_u64(3, sh as u64),
+            ]])
             .unwrap()
             .remove(0);
         let (a64, b64) = (a as i64, b as i64);

@@ -3,5 +3,5 @@
 //! One module per block (`adder_tree`, `cim`, `butterfly`, `packet`): what the block must
 //! compute, written independently of its generator, and how that is checked.
 
-pub mod sweep;
 pub mod packet;
+pub mod sweep;

@@ -1,6 +1,6 @@
 //! Block generators, each with its parameter struct.
 
 pub mod demo;
+pub mod packet;
 pub mod registry;
 pub mod synthetic;
-pub mod packet;

@@ -52,6 +52,15 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Simulation speed: per-cycle API vs batched vs a plain C++ Verilator harness.
+    Sim {
+        /// Cycles per variant.
+        #[arg(long, default_value_t = 10_000_000)]
+        cycles: u64,
+        /// Operands of the registered adder tree (8 bits each).
+        #[arg(long, default_value_t = 32)]
+        inputs: usize,
+    },
     /// Time the Verilog emitter on a synthetic netlist of about N IR nodes.
     Emit {
         /// Approximate number of IR expression nodes.
@@ -113,6 +122,42 @@ fn real_main() -> Result<()> {
         }
         Cmd::Run { out } => run(&out)?,
         Cmd::Bench { what } => match what {
+            BenchCmd::Sim { cycles, inputs } => {
+                let m = nicc_rtl::blocks::synthetic::registered_sum(inputs, 8)?;
+                let d = nicc_rtl::emit(&m)?;
+                let b = nicc_sim::bench::bench_sim(&d, cycles)?;
+                println!(
+                    "design:            {} ({inputs} x 8-bit registered adder tree)",
+                    d.top
+                );
+                println!("cycles per run:    {}", b.cycles);
+                println!(
+                    "(a) per-cycle API: {:>6.2} M cycles/s (set/step/get: {:.2} M)",
+                    b.per_cycle / 1e6,
+                    b.per_port / 1e6
+                );
+                println!("(b) batched:       {:>6.2} M cycles/s", b.batched / 1e6);
+                println!("(c) plain C++:     {:>6.2} M cycles/s", b.plain_cpp / 1e6);
+                println!(
+                    "a/c = {:.2}, b/c = {:.2}",
+                    b.per_cycle / b.plain_cpp,
+                    b.batched / b.plain_cpp
+                );
+                println!(
+                    "model build: {:.2} s ({}), cached load: {:.3} s",
+                    b.build_seconds,
+                    if b.build_was_cached {
+                        "was cached"
+                    } else {
+                        "cold"
+                    },
+                    b.cached_load_seconds
+                );
+                println!("golden mismatches: {}", b.mismatches);
+                if b.mismatches != 0 {
+                    bail!("{} cycles disagreed with the golden sum", b.mismatches);
+                }
+            }
             BenchCmd::Emit { nodes } => {
                 let t0 = Instant::now();
                 let m = nicc_rtl::blocks::synthetic::mesh(nodes)?;

@@ -252,44 +252,26 @@ fn jobs() -> String {
         .to_string()
 }
 
-/// Builds (or finds in the cache) the shared library of `d`'s model.
-pub fn build_library(d: &Design, opts: &BuildOptions) -> Result<BuildInfo, SimError> {
-    let t0 = Instant::now();
-    let version = verilator_version()?;
-    let cache = opts.cache_dir.clone().unwrap_or_else(default_cache_dir);
-    let shim_src = shim::source(d, opts.trace);
-    let flags = verilator_flags(opts.trace).join(" ");
-    let mvars = make_vars().join(" ");
-    let verilog = d.verilog();
-    let key = sha(&[
-        verilog.as_bytes(),
-        d.top.as_bytes(),
-        shim_src.as_bytes(),
-        version.as_bytes(),
-        flags.as_bytes(),
-        mvars.as_bytes(),
-        env!("CARGO_PKG_VERSION").as_bytes(),
-    ]);
-    let entry = cache.join("models").join(&key);
-    let lib = entry.join("libnicc_model.so");
-    if lib.exists() {
-        return Ok(BuildInfo {
-            cache_hit: true,
-            seconds: t0.elapsed().as_secs_f64(),
-            key,
-            library: lib,
-        });
-    }
-    let _lock = Lock::take(&cache, &key)?;
-    if lib.exists() {
-        return Ok(BuildInfo {
-            cache_hit: true,
-            seconds: t0.elapsed().as_secs_f64(),
-            key,
-            library: lib,
-        });
-    }
-    let work = work_dir(&cache, &key)?;
+/// What `compile` leaves in a work directory: the object directory, the runtime objects.
+struct Compiled {
+    work: PathBuf,
+    obj: PathBuf,
+    prefix: String,
+    runtime: Vec<PathBuf>,
+}
+
+/// Verilates `d` with one extra C++ file (`cpp_name` = `cpp_src`) and compiles the model
+/// archive and that file's object with Verilator's own rules and our flags.
+fn compile(
+    d: &Design,
+    cache: &Path,
+    key: &str,
+    version: &str,
+    cpp_name: &str,
+    cpp_src: &str,
+    trace: bool,
+) -> Result<Compiled, SimError> {
+    let work = work_dir(cache, key)?;
     let src = work.join("src");
     std::fs::create_dir_all(&src).map_err(io("creating the source dir"))?;
     let mut vfiles = Vec::new();
@@ -298,30 +280,27 @@ pub fn build_library(d: &Design, opts: &BuildOptions) -> Result<BuildInfo, SimEr
         std::fs::write(&p, &f.text).map_err(io(format!("writing {}", p.display())))?;
         vfiles.push(p);
     }
-    let shim_path = src.join("nicc_shim.cpp");
-    std::fs::write(&shim_path, &shim_src).map_err(io("writing the shim"))?;
+    let cpp_path = src.join(format!("{cpp_name}.cpp"));
+    std::fs::write(&cpp_path, cpp_src).map_err(io("writing the C++ source"))?;
     let obj = work.join("obj");
     let mut cmd = Command::new(verilator_bin());
-    cmd.args(verilator_flags(opts.trace))
+    cmd.args(verilator_flags(trace))
         .arg("--top-module")
         .arg(&d.top)
         .arg("-Mdir")
         .arg(&obj)
         .args(&vfiles)
-        .arg(&shim_path);
+        .arg(&cpp_path);
     run(&mut cmd, "verilator", "verilator")?;
     let prefix = format!("V{}", d.top);
     let classes = std::fs::read_to_string(obj.join(format!("{prefix}_classes.mk")))
         .map_err(io("reading the generated classes makefile"))?;
-    let globals = mk_list(&classes, "VM_GLOBAL_FAST");
-    let globals_slow = mk_list(&classes, "VM_GLOBAL_SLOW");
-    let runtime_objs: Vec<String> = globals
+    let runtime_objs: Vec<String> = mk_list(&classes, "VM_GLOBAL_FAST")
         .iter()
-        .chain(globals_slow.iter())
+        .chain(mk_list(&classes, "VM_GLOBAL_SLOW").iter())
         .map(|g| format!("{g}.o"))
         .collect();
-    let runtime = ensure_runtime(&cache, &version, &obj, &prefix, &runtime_objs, opts.trace)?;
-    // The model archive and the shim object, with Verilator's own rules and our flags.
+    let rdir = ensure_runtime(cache, version, &obj, &prefix, &runtime_objs, trace)?;
     let mut mk = Command::new("make");
     mk.arg("-s")
         .arg("-j")
@@ -332,36 +311,104 @@ pub fn build_library(d: &Design, opts: &BuildOptions) -> Result<BuildInfo, SimEr
         .arg(format!("{prefix}.mk"))
         .args(make_vars())
         .arg(format!("{prefix}__ALL.a"))
-        .arg("nicc_shim.o");
+        .arg(format!("{cpp_name}.o"));
     run(&mut mk, "make (Verilated model)", "make")?;
-    let out_dir = work.join("out");
-    std::fs::create_dir_all(&out_dir).map_err(io("creating the output dir"))?;
+    Ok(Compiled {
+        work,
+        obj,
+        prefix,
+        runtime: runtime_objs.iter().map(|o| rdir.join(o)).collect(),
+    })
+}
+
+fn link(c: &Compiled, cpp_name: &str, out: &Path, shared: bool) -> Result<(), SimError> {
     let mut link = Command::new("g++");
-    link.arg("-shared")
-        .arg("-o")
-        .arg(out_dir.join("libnicc_model.so"))
-        .arg(obj.join("nicc_shim.o"))
-        .arg(obj.join(format!("{prefix}__ALL.a")));
-    for o in &runtime_objs {
-        link.arg(runtime.join(o));
+    if shared {
+        link.arg("-shared");
     }
-    link.arg("-pthread").arg("-Wl,-Bsymbolic");
+    link.arg("-o")
+        .arg(out)
+        .arg(c.obj.join(format!("{cpp_name}.o")))
+        .arg(c.obj.join(format!("{}__ALL.a", c.prefix)))
+        .args(&c.runtime)
+        .arg("-pthread");
+    if shared {
+        link.arg("-Wl,-Bsymbolic");
+    }
     run(&mut link, "g++ (link)", "g++")?;
-    std::fs::write(
-        out_dir.join("meta.json"),
-        serde_json::json!({"top": d.top, "verilator": version, "trace": opts.trace}).to_string(),
-    )
-    .map_err(io("writing meta.json"))?;
-    std::fs::create_dir_all(cache.join("models")).map_err(io("creating the models dir"))?;
-    std::fs::rename(&out_dir, &entry).map_err(io(format!("publishing {}", entry.display())))?;
-    let _ = std::fs::remove_dir_all(&work);
-    BUILDS.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Builds (or finds in the cache) the shared library of `d`'s model.
+pub fn build_library(d: &Design, opts: &BuildOptions) -> Result<BuildInfo, SimError> {
+    let t0 = Instant::now();
+    let version = verilator_version()?;
+    let cache = opts.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let shim_src = shim::source(d, opts.trace);
+    let key = sha(&[
+        d.verilog().as_bytes(),
+        d.top.as_bytes(),
+        shim_src.as_bytes(),
+        version.as_bytes(),
+        verilator_flags(opts.trace).join(" ").as_bytes(),
+        make_vars().join(" ").as_bytes(),
+        env!("CARGO_PKG_VERSION").as_bytes(),
+    ]);
+    let entry = cache.join("models").join(&key);
+    let lib = entry.join("libnicc_model.so");
+    let hit = |lib: &Path| lib.exists();
+    if !hit(&lib) {
+        let _lock = Lock::take(&cache, &key)?;
+        if !hit(&lib) {
+            let c = compile(
+                d,
+                &cache,
+                &key,
+                &version,
+                "nicc_shim",
+                &shim_src,
+                opts.trace,
+            )?;
+            let out_dir = c.work.join("out");
+            std::fs::create_dir_all(&out_dir).map_err(io("creating the output dir"))?;
+            link(&c, "nicc_shim", &out_dir.join("libnicc_model.so"), true)?;
+            std::fs::write(
+                out_dir.join("meta.json"),
+                serde_json::json!({"top": d.top, "verilator": version, "trace": opts.trace})
+                    .to_string(),
+            )
+            .map_err(io("writing meta.json"))?;
+            std::fs::create_dir_all(cache.join("models")).map_err(io("creating the models dir"))?;
+            std::fs::rename(&out_dir, &entry)
+                .map_err(io(format!("publishing {}", entry.display())))?;
+            let _ = std::fs::remove_dir_all(&c.work);
+            BUILDS.fetch_add(1, Ordering::SeqCst);
+            return Ok(BuildInfo {
+                cache_hit: false,
+                seconds: t0.elapsed().as_secs_f64(),
+                key,
+                library: lib,
+            });
+        }
+    }
     Ok(BuildInfo {
-        cache_hit: false,
+        cache_hit: true,
         seconds: t0.elapsed().as_secs_f64(),
         key,
         library: lib,
     })
+}
+
+/// Builds a stand-alone executable of `d`'s model with `main_cpp` as its `main` (same
+/// Verilator and C++ flags as the models), into `out`. Not cached: for benchmarks.
+pub fn build_executable(d: &Design, main_cpp: &str, out: &Path) -> Result<(), SimError> {
+    let version = verilator_version()?;
+    let cache = default_cache_dir();
+    let key = sha(&[d.verilog().as_bytes(), main_cpp.as_bytes(), b"exe"]);
+    let c = compile(d, &cache, &key, &version, "nicc_main", main_cpp, false)?;
+    link(&c, "nicc_main", out, false)?;
+    let _ = std::fs::remove_dir_all(&c.work);
+    Ok(())
 }
 
 /// The runtime objects for this Verilator and flag set, compiled once (in `obj`, with the

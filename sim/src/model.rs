@@ -1,9 +1,10 @@
 //! `Model`: a Verilated design loaded into this process, driven from Rust.
 //!
 //! Clocking convention: `set` inputs, then `step()` gives one rising edge (clock 1, evaluate,
-//! clock 0, evaluate); outputs read after `step()` show the registered result. Combinational
-//! outputs follow inputs after `eval()`. Batches do the same per cycle: load inputs, evaluate,
-//! one edge (clocked designs), store outputs.
+//! clock 0, evaluate; Verilator settles input-driven logic before the edge, so registers
+//! sample the values just set); outputs read after `step()` show the registered result.
+//! Combinational outputs follow inputs after `eval()`. Batches do the same per cycle: load
+//! inputs, one edge (clocked designs) or one evaluation (combinational ones), store outputs.
 
 use crate::build::{build_library, BuildInfo, BuildOptions};
 use crate::error::SimError;
@@ -56,6 +57,7 @@ pub struct Model {
     reset: Option<usize>,
     info: BuildInfo,
     scratch: Vec<u32>,
+    batch_words: (usize, usize),
 }
 
 impl Drop for Model {
@@ -120,6 +122,20 @@ impl Model {
                 .and_then(|n| d.ports.iter().position(|p| &p.name == n))
         };
         let scratch_len = d.ports.iter().map(|p| words(p.width)).max().unwrap_or(1);
+        let clock = find(&d.clock);
+        let batch_words = (
+            d.ports
+                .iter()
+                .enumerate()
+                .filter(|(i, p)| p.dir == Dir::Input && Some(*i) != clock)
+                .map(|(_, p)| words(p.width))
+                .sum(),
+            d.ports
+                .iter()
+                .filter(|p| p.dir == Dir::Output)
+                .map(|p| words(p.width))
+                .sum(),
+        );
         Ok(Model {
             handle,
             destroy,
@@ -131,7 +147,8 @@ impl Model {
             _lib: lib,
             ports: d.ports.clone(),
             top: d.top.clone(),
-            clock: find(&d.clock),
+            clock,
+            batch_words,
             reset: find(&d.reset),
             info,
             scratch: vec![0; scratch_len],
@@ -207,6 +224,40 @@ impl Model {
         Bits::from_words(p.width, &self.scratch[..n])
     }
 
+    /// Sets an input port from little-endian words without allocating; bits beyond the
+    /// port's width must be zero (else [`SimError::TooWide`]).
+    pub fn set_words(&mut self, p: Port, w: &[u32]) -> Result<(), SimError> {
+        let n = words(p.width);
+        let rem = p.width % 32;
+        let extra = w.iter().skip(n).any(|x| *x != 0)
+            || (rem != 0 && w.get(n - 1).is_some_and(|x| x >> rem != 0));
+        if p.dir != Dir::Input || w.len() < n || extra {
+            return self.set(p, &Bits::from_words(32 * w.len() as u32, w));
+        }
+        // SAFETY: at least n words are readable.
+        unsafe { (self.set)(self.handle, p.idx, w.as_ptr()) };
+        Ok(())
+    }
+
+    /// Reads a port into little-endian words without allocating (`out` needs
+    /// `ceil(width / 32)` words).
+    pub fn get_words(&mut self, p: Port, out: &mut [u32]) {
+        let n = words(p.width);
+        assert!(
+            out.len() >= n,
+            "get_words needs {n} words for a {}-bit port",
+            p.width
+        );
+        // SAFETY: out holds at least n words.
+        unsafe { (self.get)(self.handle, p.idx, out.as_mut_ptr()) };
+    }
+
+    /// One cycle with every port at once (one call into C++): inputs from `input` (the
+    /// layout of one cycle of [`Model::run_batch_raw`]), outputs into `output`.
+    pub fn cycle_raw(&mut self, input: &[u32], output: &mut [u32]) -> Result<(), SimError> {
+        self.run_batch_raw(1, input, output)
+    }
+
     /// Reads a port of at most 64 bits as `u64`.
     pub fn get_u64(&mut self, p: Port) -> u64 {
         self.get(p).to_u64().unwrap_or(u64::MAX)
@@ -224,10 +275,7 @@ impl Model {
             return Err(SimError::NoClock(self.top.clone()));
         }
         // SAFETY: valid handle.
-        unsafe {
-            (self.eval)(self.handle);
-            (self.step)(self.handle)
-        };
+        unsafe { (self.step)(self.handle) };
         Ok(())
     }
 
@@ -267,9 +315,7 @@ impl Model {
 
     /// Words per cycle of the flat input and output buffers.
     pub fn batch_words(&self) -> (usize, usize) {
-        let i = self.batch_inputs().iter().map(|p| words(p.width)).sum();
-        let o = self.batch_outputs().iter().map(|p| words(p.width)).sum();
-        (i, o)
+        self.batch_words
     }
 
     /// Runs `n` cycles from flat word buffers (see [`Model::batch_words`]); no checks beyond

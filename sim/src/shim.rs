@@ -166,7 +166,9 @@ void nicc_step(void* p) {{
         off += words(port.width);
     }
     let in_words = off;
-    s.push_str("        nicc_settle(h);\n");
+    if clock.is_none() {
+        s.push_str("        nicc_settle(h);\n");
+    }
     if let Some(c) = clock {
         let _ = writeln!(
             s,

@@ -2,10 +2,10 @@
 //! batched (the loop inside C++), and as a plain C++ Verilator harness built with the same
 //! flags; every cycle is checked against a golden sum in each variant.
 
-use crate::build::{build_executable, BuildOptions};
+use crate::build::build_executable;
 use crate::error::{io, SimError};
 use crate::model::Model;
-use nicc_rtl::{Bits, Design};
+use nicc_rtl::Design;
 use std::time::Instant;
 
 /// Figures of one benchmark run.
@@ -53,7 +53,7 @@ const SEED: u64 = 0x9E37_79B9_7F4A_7C15;
 pub fn bench_sim(d: &Design, cycles: u64) -> Result<SimBench, SimError> {
     let in_w = d.port("in_data").map(|p| p.width).unwrap_or(0);
     let words = in_w.div_ceil(32) as usize;
-    if in_w == 0 || in_w % 32 != 0 {
+    if in_w == 0 || !in_w.is_multiple_of(32) {
         return Err(SimError::BadBatch {
             cycle: 0,
             what: "the benchmark design needs an `in_data` port of a multiple of 32 bits".into(),
@@ -105,7 +105,6 @@ pub fn bench_sim(d: &Design, cycles: u64) -> Result<SimBench, SimError> {
         }
     }
     let per_cycle = cycles as f64 / t.elapsed().as_secs_f64();
-    let _ = Bits::zero(1);
 
     // (b) batched, in chunks; inputs are (rst, in_data), output out_sum.
     m.reset(1)?;
@@ -152,7 +151,6 @@ pub fn bench_sim(d: &Design, cycles: u64) -> Result<SimBench, SimError> {
         )));
     };
     mismatches += cpp_errors as u64;
-    let _ = BuildOptions::default();
     Ok(SimBench {
         cycles,
         per_cycle,

@@ -37,6 +37,31 @@ enum Cmd {
         #[arg(long)]
         list: bool,
     },
+    /// Synthesise a design and report area and timing.
+    Synth {
+        /// Design name.
+        design: String,
+        /// Parameter setting `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Flow: generic | asic | ice40.
+        #[arg(long, default_value = "generic")]
+        flow: String,
+        /// Print every figure as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Ignore and do not fill the synthesis cache.
+        #[arg(long)]
+        no_cache: bool,
+    },
+    /// Prove a design formally equal to its behavioural reference (Yosys/ABC).
+    Equiv {
+        /// Design name.
+        design: String,
+        /// Parameter setting `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
     /// The main job: generate every design into OUT/<design>/ and write OUT/report.md.
     Run {
         /// Output directory.
@@ -121,6 +146,41 @@ fn real_main() -> Result<()> {
             }
         }
         Cmd::Run { out } => run(&out)?,
+        Cmd::Synth {
+            design,
+            sets,
+            flow,
+            json,
+            no_cache,
+        } => {
+            let sets = parse_sets(&sets)?;
+            let d = nicc_rtl::blocks::registry::generate(&design, &sets, None)?;
+            let flow: nicc_synth::Flow = flow.parse()?;
+            let opts = nicc_synth::Options {
+                use_cache: !no_cache,
+                ..Default::default()
+            };
+            let r = nicc_synth::run_flow(&d, flow, &opts)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("{}", r.to_table().trim_end());
+            }
+        }
+        Cmd::Equiv { design, sets } => {
+            let sets = parse_sets(&sets)?;
+            let entry = nicc_rtl::blocks::registry::entry(&design)?;
+            let Some(reference) = entry.reference else {
+                bail!("design `{design}` has no behavioural reference to prove it against");
+            };
+            let cand = nicc_rtl::emit(&(entry.build)(&sets)?)?;
+            let refd = nicc_rtl::emit(&reference(&sets)?)?;
+            let r = nicc_synth::check_equiv(&refd, &cand, &nicc_synth::EquivOptions::default())?;
+            println!("{} vs {}: {r}", cand.top, refd.top);
+            if !r.is_equivalent() {
+                bail!("`{}` is not proven equal to `{}`", cand.top, refd.top);
+            }
+        }
         Cmd::Bench { what } => match what {
             BenchCmd::Sim { cycles, inputs } => {
                 let m = nicc_rtl::blocks::synthetic::registered_sum(inputs, 8)?;

@@ -77,3 +77,26 @@ fn bad_parameters_are_named() {
         "{err}"
     );
 }
+
+#[test]
+fn equiv_proves_the_hierarchy_equal_to_its_reference() {
+    let (ok, out, err) = nicc(&["equiv", "hier-sum4", "--set", "width=5"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "hier_sum4_w5 vs hier_sum4_ref_w5: equivalent");
+    let (ok, _, err) = nicc(&["equiv", "counter"]);
+    assert!(!ok);
+    assert!(
+        err.contains("design `counter` has no behavioural reference"),
+        "{err}"
+    );
+}
+
+#[test]
+fn synth_rejects_an_unknown_flow() {
+    let (ok, _, err) = nicc(&["synth", "counter", "--flow", "fpga"]);
+    assert!(!ok);
+    assert!(
+        err.contains("unknown flow `fpga`: use generic, asic or ice40"),
+        "{err}"
+    );
+}

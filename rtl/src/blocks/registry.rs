@@ -19,6 +19,8 @@ pub struct Entry {
     pub about: &'static str,
     /// Builds the top module from the settings (unknown keys and bad values are errors).
     pub build: BuildFn,
+    /// A behavioural reference with the same ports (for `nicc equiv`), if the design has one.
+    pub reference: Option<BuildFn>,
 }
 
 /// Parameters of the demonstration designs: `width` and `depth`.
@@ -75,16 +77,19 @@ pub fn entries() -> Vec<Entry> {
             name: "counter",
             about: "up-counter with enable and wrap flag (width)",
             build: |s| demo::counter(DemoParams::from_sets(s)?.width),
+            reference: None,
         },
         Entry {
             name: "reg-adder",
             about: "registered signed adder (width)",
             build: |s| demo::reg_adder(DemoParams::from_sets(s)?.width),
+            reference: None,
         },
         Entry {
             name: "switch2x2",
             about: "2x2 crossbar switch (width)",
             build: |s| demo::switch2x2(DemoParams::from_sets(s)?.width),
+            reference: None,
         },
         Entry {
             name: "memory",
@@ -93,16 +98,19 @@ pub fn entries() -> Vec<Entry> {
                 let p = DemoParams::from_sets(s)?;
                 demo::small_memory(p.depth, p.width)
             },
+            reference: None,
         },
         Entry {
             name: "hier-sum4",
             about: "two-level hierarchy summing four inputs (width)",
             build: |s| demo::hier_sum4(DemoParams::from_sets(s)?.width),
+            reference: Some(|s| demo::hier_sum4_reference(DemoParams::from_sets(s)?.width)),
         },
         Entry {
             name: "signed-mix",
             about: "signed multiply, shift, compare and extension (width)",
             build: |s| demo::signed_mix(DemoParams::from_sets(s)?.width),
+            reference: None,
         },
         Entry {
             name: "keywords",
@@ -111,6 +119,7 @@ pub fn entries() -> Vec<Entry> {
                 DemoParams::from_sets(s)?;
                 demo::keywords()
             },
+            reference: None,
         },
     ]
 }
@@ -140,19 +149,24 @@ pub enum GenError {
     Rtl(#[from] RtlError),
 }
 
+/// Looks a design up by name.
+pub fn entry(name: &str) -> Result<Entry, GenError> {
+    entries()
+        .into_iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| GenError::UnknownDesign {
+            name: name.to_string(),
+            accepted: names(),
+        })
+}
+
 /// Builds design `name` with `sets` and emits it; `top` renames the top module.
 pub fn generate(
     name: &str,
     sets: &[(String, String)],
     top: Option<&str>,
 ) -> Result<Design, GenError> {
-    let entry = entries()
-        .into_iter()
-        .find(|e| e.name == name)
-        .ok_or_else(|| GenError::UnknownDesign {
-            name: name.to_string(),
-            accepted: names(),
-        })?;
+    let entry = entry(name)?;
     let m = (entry.build)(sets)?;
     let m = match top {
         Some(t) => crate::emit::renamed(&m, t),

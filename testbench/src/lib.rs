@@ -4,4 +4,5 @@
 //! compute, written independently of its generator, and how that is checked.
 
 pub mod packet;
+pub mod run;
 pub mod sweep;

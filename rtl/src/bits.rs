@@ -164,7 +164,11 @@ impl Bits {
 
     /// Sets bit `i`; panics if `i` is beyond the width (a caller bug).
     pub fn set_bit(&mut self, i: u32, v: bool) {
-        assert!(i < self.width, "bit {i} out of range for width {}", self.width);
+        assert!(
+            i < self.width,
+            "bit {i} out of range for width {}",
+            self.width
+        );
         let w = &mut self.words[(i / 32) as usize];
         if v {
             *w |= 1 << (i % 32);
@@ -341,6 +345,9 @@ mod tests {
         let big = Bits::ones(200);
         assert_eq!(big.to_i128(), Some(-1));
         assert_eq!(big.count_ones(), 200);
-        assert_eq!(Bits::from_le_bytes(16, &[0x34, 0x12]).to_u64(), Some(0x1234));
+        assert_eq!(
+            Bits::from_le_bytes(16, &[0x34, 0x12]).to_u64(),
+            Some(0x1234)
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! finished; the emitter prints deterministic Verilog-2005 into a [`Design`].
 
 pub mod bits;
+pub mod blocks;
 pub mod design;
 
 pub use bits::Bits;

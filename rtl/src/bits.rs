@@ -226,7 +226,6 @@ impl Bits {
             let sh = 128 - self.width;
             return Some(((u << sh) as i128) >> sh);
         }
-        let ext = if self.msb() { u32::MAX } else { 0 };
         // Every bit above 127 must equal bit 127 for the value to fit.
         let low = self.slice(0, 128);
         let v = low.to_u128()? as i128;
@@ -236,7 +235,6 @@ impl Bits {
                 return None;
             }
         }
-        let _ = ext;
         Some(v)
     }
 
@@ -310,6 +308,141 @@ impl Bits {
             s.push(char::from_digit(d, 16).unwrap());
         }
         s
+    }
+}
+
+/// Wrapping arithmetic and logic at a fixed width (operands are read at `self`'s width).
+impl Bits {
+    fn binop_words(&self, o: &Bits, f: impl Fn(u32, u32) -> u32) -> Bits {
+        let mut r = Bits::zero(self.width);
+        for i in 0..r.words.len() {
+            r.words[i] = f(self.words[i], o.words.get(i).copied().unwrap_or(0));
+        }
+        r.mask_top();
+        r
+    }
+
+    /// Bitwise AND.
+    pub fn and(&self, o: &Bits) -> Bits {
+        self.binop_words(o, |a, b| a & b)
+    }
+
+    /// Bitwise OR.
+    pub fn or(&self, o: &Bits) -> Bits {
+        self.binop_words(o, |a, b| a | b)
+    }
+
+    /// Bitwise XOR.
+    pub fn xor(&self, o: &Bits) -> Bits {
+        self.binop_words(o, |a, b| a ^ b)
+    }
+
+    /// Bitwise NOT.
+    pub fn not(&self) -> Bits {
+        let mut r = self.binop_words(self, |a, _| !a);
+        r.mask_top();
+        r
+    }
+
+    /// Wrapping sum, `self.width()` bits.
+    pub fn add(&self, o: &Bits) -> Bits {
+        let mut r = Bits::zero(self.width);
+        let mut carry = 0u64;
+        for i in 0..r.words.len() {
+            let s = self.words[i] as u64 + o.words.get(i).copied().unwrap_or(0) as u64 + carry;
+            r.words[i] = s as u32;
+            carry = s >> 32;
+        }
+        r.mask_top();
+        r
+    }
+
+    /// Wrapping two's complement negation.
+    pub fn neg(&self) -> Bits {
+        self.not().add(&Bits::from_u64(self.width, 1))
+    }
+
+    /// Wrapping difference, `self.width()` bits.
+    pub fn sub(&self, o: &Bits) -> Bits {
+        self.add(&o.zext(self.width).neg())
+    }
+
+    /// Wrapping product, `self.width()` bits (the low bits of the full product).
+    pub fn mul(&self, o: &Bits) -> Bits {
+        let n = self.words.len();
+        let mut acc = vec![0u64; n + 1];
+        for i in 0..n {
+            let a = self.words[i] as u64;
+            if a == 0 {
+                continue;
+            }
+            let mut carry = 0u64;
+            for j in 0..(n - i) {
+                let b = o.words.get(j).copied().unwrap_or(0) as u64;
+                let t = acc[i + j] + a * b + carry;
+                acc[i + j] = t & 0xffff_ffff;
+                carry = t >> 32;
+            }
+        }
+        let words: Vec<u32> = acc.iter().take(n).map(|w| *w as u32).collect();
+        Bits::from_words(self.width, &words)
+    }
+
+    /// Logical shift left by `n` (zero fill), same width.
+    pub fn shl(&self, n: u64) -> Bits {
+        if n >= self.width as u64 {
+            return Bits::zero(self.width);
+        }
+        let mut r = Bits::zero(self.width);
+        r.set_slice(n as u32, &self.slice(0, self.width - n as u32));
+        r
+    }
+
+    /// Logical shift right by `n` (zero fill), same width.
+    pub fn shr(&self, n: u64) -> Bits {
+        if n >= self.width as u64 {
+            return Bits::zero(self.width);
+        }
+        self.slice(n as u32, self.width - n as u32).zext(self.width)
+    }
+
+    /// Arithmetic shift right by `n` (sign fill), same width.
+    pub fn ashr(&self, n: u64) -> Bits {
+        if n >= self.width as u64 {
+            return if self.msb() {
+                Bits::ones(self.width)
+            } else {
+                Bits::zero(self.width)
+            };
+        }
+        self.slice(n as u32, self.width - n as u32).sext(self.width)
+    }
+
+    /// Unsigned comparison: `Less`, `Equal` or `Greater` (widths may differ).
+    pub fn cmp_unsigned(&self, o: &Bits) -> std::cmp::Ordering {
+        let n = self.words.len().max(o.words.len());
+        for i in (0..n).rev() {
+            let a = self.words.get(i).copied().unwrap_or(0);
+            let b = o.words.get(i).copied().unwrap_or(0);
+            if a != b {
+                return a.cmp(&b);
+            }
+        }
+        std::cmp::Ordering::Equal
+    }
+
+    /// Two's complement comparison of equal-width values.
+    pub fn cmp_signed(&self, o: &Bits) -> std::cmp::Ordering {
+        match (self.msb(), o.msb()) {
+            (true, false) => std::cmp::Ordering::Less,
+            (false, true) => std::cmp::Ordering::Greater,
+            _ => self.cmp_unsigned(o),
+        }
+    }
+
+    /// The value as a shift amount: saturates at `u64::MAX` when it does not fit.
+    pub fn to_shift_amount(&self) -> u64 {
+        self.to_u64().unwrap_or(u64::MAX)
     }
 }
 

@@ -1,3 +1,7 @@
-//! placeholder
+//! nicc-testbench: golden models, stimulus, scoreboards, sweeps and co-simulation helpers.
+//!
+//! One module per block (`adder_tree`, `cim`, `butterfly`, `packet`): what the block must
+//! compute, written independently of its generator, and how that is checked.
 
 pub mod butterfly;
+pub mod sweep;

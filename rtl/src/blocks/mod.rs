@@ -1,3 +1,6 @@
-//! Block generators: one module per block, each with its parameter struct.
+//! Block generators, each with its parameter struct.
 
 pub mod butterfly;
+pub mod demo;
+pub mod registry;
+pub mod synthetic;

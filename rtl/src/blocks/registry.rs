@@ -1,0 +1,162 @@
+//! The designs `nicc gen` knows by name, each with its `--set key=value` parameters.
+
+use crate::design::Design;
+use crate::error::{ParamError, RtlError};
+use crate::ir::Module;
+use std::rc::Rc;
+
+/// `key=value` settings from the command line, in order.
+pub type Settings = [(String, String)];
+
+/// A generator entry point: settings in, finished top module out.
+pub type BuildFn = fn(&Settings) -> Result<Rc<Module>, RtlError>;
+
+/// One named design: what it is and how to build it from `key=value` settings.
+pub struct Entry {
+    /// Name on the command line (`nicc gen <name>`).
+    pub name: &'static str,
+    /// One line for `--help` and error messages.
+    pub about: &'static str,
+    /// Builds the top module from the settings (unknown keys and bad values are errors).
+    pub build: BuildFn,
+}
+
+/// Parameters of the demonstration designs: `width` and `depth`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoParams {
+    /// Data width in bits (default 8).
+    pub width: u32,
+    /// Memory depth in words (default 16).
+    pub depth: u64,
+}
+
+impl Default for DemoParams {
+    fn default() -> Self {
+        DemoParams {
+            width: 8,
+            depth: 16,
+        }
+    }
+}
+
+/// Parses an unsigned integer setting, naming the key on failure.
+pub fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ParamError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ParamError::invalid(key, value, "an unsigned integer"))
+}
+
+impl DemoParams {
+    /// Applies `key=value` settings.
+    pub fn from_sets(sets: &[(String, String)]) -> Result<DemoParams, ParamError> {
+        let mut p = DemoParams::default();
+        for (k, v) in sets {
+            match k.as_str() {
+                "width" => p.width = parse_num(k, v)?,
+                "depth" => p.depth = parse_num(k, v)?,
+                _ => {
+                    return Err(ParamError::UnknownKey {
+                        key: k.clone(),
+                        accepted: "width, depth".into(),
+                    })
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// Every design `nicc gen` accepts.
+pub fn entries() -> Vec<Entry> {
+    use super::demo;
+    vec![
+        Entry {
+            name: "counter",
+            about: "up-counter with enable and wrap flag (width)",
+            build: |s| demo::counter(DemoParams::from_sets(s)?.width),
+        },
+        Entry {
+            name: "reg-adder",
+            about: "registered signed adder (width)",
+            build: |s| demo::reg_adder(DemoParams::from_sets(s)?.width),
+        },
+        Entry {
+            name: "switch2x2",
+            about: "2x2 crossbar switch (width)",
+            build: |s| demo::switch2x2(DemoParams::from_sets(s)?.width),
+        },
+        Entry {
+            name: "memory",
+            about: "memory with one write and two read ports (depth, width)",
+            build: |s| {
+                let p = DemoParams::from_sets(s)?;
+                demo::small_memory(p.depth, p.width)
+            },
+        },
+        Entry {
+            name: "hier-sum4",
+            about: "two-level hierarchy summing four inputs (width)",
+            build: |s| demo::hier_sum4(DemoParams::from_sets(s)?.width),
+        },
+        Entry {
+            name: "signed-mix",
+            about: "signed multiply, shift, compare and extension (width)",
+            build: |s| demo::signed_mix(DemoParams::from_sets(s)?.width),
+        },
+        Entry {
+            name: "keywords",
+            about: "ports named after Verilog keywords (no parameters)",
+            build: |s| {
+                DemoParams::from_sets(s)?;
+                demo::keywords()
+            },
+        },
+    ]
+}
+
+/// Names of every design, comma-separated (for error messages).
+pub fn names() -> String {
+    entries()
+        .iter()
+        .map(|e| e.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Errors of [`generate`].
+#[derive(Debug, thiserror::Error)]
+pub enum GenError {
+    /// The design name is not known.
+    #[error("unknown design `{name}`; accepted: {accepted}")]
+    UnknownDesign {
+        /// The given name.
+        name: String,
+        /// Every accepted name.
+        accepted: String,
+    },
+    /// The generator or the emitter failed.
+    #[error(transparent)]
+    Rtl(#[from] RtlError),
+}
+
+/// Builds design `name` with `sets` and emits it; `top` renames the top module.
+pub fn generate(
+    name: &str,
+    sets: &[(String, String)],
+    top: Option<&str>,
+) -> Result<Design, GenError> {
+    let entry = entries()
+        .into_iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| GenError::UnknownDesign {
+            name: name.to_string(),
+            accepted: names(),
+        })?;
+    let m = (entry.build)(sets)?;
+    let m = match top {
+        Some(t) => crate::emit::renamed(&m, t),
+        None => m,
+    };
+    Ok(crate::emit::emit(&m)?)
+}

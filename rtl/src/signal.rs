@@ -1,0 +1,433 @@
+//! `Signal`: a typed handle on an expression, with the operators generators use.
+//!
+//! A signal knows its width and whether it is signed. Arithmetic and bitwise operators need
+//! equal widths (extend first: `a.extend(w) + b.extend(w)`); a mismatch is reported, naming
+//! the destination, when the module is finished.
+
+use crate::bits::Bits;
+use crate::ir::{BinOp, CmpOp, Expr, ExprKind, ExprRef, RedOp, ShiftAmount, ShiftOp, UnOp};
+use std::ops;
+use std::rc::Rc;
+
+/// Owner tag of a signal: which module builder its nets belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// A constant: usable anywhere.
+    Any,
+    /// Reads nets of the builder with this id.
+    Module(u64),
+    /// Mixes nets of two different builders: always an error when used.
+    Mixed,
+}
+
+impl Owner {
+    fn join(self, o: Owner) -> Owner {
+        match (self, o) {
+            (Owner::Any, x) | (x, Owner::Any) => x,
+            (Owner::Module(a), Owner::Module(b)) if a == b => Owner::Module(a),
+            _ => Owner::Mixed,
+        }
+    }
+}
+
+/// A typed expression handle: width, signedness, and the expression it stands for.
+#[derive(Debug, Clone)]
+pub struct Signal {
+    pub(crate) expr: ExprRef,
+    pub(crate) signed: bool,
+    pub(crate) owner: Owner,
+}
+
+fn node(kind: ExprKind, width: u32) -> ExprRef {
+    Rc::new(Expr { kind, width })
+}
+
+impl Signal {
+    pub(crate) fn from_expr(expr: ExprRef, signed: bool, owner: Owner) -> Signal {
+        Signal {
+            expr,
+            signed,
+            owner,
+        }
+    }
+
+    fn derive(&self, kind: ExprKind, width: u32, signed: bool, others: &[&Signal]) -> Signal {
+        let owner = others.iter().fold(self.owner, |o, s| o.join(s.owner));
+        Signal {
+            expr: node(kind, width),
+            signed,
+            owner,
+        }
+    }
+
+    /// An unsigned constant of `width` bits (the value wraps to the width).
+    pub fn lit(width: u32, value: u64) -> Signal {
+        Signal::constant(Bits::from_u64(width, value), false)
+    }
+
+    /// A signed constant of `width` bits (two's complement, wraps to the width).
+    pub fn lit_signed(width: u32, value: i64) -> Signal {
+        Signal::constant(Bits::from_i64(width, value), true)
+    }
+
+    /// A constant from a bit vector of any width.
+    pub fn constant(bits: Bits, signed: bool) -> Signal {
+        let w = bits.width();
+        Signal {
+            expr: node(ExprKind::Const(bits), w),
+            signed,
+            owner: Owner::Any,
+        }
+    }
+
+    /// Width in bits.
+    pub fn width(&self) -> u32 {
+        self.expr.width
+    }
+
+    /// Whether the signal is read as two's complement.
+    pub fn is_signed(&self) -> bool {
+        self.signed
+    }
+
+    /// The underlying IR expression.
+    pub fn expr(&self) -> &ExprRef {
+        &self.expr
+    }
+
+    /// The same bits, read as signed.
+    pub fn as_signed(&self) -> Signal {
+        Signal {
+            signed: true,
+            ..self.clone()
+        }
+    }
+
+    /// The same bits, read as unsigned.
+    pub fn as_unsigned(&self) -> Signal {
+        Signal {
+            signed: false,
+            ..self.clone()
+        }
+    }
+
+    /// Extends to `width` by the signal's signedness (sign- or zero-extension). Returns the
+    /// signal unchanged at its own width; a smaller width is a width error (use `trunc`).
+    pub fn extend(&self, width: u32) -> Signal {
+        if self.signed {
+            self.sext(width)
+        } else {
+            self.zext(width)
+        }
+    }
+
+    /// Zero-extends to `width` (>= current width).
+    pub fn zext(&self, width: u32) -> Signal {
+        if width == self.width() {
+            return self.clone();
+        }
+        self.derive(ExprKind::Zext(self.expr.clone()), width, self.signed, &[])
+    }
+
+    /// Sign-extends to `width` (>= current width).
+    pub fn sext(&self, width: u32) -> Signal {
+        if width == self.width() {
+            return self.clone();
+        }
+        self.derive(ExprKind::Sext(self.expr.clone()), width, self.signed, &[])
+    }
+
+    /// The low `width` bits.
+    pub fn trunc(&self, width: u32) -> Signal {
+        self.slice(0, width)
+    }
+
+    /// Bits `[lo + width - 1 : lo]` (unsigned).
+    pub fn slice(&self, lo: u32, width: u32) -> Signal {
+        if lo == 0 && width == self.width() {
+            return self.as_unsigned();
+        }
+        self.derive(ExprKind::Slice(self.expr.clone(), lo), width, false, &[])
+    }
+
+    /// Bits `[hi : lo]` (inclusive, Verilog order).
+    pub fn bits(&self, hi: u32, lo: u32) -> Signal {
+        self.slice(lo, hi.saturating_sub(lo) + 1)
+    }
+
+    /// Bit `i`.
+    pub fn bit(&self, i: u32) -> Signal {
+        self.slice(i, 1)
+    }
+
+    /// The most significant bit.
+    pub fn msb(&self) -> Signal {
+        self.bit(self.width().saturating_sub(1))
+    }
+
+    /// Concatenation, `parts[0]` most significant (as in Verilog `{a, b}`); unsigned.
+    pub fn concat(parts: &[Signal]) -> Signal {
+        if parts.len() == 1 {
+            return parts[0].as_unsigned();
+        }
+        let width = parts.iter().map(|p| p.width()).sum();
+        let owner = parts.iter().fold(Owner::Any, |o, s| o.join(s.owner));
+        Signal {
+            expr: node(
+                ExprKind::Concat(parts.iter().map(|p| p.expr.clone()).collect()),
+                width,
+            ),
+            signed: false,
+            owner,
+        }
+    }
+
+    /// `n` copies of this signal side by side (unsigned).
+    pub fn repeat(&self, n: u32) -> Signal {
+        if n == 1 {
+            return self.as_unsigned();
+        }
+        self.derive(
+            ExprKind::Repeat(self.expr.clone(), n),
+            self.width() * n,
+            false,
+            &[],
+        )
+    }
+
+    fn bin(&self, op: BinOp, o: &Signal) -> Signal {
+        self.derive(
+            ExprKind::Binary(op, self.expr.clone(), o.expr.clone()),
+            self.width(),
+            self.signed && o.signed,
+            &[o],
+        )
+    }
+
+    /// Sum with an explicit result width: both operands are extended (by their own
+    /// signedness) to `width` and added modulo 2^width.
+    pub fn add_w(&self, o: &Signal, width: u32) -> Signal {
+        self.extend(width).bin(BinOp::Add, &o.extend(width))
+    }
+
+    /// Difference with an explicit result width (operands extended by their signedness).
+    pub fn sub_w(&self, o: &Signal, width: u32) -> Signal {
+        self.extend(width).bin(BinOp::Sub, &o.extend(width))
+    }
+
+    /// Product with an explicit result width (operands extended by their signedness), so
+    /// `a.mul_w(&b, wa + wb)` is the exact product, signed or not.
+    pub fn mul_w(&self, o: &Signal, width: u32) -> Signal {
+        self.extend(width).bin(BinOp::Mul, &o.extend(width))
+    }
+
+    /// Wrapping negation at the signal's width.
+    pub fn neg(&self) -> Signal {
+        self.derive(
+            ExprKind::Unary(UnOp::Neg, self.expr.clone()),
+            self.width(),
+            self.signed,
+            &[],
+        )
+    }
+
+    fn cmp(&self, op: CmpOp, o: &Signal) -> Signal {
+        let signed = self.signed && o.signed;
+        self.derive(
+            ExprKind::Cmp(op, signed, self.expr.clone(), o.expr.clone()),
+            1,
+            false,
+            &[o],
+        )
+    }
+
+    /// `self == o` (1 bit).
+    pub fn eq(&self, o: &Signal) -> Signal {
+        self.cmp(CmpOp::Eq, o)
+    }
+
+    /// `self != o` (1 bit).
+    pub fn ne(&self, o: &Signal) -> Signal {
+        self.cmp(CmpOp::Ne, o)
+    }
+
+    /// `self < o`, signed when both are signed (1 bit).
+    pub fn lt(&self, o: &Signal) -> Signal {
+        self.cmp(CmpOp::Lt, o)
+    }
+
+    /// `self <= o`, signed when both are signed (1 bit).
+    pub fn le(&self, o: &Signal) -> Signal {
+        self.cmp(CmpOp::Le, o)
+    }
+
+    /// `self > o`, signed when both are signed (1 bit).
+    pub fn gt(&self, o: &Signal) -> Signal {
+        self.cmp(CmpOp::Gt, o)
+    }
+
+    /// `self >= o`, signed when both are signed (1 bit).
+    pub fn ge(&self, o: &Signal) -> Signal {
+        self.cmp(CmpOp::Ge, o)
+    }
+
+    /// `self == value` against a constant of the same width.
+    pub fn eq_lit(&self, value: u64) -> Signal {
+        self.eq(&Signal::lit(self.width(), value))
+    }
+
+    fn red(&self, op: RedOp) -> Signal {
+        self.derive(ExprKind::Reduce(op, self.expr.clone()), 1, false, &[])
+    }
+
+    /// AND of all bits.
+    pub fn reduce_and(&self) -> Signal {
+        self.red(RedOp::And)
+    }
+
+    /// OR of all bits (non-zero test).
+    pub fn reduce_or(&self) -> Signal {
+        self.red(RedOp::Or)
+    }
+
+    /// XOR of all bits (parity).
+    pub fn reduce_xor(&self) -> Signal {
+        self.red(RedOp::Xor)
+    }
+
+    fn shift(&self, op: ShiftOp, amt: ShiftAmount, others: &[&Signal]) -> Signal {
+        self.derive(
+            ExprKind::Shift(op, self.expr.clone(), amt),
+            self.width(),
+            self.signed,
+            others,
+        )
+    }
+
+    /// Logical shift left by a constant (same width).
+    pub fn shl(&self, n: u32) -> Signal {
+        if n == 0 {
+            return self.clone();
+        }
+        self.shift(ShiftOp::Shl, ShiftAmount::Const(n), &[])
+    }
+
+    /// Logical shift right by a constant (same width).
+    pub fn shr(&self, n: u32) -> Signal {
+        if n == 0 {
+            return self.clone();
+        }
+        self.shift(ShiftOp::Shr, ShiftAmount::Const(n), &[])
+    }
+
+    /// Arithmetic shift right by a constant (same width, sign fill).
+    pub fn ashr(&self, n: u32) -> Signal {
+        if n == 0 {
+            return self.clone();
+        }
+        self.shift(ShiftOp::Ashr, ShiftAmount::Const(n), &[])
+    }
+
+    /// Logical shift left by a run-time amount (unsigned).
+    pub fn shl_var(&self, amt: &Signal) -> Signal {
+        self.shift(ShiftOp::Shl, ShiftAmount::Var(amt.expr.clone()), &[amt])
+    }
+
+    /// Logical shift right by a run-time amount (unsigned).
+    pub fn shr_var(&self, amt: &Signal) -> Signal {
+        self.shift(ShiftOp::Shr, ShiftAmount::Var(amt.expr.clone()), &[amt])
+    }
+
+    /// Arithmetic shift right by a run-time amount (unsigned).
+    pub fn ashr_var(&self, amt: &Signal) -> Signal {
+        self.shift(ShiftOp::Ashr, ShiftAmount::Var(amt.expr.clone()), &[amt])
+    }
+
+    /// `self ? a : b` where `self` is one bit and `a`, `b` have equal widths.
+    pub fn mux(&self, a: &Signal, b: &Signal) -> Signal {
+        self.derive(
+            ExprKind::Mux(self.expr.clone(), a.expr.clone(), b.expr.clone()),
+            a.width(),
+            a.signed && b.signed,
+            &[a, b],
+        )
+    }
+
+    /// Priority select: the value of the first `(cond, value)` whose condition is 1, else
+    /// `default`. Emitted as a chain of `?:`.
+    pub fn priority(cases: &[(Signal, Signal)], default: &Signal) -> Signal {
+        cases
+            .iter()
+            .rev()
+            .fold(default.clone(), |acc, (c, v)| c.mux(v, &acc))
+    }
+}
+
+macro_rules! binop_impl {
+    ($tr:ident, $f:ident, $op:expr) => {
+        impl ops::$tr<&Signal> for &Signal {
+            type Output = Signal;
+            fn $f(self, o: &Signal) -> Signal {
+                self.bin($op, o)
+            }
+        }
+        impl ops::$tr<Signal> for Signal {
+            type Output = Signal;
+            fn $f(self, o: Signal) -> Signal {
+                self.bin($op, &o)
+            }
+        }
+        impl ops::$tr<&Signal> for Signal {
+            type Output = Signal;
+            fn $f(self, o: &Signal) -> Signal {
+                self.bin($op, o)
+            }
+        }
+        impl ops::$tr<Signal> for &Signal {
+            type Output = Signal;
+            fn $f(self, o: Signal) -> Signal {
+                self.bin($op, &o)
+            }
+        }
+    };
+}
+
+binop_impl!(Add, add, BinOp::Add);
+binop_impl!(Sub, sub, BinOp::Sub);
+binop_impl!(Mul, mul, BinOp::Mul);
+binop_impl!(BitAnd, bitand, BinOp::And);
+binop_impl!(BitOr, bitor, BinOp::Or);
+binop_impl!(BitXor, bitxor, BinOp::Xor);
+
+impl ops::Not for &Signal {
+    type Output = Signal;
+    fn not(self) -> Signal {
+        self.derive(
+            ExprKind::Unary(UnOp::Not, self.expr.clone()),
+            self.width(),
+            self.signed,
+            &[],
+        )
+    }
+}
+
+impl ops::Not for Signal {
+    type Output = Signal;
+    fn not(self) -> Signal {
+        !&self
+    }
+}
+
+impl ops::Neg for &Signal {
+    type Output = Signal;
+    fn neg(self) -> Signal {
+        Signal::neg(self)
+    }
+}
+
+impl ops::Neg for Signal {
+    type Output = Signal;
+    fn neg(self) -> Signal {
+        Signal::neg(&self)
+    }
+}

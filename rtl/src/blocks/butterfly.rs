@@ -18,8 +18,13 @@
 pub mod benes;
 pub mod compact_rule;
 pub mod multicast;
+pub mod netlist;
 pub mod switch_model;
 
+pub use netlist::{
+    build, build_crossbar, generate, generate_crossbar, permute_config_bits, permute_config_width,
+    GenError,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

@@ -1,0 +1,314 @@
+//! The generated butterfly netlists against the golden model (evaluated with the IR's own
+//! operator semantics, `nicc_rtl::eval`), N = 4 snapshots and `verilator --lint-only -Wall`.
+
+use nicc_rtl::blocks::butterfly::{
+    benes, build, build_crossbar, generate, generate_crossbar, permute_config_bits,
+    ButterflyParams, GenError, MaskSource, Mode,
+};
+use nicc_rtl::ir::{Module, NetKind};
+use nicc_rtl::{Bits, Design};
+use nicc_testbench::butterfly::golden;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::process::Command;
+
+/// Evaluates every output of a module from input (and register) values given by net name.
+fn eval_outputs(m: &Module, given: &HashMap<String, Bits>) -> HashMap<String, Bits> {
+    let cache: RefCell<Vec<Option<Bits>>> = RefCell::new(vec![None; m.nets.len()]);
+    fn value(
+        m: &Module,
+        id: usize,
+        given: &HashMap<String, Bits>,
+        cache: &RefCell<Vec<Option<Bits>>>,
+    ) -> Bits {
+        if let Some(v) = cache.borrow()[id].clone() {
+            return v;
+        }
+        let net = &m.nets[id];
+        let v = match net.kind {
+            NetKind::Input | NetKind::Reg(_) => given
+                .get(&net.name)
+                .unwrap_or_else(|| panic!("no value given for `{}`", net.name))
+                .zext(net.width),
+            _ => {
+                let e = net
+                    .driver
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("`{}` undriven", net.name));
+                nicc_rtl::eval::eval(e, &|j| value(m, j, given, cache)).zext(net.width)
+            }
+        };
+        cache.borrow_mut()[id] = Some(v.clone());
+        v
+    }
+    m.ports
+        .iter()
+        .filter(|&&id| m.nets[id].kind == NetKind::Output)
+        .map(|&id| (m.nets[id].name.clone(), value(m, id, given, &cache)))
+        .collect()
+}
+
+fn pack(values: &[u64], d: u32) -> Bits {
+    let mut b = Bits::zero(values.len() as u32 * d);
+    for (i, &v) in values.iter().enumerate() {
+        b.set_slice(i as u32 * d, &Bits::from_u64(d, v));
+    }
+    b
+}
+
+fn unpack(b: &Bits, n: usize, d: u32) -> Vec<u64> {
+    (0..n)
+        .map(|i| b.slice(i as u32 * d, d).to_u64().unwrap())
+        .collect()
+}
+
+fn bools(b: &Bits, n: usize) -> Vec<bool> {
+    (0..n).map(|i| b.bit(i as u32)).collect()
+}
+
+fn params(mode: Mode, lanes: usize, width: usize, mask: MaskSource) -> ButterflyParams {
+    ButterflyParams {
+        lanes,
+        width,
+        mode,
+        mask,
+        out_lanes: lanes,
+        pipeline: 0,
+    }
+}
+
+fn check_compact(m: &Module, p: &ButterflyParams, values: &[u64], mask: &[bool], seed: u64) {
+    let n = p.lanes;
+    let d = p.width as u32;
+    let k = n.trailing_zeros();
+    let mut given = HashMap::from([("in_data".to_string(), pack(values, d))]);
+    if p.mask == MaskSource::External {
+        given.insert(
+            "in_mask".into(),
+            pack(&mask.iter().map(|&b| u64::from(b)).collect::<Vec<_>>(), 1),
+        );
+    }
+    let out = eval_outputs(m, &given);
+    let want = golden::compact(values, mask, n).unwrap();
+    let beat = &want.beats[0];
+    let ctx = format!("N={n} D={d} mask={mask:?} values={values:?} seed={seed}");
+    assert_eq!(
+        unpack(&out["out_data"], n, d),
+        beat.values,
+        "out_data, {ctx}"
+    );
+    let idx: Vec<u64> = beat.index.iter().map(|&i| i as u64).collect();
+    assert_eq!(unpack(&out["out_index"], n, k), idx, "out_index, {ctx}");
+    assert_eq!(
+        out["out_count"].to_u64(),
+        Some(want.count as u64),
+        "out_count, {ctx}"
+    );
+    assert_eq!(
+        bools(&out["out_valid_lanes"], n),
+        beat.valid,
+        "out_valid_lanes, {ctx}"
+    );
+}
+
+fn random_values(rng: &mut ChaCha8Rng, mask: &[bool], d: u32, zero_unselected: bool) -> Vec<u64> {
+    let max = if d >= 64 { u64::MAX } else { (1u64 << d) - 1 };
+    mask.iter()
+        .map(|&b| match (b, zero_unselected) {
+            (true, _) => rng.gen_range(1..=max),
+            (false, true) => 0,
+            (false, false) => rng.gen_range(0..=max),
+        })
+        .collect()
+}
+
+#[test]
+fn compact_netlist_exhaustive_masks_up_to_8() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    for n in [2usize, 4, 8] {
+        for d in [1usize, 8, 16] {
+            for mask_src in [MaskSource::Nonzero, MaskSource::External] {
+                let p = params(Mode::Compact, n, d, mask_src);
+                let m = build(&p, "butterfly").unwrap();
+                for bits in 0..1u64 << n {
+                    let mask: Vec<bool> = (0..n).map(|i| bits >> i & 1 == 1).collect();
+                    let v =
+                        random_values(&mut rng, &mask, d as u32, mask_src == MaskSource::Nonzero);
+                    check_compact(&m, &p, &v, &mask, 1);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn compact_netlist_random_masks_up_to_256() {
+    let seed = 0xc0de;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for n in [16usize, 64, 256] {
+        for d in [1usize, 8, 16] {
+            let p = params(Mode::Compact, n, d, MaskSource::Nonzero);
+            let m = build(&p, "butterfly").unwrap();
+            for density in [0.0, 0.25, 0.5, 0.75, 1.0] {
+                let mask: Vec<bool> = (0..n).map(|_| rng.gen_bool(density)).collect();
+                let v = random_values(&mut rng, &mask, d as u32, true);
+                check_compact(&m, &p, &v, &mask, seed);
+            }
+            let mut one = vec![false; n];
+            one[rng.gen_range(0..n)] = true;
+            let v = random_values(&mut rng, &one, d as u32, true);
+            check_compact(&m, &p, &v, &one, seed);
+        }
+    }
+}
+
+#[test]
+fn expand_netlist_inverts_compaction() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    for n in [2usize, 4, 8, 64] {
+        let d = 8u32;
+        let p = params(Mode::Expand, n, d as usize, MaskSource::External);
+        let m = build(&p, "butterfly").unwrap();
+        let masks: Vec<u64> = if n <= 8 {
+            (0..1u64 << n).collect()
+        } else {
+            (0..50).map(|_| rng.gen()).collect()
+        };
+        for bits in masks {
+            let mask: Vec<bool> = (0..n).map(|i| bits >> (i % 64) & 1 == 1).collect();
+            let dense: Vec<u64> = (0..n).map(|_| rng.gen_range(0..256)).collect();
+            let given = HashMap::from([
+                ("in_data".to_string(), pack(&dense, d)),
+                (
+                    "in_mask".to_string(),
+                    pack(&mask.iter().map(|&b| u64::from(b)).collect::<Vec<_>>(), 1),
+                ),
+            ]);
+            let out = eval_outputs(&m, &given);
+            assert_eq!(
+                unpack(&out["out_data"], n, d),
+                golden::expand(&dense, &mask).unwrap(),
+                "mask {mask:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn permute_netlist_applies_routed_permutations() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for n in [2usize, 4, 8, 16, 64] {
+        let d = 8u32;
+        let p = params(Mode::Permute, n, d as usize, MaskSource::Nonzero);
+        let m = build(&p, "butterfly").unwrap();
+        for _ in 0..40 {
+            let mut perm: Vec<usize> = (0..n).collect();
+            perm.shuffle(&mut rng);
+            let values: Vec<u64> = (0..n).map(|_| rng.gen_range(0..256)).collect();
+            let cfg = permute_config_bits(&benes::route(&perm).unwrap());
+            let given = HashMap::from([
+                ("in_data".to_string(), pack(&values, d)),
+                ("cfg_q".to_string(), cfg),
+            ]);
+            let out = eval_outputs(&m, &given);
+            assert_eq!(
+                unpack(&out["out_data"], n, d),
+                golden::permute(&values, &perm).unwrap(),
+                "perm {perm:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn crossbar_baseline_selects() {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for n in [2usize, 4, 16] {
+        let m = build_crossbar(n, 8, "crossbar").unwrap();
+        let k = n.trailing_zeros();
+        for _ in 0..20 {
+            let values: Vec<u64> = (0..n).map(|_| rng.gen_range(0..256)).collect();
+            let sel: Vec<u64> = (0..n).map(|_| rng.gen_range(0..n as u64)).collect();
+            let given = HashMap::from([
+                ("in_data".to_string(), pack(&values, 8)),
+                ("in_sel".to_string(), pack(&sel, k)),
+            ]);
+            let out = eval_outputs(&m, &given);
+            let want: Vec<u64> = sel.iter().map(|&s| values[s as usize]).collect();
+            assert_eq!(unpack(&out["out_data"], n, 8), want);
+        }
+    }
+}
+
+#[test]
+fn unsupported_and_bad_parameters_are_errors() {
+    let mut p = params(Mode::Compact, 8, 8, MaskSource::Nonzero);
+    p.pipeline = 1;
+    assert!(matches!(build(&p, "b"), Err(GenError::Unsupported(_))));
+    p.pipeline = 0;
+    p.lanes = 6;
+    let e = build(&p, "b").unwrap_err();
+    assert!(e.to_string().contains("power of two"), "{e}");
+    p.lanes = 8;
+    p.mode = Mode::Expand;
+    assert!(matches!(build(&p, "b"), Err(GenError::Param(_))));
+}
+
+fn verilator_lint(d: &Design) {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = d.write_to(dir.path()).unwrap();
+    let vfiles: Vec<_> = paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "v"))
+        .collect();
+    let out = Command::new("verilator")
+        .args(["--lint-only", "-Wall", "--top-module", &d.top])
+        .args(&vfiles)
+        .output()
+        .expect("verilator is not installed: run scripts/setup.sh");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "verilator lint of {} failed:\n{}",
+        d.top,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn snapshots_n4_and_lint() {
+    let cases = [
+        (
+            "compact_nonzero",
+            params(Mode::Compact, 4, 8, MaskSource::Nonzero),
+        ),
+        (
+            "compact_external",
+            params(Mode::Compact, 4, 8, MaskSource::External),
+        ),
+        ("expand", params(Mode::Expand, 4, 8, MaskSource::External)),
+        ("permute", params(Mode::Permute, 4, 8, MaskSource::Nonzero)),
+    ];
+    for (name, p) in &cases {
+        let d = generate(p, "butterfly").unwrap();
+        verilator_lint(&d);
+        insta::assert_snapshot!(format!("butterfly_{name}_n4"), d.verilog());
+    }
+    let x = generate_crossbar(4, 8, "crossbar").unwrap();
+    verilator_lint(&x);
+    insta::assert_snapshot!("crossbar_n4", x.verilog());
+    // Larger configurations lint clean too.
+    for (_, p) in &cases {
+        for n in [16usize, 64] {
+            let p = ButterflyParams {
+                lanes: n,
+                out_lanes: n,
+                ..p.clone()
+            };
+            verilator_lint(&generate(&p, "butterfly").unwrap());
+        }
+    }
+    verilator_lint(&generate_crossbar(16, 8, "crossbar").unwrap());
+}

@@ -2,8 +2,8 @@
 //! operator semantics, `nicc_rtl::eval`), N = 4 snapshots and `verilator --lint-only -Wall`.
 
 use nicc_rtl::blocks::butterfly::{
-    benes, build, build_crossbar, generate, generate_crossbar, permute_config_bits,
-    ButterflyParams, GenError, MaskSource, Mode,
+    benes, build, build_crossbar, generate, generate_crossbar, multicast, multicast_config_bits,
+    permute_config_bits, ButterflyParams, GenError, MaskSource, Mode,
 };
 use nicc_rtl::ir::{Module, NetKind};
 use nicc_rtl::{Bits, Design};
@@ -224,6 +224,54 @@ fn permute_netlist_applies_routed_permutations() {
 }
 
 #[test]
+fn multicast_netlist_applies_routed_destination_lists() {
+    let seed = 5;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for n in [2usize, 4, 8, 16, 64] {
+        let d = 8u32;
+        let p = params(Mode::Multicast, n, d as usize, MaskSource::Nonzero);
+        let m = build(&p, "butterfly").unwrap();
+        let mut routed = 0;
+        for _ in 0..60 {
+            // A few sources fanned out to random outputs; some outputs left without a source.
+            let sources: Vec<usize> = (0..rng.gen_range(1..=n.div_ceil(4)))
+                .map(|_| rng.gen_range(0..n))
+                .collect();
+            let mut dests = vec![Vec::new(); n];
+            for j in 0..n {
+                if rng.gen_bool(0.8) {
+                    dests[sources[rng.gen_range(0..sources.len())]].push(j);
+                }
+            }
+            let Ok(cfg) = multicast::route_destinations(&dests) else {
+                continue;
+            };
+            routed += 1;
+            let values: Vec<u64> = (0..n).map(|_| rng.gen_range(0..256)).collect();
+            let given = HashMap::from([
+                ("in_data".to_string(), pack(&values, d)),
+                ("cfg_q".to_string(), multicast_config_bits(&cfg)),
+            ]);
+            let out = eval_outputs(&m, &given);
+            let want = golden::multicast(&values, &dests).unwrap();
+            assert_eq!(
+                unpack(&out["out_data"], n, d),
+                want,
+                "dests {dests:?} seed {seed}"
+            );
+            let valid: Vec<bool> = (0..n)
+                .map(|j| dests.iter().any(|l| l.contains(&j)))
+                .collect();
+            assert_eq!(bools(&out["out_valid_lanes"], n), valid);
+        }
+        assert!(
+            routed >= 10,
+            "only {routed} of 60 requests routed at N = {n}"
+        );
+    }
+}
+
+#[test]
 fn crossbar_baseline_selects() {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     for n in [2usize, 4, 16] {
@@ -290,6 +338,10 @@ fn snapshots_n4_and_lint() {
         ),
         ("expand", params(Mode::Expand, 4, 8, MaskSource::External)),
         ("permute", params(Mode::Permute, 4, 8, MaskSource::Nonzero)),
+        (
+            "multicast",
+            params(Mode::Multicast, 4, 8, MaskSource::Nonzero),
+        ),
     ];
     for (name, p) in &cases {
         let d = generate(p, "butterfly").unwrap();

@@ -22,8 +22,8 @@ pub mod netlist;
 pub mod switch_model;
 
 pub use netlist::{
-    build, build_crossbar, generate, generate_crossbar, permute_config_bits, permute_config_width,
-    GenError,
+    build, build_crossbar, generate, generate_crossbar, multicast_config_bits,
+    multicast_config_width, permute_config_bits, permute_config_width, GenError,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;

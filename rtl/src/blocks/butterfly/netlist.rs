@@ -31,8 +31,8 @@ pub enum GenError {
 
 /// Build the top module of the router for `p`, named `top`.
 ///
-/// Supported: `compact` (mask nonzero or external), `expand` (mask external) and `permute`,
-/// combinational (`pipeline = 0`) with all lanes out in one beat (`out_lanes = lanes`).
+/// Supported: `compact` (mask nonzero or external), `expand` (mask external), `permute` and
+/// `multicast` (configuration registers loaded through `cfg_we`/`cfg_data`), combinational (`pipeline = 0`) with all lanes out in one beat (`out_lanes = lanes`).
 pub fn build(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> {
     p.validate()?;
     if p.pipeline != 0 {
@@ -51,7 +51,7 @@ pub fn build(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> {
         Mode::Compact => build_compact(p, top),
         Mode::Expand => build_expand(p, top),
         Mode::Permute => build_permute(p, top),
-        Mode::Multicast => Err(GenError::Unsupported("mode = multicast".into())),
+        Mode::Multicast => build_multicast(p, top),
     }
 }
 
@@ -142,8 +142,13 @@ fn compaction_controls(
                     let pos = sw & (h - 1);
                     let c_lo = &cnt[s][2 * g];
                     // x = (p - prefix) mod 2^{s+1}; cross = x[s] ^ (x mod 2^s >= c_lo)
-                    let x = Signal::lit(w, pos as u64).sub_w(&pre[s][g], w);
-                    let x = m.wire(&format!("s{s}_x{sw}"), &x);
+                    // Block 0 has no lanes below it: x is the constant p.
+                    let x = if g == 0 {
+                        Signal::lit(w, pos as u64)
+                    } else {
+                        let x = Signal::lit(w, pos as u64).sub_w(&pre[s][g], w);
+                        m.wire(&format!("s{s}_x{sw}"), &x)
+                    };
                     let ge = if s == 0 {
                         !c_lo
                     } else {
@@ -256,6 +261,68 @@ fn build_permute(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError>
     Ok(m.finish()?)
 }
 
+/// Width of the multicast configuration port: two mux selects per switch
+/// ([`super::multicast::MulticastConfig::to_bits`]) then N output-valid bits.
+pub fn multicast_config_width(lanes: usize) -> usize {
+    2 * permute_config_width(lanes) + lanes
+}
+
+fn build_multicast(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> {
+    let n = p.lanes;
+    let d = p.width as u32;
+    let k = p.log2_lanes();
+    let sw = permute_config_width(n);
+    let mut m = ModuleBuilder::new(top);
+    m.clock_domain();
+    let we = m.input("cfg_we", 1);
+    let cfg_in = m.input("cfg_data", multicast_config_width(n) as u32);
+    let data = m.input("in_data", n as u32 * d);
+    let cfg = m.reg_en("cfg_q", &cfg_in, &we);
+    let mut lanes: Vec<Signal> = (0..n).map(|i| lane(&data, i, d)).collect();
+    for (s, &bit) in benes_bits(k).iter().enumerate() {
+        let mut out = lanes.clone();
+        for w in 0..n / 2 {
+            let (lo, hi) = switch_positions(bit, w);
+            let base = 2 * (s * n / 2 + w) as u32;
+            let lo_from_hi = cfg.bit(base);
+            let hi_from_lo = cfg.bit(base + 1);
+            let name = format!("s{s}");
+            out[lo] = m.wire(
+                &format!("{name}_l{lo}"),
+                &lo_from_hi.mux(&lanes[hi], &lanes[lo]),
+            );
+            out[hi] = m.wire(
+                &format!("{name}_l{hi}"),
+                &hi_from_lo.mux(&lanes[lo], &lanes[hi]),
+            );
+        }
+        lanes = out;
+    }
+    let valid = cfg.slice(2 * sw as u32, n as u32);
+    let zero = Signal::lit(d, 0);
+    let outs: Vec<Signal> = (0..n)
+        .map(|j| valid.bit(j as u32).mux(&lanes[j], &zero))
+        .collect();
+    m.output("out_data", &pack(&outs));
+    m.output("out_valid_lanes", &valid);
+    Ok(m.finish()?)
+}
+
+/// The multicast configuration as a [`Bits`] value for the `cfg_data` port.
+pub fn multicast_config_bits(cfg: &super::multicast::MulticastConfig) -> Bits {
+    let mut bits = cfg.to_bits();
+    bits.extend(&cfg.out_valid);
+    bools_to_bits(&bits)
+}
+
+fn bools_to_bits(bits: &[bool]) -> Bits {
+    let mut b = Bits::zero(bits.len() as u32);
+    for (i, &v) in bits.iter().enumerate() {
+        b.set_bit(i as u32, v);
+    }
+    b
+}
+
 /// Build the plain N x N crossbar baseline, what a user would write: `out_j = in[sel_j]`, with
 /// `in_sel [N*log2N-1:0]` (lane j's select at `[j*log2N +: log2N]`), as a mux tree per output.
 pub fn build_crossbar(lanes: usize, width: usize, top: &str) -> Result<Rc<Module>, GenError> {
@@ -296,12 +363,5 @@ pub fn generate_crossbar(lanes: usize, width: usize, top: &str) -> Result<Design
 
 /// The permute configuration as a [`Bits`] value for the `cfg_data` port.
 pub fn permute_config_bits(cfg: &super::benes::BenesConfig) -> Bits {
-    let bits = cfg.to_bits();
-    let mut words = vec![0u32; bits.len().div_ceil(32)];
-    for (i, &b) in bits.iter().enumerate() {
-        if b {
-            words[i / 32] |= 1 << (i % 32);
-        }
-    }
-    Bits::from_words(bits.len() as u32, &words)
+    bools_to_bits(&cfg.to_bits())
 }

@@ -15,40 +15,132 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::process::Command;
 
-/// Evaluates every output of a module from input (and register) values given by net name.
-fn eval_outputs(m: &Module, given: &HashMap<String, Bits>) -> HashMap<String, Bits> {
-    let cache: RefCell<Vec<Option<Bits>>> = RefCell::new(vec![None; m.nets.len()]);
-    fn value(
-        m: &Module,
-        id: usize,
-        given: &HashMap<String, Bits>,
-        cache: &RefCell<Vec<Option<Bits>>>,
-    ) -> Bits {
-        if let Some(v) = cache.borrow()[id].clone() {
+/// Evaluates nets of a module from input and register values given by net name (the IR's own
+/// operator semantics).
+struct Eval<'a> {
+    m: &'a Module,
+    given: &'a HashMap<String, Bits>,
+    cache: RefCell<Vec<Option<Bits>>>,
+}
+
+impl<'a> Eval<'a> {
+    fn new(m: &'a Module, given: &'a HashMap<String, Bits>) -> Self {
+        Eval {
+            m,
+            given,
+            cache: RefCell::new(vec![None; m.nets.len()]),
+        }
+    }
+
+    fn net(&self, id: usize) -> Bits {
+        if let Some(v) = self.cache.borrow()[id].clone() {
             return v;
         }
-        let net = &m.nets[id];
+        let net = &self.m.nets[id];
         let v = match net.kind {
-            NetKind::Input | NetKind::Reg(_) => given
+            NetKind::Input | NetKind::Reg(_) => self
+                .given
                 .get(&net.name)
                 .unwrap_or_else(|| panic!("no value given for `{}`", net.name))
                 .zext(net.width),
-            _ => {
-                let e = net
-                    .driver
-                    .as_ref()
-                    .unwrap_or_else(|| panic!("`{}` undriven", net.name));
-                nicc_rtl::eval::eval(e, &|j| value(m, j, given, cache)).zext(net.width)
-            }
+            _ => self
+                .expr(
+                    net.driver
+                        .as_ref()
+                        .unwrap_or_else(|| panic!("`{}` undriven", net.name)),
+                )
+                .zext(net.width),
         };
-        cache.borrow_mut()[id] = Some(v.clone());
+        self.cache.borrow_mut()[id] = Some(v.clone());
         v
     }
-    m.ports
+
+    fn expr(&self, e: &nicc_rtl::ir::ExprRef) -> Bits {
+        nicc_rtl::eval::eval(e, &|j| self.net(j))
+    }
+
+    fn outputs(&self) -> HashMap<String, Bits> {
+        self.m
+            .ports
+            .iter()
+            .filter(|&&id| self.m.nets[id].kind == NetKind::Output)
+            .map(|&id| (self.m.nets[id].name.clone(), self.net(id)))
+            .collect()
+    }
+
+    /// Register values after the clock edge (synchronous reset, enable, next).
+    fn next_state(&self) -> HashMap<String, Bits> {
+        self.m
+            .regs
+            .iter()
+            .map(|r| {
+                let net = &self.m.nets[r.net];
+                let reset = r.reset.as_ref().filter(|(rst, _)| self.net(*rst).bit(0));
+                let v = if let Some((_, init)) = reset {
+                    init.clone()
+                } else if r.enable.as_ref().is_none_or(|e| self.expr(e).bit(0)) {
+                    self.expr(r.next.as_ref().unwrap()).zext(net.width)
+                } else {
+                    self.net(r.net)
+                };
+                (net.name.clone(), v)
+            })
+            .collect()
+    }
+}
+
+/// Evaluates every output of a combinational module (registers taken from `given`).
+fn eval_outputs(m: &Module, given: &HashMap<String, Bits>) -> HashMap<String, Bits> {
+    Eval::new(m, given).outputs()
+}
+
+/// Streams transactions through a pipelined module with random `in_valid` and `out_ready`;
+/// `next_txn` gives the data inputs of a transaction and the outputs it must produce. Checks
+/// every output transfer in order and returns how many were checked.
+fn stream(
+    m: &Module,
+    fixed: &HashMap<String, Bits>,
+    cycles: usize,
+    rng: &mut ChaCha8Rng,
+    mut next_txn: impl FnMut(&mut ChaCha8Rng) -> (HashMap<String, Bits>, HashMap<String, Bits>),
+) -> usize {
+    let mut state: HashMap<String, Bits> = m
+        .regs
         .iter()
-        .filter(|&&id| m.nets[id].kind == NetKind::Output)
-        .map(|&id| (m.nets[id].name.clone(), value(m, id, given, &cache)))
-        .collect()
+        .map(|r| (m.nets[r.net].name.clone(), Bits::zero(m.nets[r.net].width)))
+        .collect();
+    let mut expected = std::collections::VecDeque::new();
+    let mut pending = next_txn(rng);
+    let mut checked = 0;
+    for cycle in 0..cycles {
+        let mut given = state.clone();
+        given.extend(fixed.clone());
+        given.extend(pending.0.clone());
+        let rst = cycle < 2;
+        // Reset for two cycles, then one cycle to load any configuration register.
+        let in_valid = cycle >= 3 && rng.gen_bool(0.7);
+        let out_ready = rng.gen_bool(0.6);
+        given.insert("rst".into(), Bits::from_u64(1, u64::from(rst)));
+        given.insert("in_valid".into(), Bits::from_u64(1, u64::from(in_valid)));
+        given.insert("out_ready".into(), Bits::from_u64(1, u64::from(out_ready)));
+        let e = Eval::new(m, &given);
+        let out = e.outputs();
+        if !rst && out["out_valid"].bit(0) && out_ready {
+            let want: HashMap<String, Bits> = expected
+                .pop_front()
+                .expect("output without an accepted input");
+            for (k, v) in &want {
+                assert_eq!(&out[k], v, "port {k} at cycle {cycle} (transfer {checked})");
+            }
+            checked += 1;
+        }
+        if in_valid && out["in_ready"].bit(0) {
+            expected.push_back(pending.1.clone());
+            pending = next_txn(rng);
+        }
+        state = e.next_state();
+    }
+    checked
 }
 
 fn pack(values: &[u64], d: u32) -> Bits {
@@ -294,15 +386,113 @@ fn crossbar_baseline_selects() {
 #[test]
 fn unsupported_and_bad_parameters_are_errors() {
     let mut p = params(Mode::Compact, 8, 8, MaskSource::Nonzero);
-    p.pipeline = 1;
+    p.out_lanes = 4;
     assert!(matches!(build(&p, "b"), Err(GenError::Unsupported(_))));
-    p.pipeline = 0;
+    p.out_lanes = 8;
     p.lanes = 6;
     let e = build(&p, "b").unwrap_err();
     assert!(e.to_string().contains("power of two"), "{e}");
     p.lanes = 8;
     p.mode = Mode::Expand;
     assert!(matches!(build(&p, "b"), Err(GenError::Param(_))));
+}
+
+fn bools_to_bits(b: &[bool]) -> Bits {
+    pack(&b.iter().map(|&x| u64::from(x)).collect::<Vec<_>>(), 1)
+}
+
+#[test]
+fn pipelined_networks_stream_with_backpressure() {
+    let seed = 9;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let d = 8u32;
+    for (n, k) in [(4usize, 1usize), (8, 1), (8, 2), (8, 3), (16, 2), (64, 4)] {
+        // compact, non-zero mask
+        let p = ButterflyParams {
+            pipeline: k,
+            ..params(Mode::Compact, n, 8, MaskSource::Nonzero)
+        };
+        let m = build(&p, "butterfly").unwrap();
+        let lw = n.trailing_zeros();
+        let checked = stream(&m, &HashMap::new(), 300, &mut rng, |rng| {
+            let mask: Vec<bool> = (0..n).map(|_| rng.gen_bool(0.5)).collect();
+            let v = random_values(rng, &mask, d, true);
+            let c = golden::compact(&v, &mask, n).unwrap();
+            let idx: Vec<u64> = c.beats[0].index.iter().map(|&i| i as u64).collect();
+            (
+                HashMap::from([("in_data".to_string(), pack(&v, d))]),
+                HashMap::from([
+                    ("out_data".to_string(), pack(&c.beats[0].values, d)),
+                    ("out_index".to_string(), pack(&idx, lw)),
+                    (
+                        "out_count".to_string(),
+                        Bits::from_u64(lw + 1, c.count as u64),
+                    ),
+                    (
+                        "out_valid_lanes".to_string(),
+                        bools_to_bits(&c.beats[0].valid),
+                    ),
+                ]),
+            )
+        });
+        assert!(
+            checked > 50,
+            "compact N={n} pipeline={k}: only {checked} transfers (seed {seed})"
+        );
+        // expand, external mask
+        let p = ButterflyParams {
+            pipeline: k,
+            ..params(Mode::Expand, n, 8, MaskSource::External)
+        };
+        let m = build(&p, "butterfly").unwrap();
+        let checked = stream(&m, &HashMap::new(), 200, &mut rng, |rng| {
+            let mask: Vec<bool> = (0..n).map(|_| rng.gen_bool(0.5)).collect();
+            let dense: Vec<u64> = (0..n).map(|_| rng.gen_range(0..256)).collect();
+            (
+                HashMap::from([
+                    ("in_data".to_string(), pack(&dense, d)),
+                    ("in_mask".to_string(), bools_to_bits(&mask)),
+                ]),
+                HashMap::from([(
+                    "out_data".to_string(),
+                    pack(&golden::expand(&dense, &mask).unwrap(), d),
+                )]),
+            )
+        });
+        assert!(
+            checked > 30,
+            "expand N={n} pipeline={k}: only {checked} transfers"
+        );
+        // permute, configuration fixed in the register
+        let p = ButterflyParams {
+            pipeline: k.min(2 * lw as usize - 1),
+            ..params(Mode::Permute, n, 8, MaskSource::Nonzero)
+        };
+        let m = build(&p, "butterfly").unwrap();
+        let mut perm: Vec<usize> = (0..n).collect();
+        perm.shuffle(&mut rng);
+        let fixed = HashMap::from([
+            ("cfg_we".to_string(), Bits::from_u64(1, 1)),
+            (
+                "cfg_data".to_string(),
+                permute_config_bits(&benes::route(&perm).unwrap()),
+            ),
+        ]);
+        let checked = stream(&m, &fixed, 200, &mut rng, |rng| {
+            let v: Vec<u64> = (0..n).map(|_| rng.gen_range(0..256)).collect();
+            (
+                HashMap::from([("in_data".to_string(), pack(&v, d))]),
+                HashMap::from([(
+                    "out_data".to_string(),
+                    pack(&golden::permute(&v, &perm).unwrap(), d),
+                )]),
+            )
+        });
+        assert!(
+            checked > 30,
+            "permute N={n} pipeline={k}: only {checked} transfers"
+        );
+    }
 }
 
 fn verilator_lint(d: &Design) {
@@ -341,6 +531,20 @@ fn snapshots_n4_and_lint() {
         (
             "multicast",
             params(Mode::Multicast, 4, 8, MaskSource::Nonzero),
+        ),
+        (
+            "compact_pipelined",
+            ButterflyParams {
+                pipeline: 1,
+                ..params(Mode::Compact, 4, 8, MaskSource::Nonzero)
+            },
+        ),
+        (
+            "permute_pipelined",
+            ButterflyParams {
+                pipeline: 2,
+                ..params(Mode::Permute, 4, 8, MaskSource::Nonzero)
+            },
         ),
     ];
     for (name, p) in &cases {

@@ -6,7 +6,7 @@
 use super::switch_model::{benes_bits, switch_positions};
 use super::{ButterflyParams, MaskSource, Mode, ParamError};
 use crate::bits::Bits;
-use crate::builder::ModuleBuilder;
+use crate::builder::{ModuleBuilder, WireHandle};
 use crate::design::Design;
 use crate::emit::emit;
 use crate::error::RtlError;
@@ -35,12 +35,6 @@ pub enum GenError {
 /// `multicast` (configuration registers loaded through `cfg_we`/`cfg_data`), combinational (`pipeline = 0`) with all lanes out in one beat (`out_lanes = lanes`).
 pub fn build(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> {
     p.validate()?;
-    if p.pipeline != 0 {
-        return Err(GenError::Unsupported(format!(
-            "pipeline = {} (only 0, combinational)",
-            p.pipeline
-        )));
-    }
     if p.out_lanes != p.lanes {
         return Err(GenError::Unsupported(format!(
             "out_lanes = {} below lanes = {} (multi-beat output)",
@@ -50,8 +44,8 @@ pub fn build(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> {
     match p.mode {
         Mode::Compact => build_compact(p, top),
         Mode::Expand => build_expand(p, top),
-        Mode::Permute => build_permute(p, top),
-        Mode::Multicast => build_multicast(p, top),
+        Mode::Permute => build_benes(p, top, false),
+        Mode::Multicast => build_benes(p, top, true),
     }
 }
 
@@ -162,21 +156,106 @@ fn compaction_controls(
     (controls, total.then(|| cnt[k][0].clone()))
 }
 
-/// One stage of exchange switches on `pair_bit`; names the outputs `{prefix}{stage}_l{lane}`.
-fn exchange_stage(
-    m: &mut ModuleBuilder,
-    name: &str,
-    lanes: &[Signal],
-    pair_bit: usize,
-    cross: &[Signal],
-) -> Vec<Signal> {
-    let mut out = lanes.to_vec();
-    for (w, c) in cross.iter().enumerate() {
-        let (lo, hi) = switch_positions(pair_bit, w);
-        out[lo] = m.wire(&format!("{name}_l{lo}"), &c.mux(&lanes[hi], &lanes[lo]));
-        out[hi] = m.wire(&format!("{name}_l{hi}"), &c.mux(&lanes[lo], &lanes[hi]));
+/// The valid/ready state of a pipelined network: the shared register enable and the valid bit
+/// of the data currently at the end of the built part of the pipeline.
+struct Handshake {
+    en: Signal,
+    valid: Signal,
+    out_valid: WireHandle,
+}
+
+/// Declares `clk`/`rst` (if needed) and `in_valid`, `in_ready`, `out_ready` when `pipeline > 0`.
+/// The whole pipeline advances together: `en = out_ready | ~out_valid`, `in_ready = en`.
+fn handshake(m: &mut ModuleBuilder, p: &ButterflyParams, has_clock: bool) -> Option<Handshake> {
+    if p.pipeline == 0 {
+        return None;
     }
-    out
+    if !has_clock {
+        m.clock_domain();
+    }
+    let in_valid = m.input("in_valid", 1);
+    let out_ready = m.input("out_ready", 1);
+    let out_valid = m.output_decl("out_valid", 1, false);
+    let en = m.wire("pipe_en", &(out_ready | !out_valid.sig()));
+    m.output("in_ready", &en);
+    Some(Handshake {
+        en,
+        valid: in_valid,
+        out_valid,
+    })
+}
+
+/// A switch network: stages of 2x2 switches on `pair_bits[s]`. `controls[s][w]` is one bit
+/// (exchange switch: cross) or, with `mux_switches`, two bits (bit 0 = the `lo` output takes the
+/// `hi` input, bit 1 = the `hi` output takes the `lo` input). With a handshake, a register level
+/// follows every `p.pipeline` stages and carries the lanes, the remaining control bits and the
+/// `side` signals. Returns the final lanes and side signals.
+#[allow(clippy::too_many_arguments)]
+fn run_network(
+    m: &mut ModuleBuilder,
+    p: &ButterflyParams,
+    name: &str,
+    mut lanes: Vec<Signal>,
+    pair_bits: &[usize],
+    mut controls: Vec<Vec<Signal>>,
+    mux_switches: bool,
+    mut side: Vec<Signal>,
+    hs: &mut Option<Handshake>,
+) -> (Vec<Signal>, Vec<Signal>) {
+    let stages = pair_bits.len();
+    for s in 0..stages {
+        let mut out = lanes.clone();
+        for (w, c) in controls[s].iter().enumerate() {
+            let (lo, hi) = switch_positions(pair_bits[s], w);
+            let (lo_sel, hi_sel) = if mux_switches {
+                (c.bit(0), c.bit(1))
+            } else {
+                (c.clone(), c.clone())
+            };
+            out[lo] = m.wire(
+                &format!("{name}{s}_l{lo}"),
+                &lo_sel.mux(&lanes[hi], &lanes[lo]),
+            );
+            out[hi] = m.wire(
+                &format!("{name}{s}_l{hi}"),
+                &hi_sel.mux(&lanes[lo], &lanes[hi]),
+            );
+        }
+        lanes = out;
+        if let Some(h) = hs.as_mut() {
+            if (s + 1) % p.pipeline == 0 {
+                let b = (s + 1) / p.pipeline - 1;
+                let en = h.en.clone();
+                lanes = lanes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| m.reg_en(&format!("p{b}_l{i}"), l, &en))
+                    .collect();
+                for (t, stage) in controls.iter_mut().enumerate().skip(s + 1) {
+                    let cw = stage[0].width();
+                    let rev: Vec<Signal> = stage.iter().rev().cloned().collect();
+                    let q = m.reg_en(&format!("p{b}_ctl_s{t}"), &Signal::concat(&rev), &en);
+                    *stage = (0..stage.len())
+                        .map(|w| q.slice(w as u32 * cw, cw))
+                        .collect();
+                }
+                side = side
+                    .iter()
+                    .enumerate()
+                    .map(|(j, x)| m.reg_en(&format!("p{b}_side{j}"), x, &en))
+                    .collect();
+                h.valid = m.reg_en(&format!("p{b}_valid"), &h.valid, &en);
+            }
+        }
+    }
+    (lanes, side)
+}
+
+/// Drives `out_valid` from the last valid register (or `in_valid` when no register level).
+fn finish_handshake(m: &mut ModuleBuilder, hs: Option<Handshake>) {
+    if let Some(h) = hs {
+        m.drive(&h.out_valid, &h.valid);
+    }
 }
 
 fn build_compact(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> {
@@ -185,24 +264,34 @@ fn build_compact(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError>
     let k = p.log2_lanes();
     let kw = k as u32;
     let mut m = ModuleBuilder::new(top);
+    let mut hs = handshake(&mut m, p, false);
     let data = m.input("in_data", n as u32 * d);
     let mask = mask_bits(&mut m, p, &data);
     let (cross, count) = compaction_controls(&mut m, &mask, true);
     let count = count.expect("total popcount was asked for");
     // Each lane carries {index, value}, zero when unselected.
     let zero = Signal::lit(d + kw, 0);
-    let mut lanes: Vec<Signal> = (0..n)
+    let lanes: Vec<Signal> = (0..n)
         .map(|i| {
             let tagged = Signal::concat(&[Signal::lit(kw, i as u64), lane(&data, i, d)]);
             m.wire(&format!("in_l{i}"), &mask[i].mux(&tagged, &zero))
         })
         .collect();
-    for (s, c) in cross.iter().enumerate() {
-        lanes = exchange_stage(&mut m, &format!("s{s}"), &lanes, s, c);
-    }
+    let bits: Vec<usize> = (0..k).collect();
+    let (lanes, side) = run_network(
+        &mut m,
+        p,
+        "s",
+        lanes,
+        &bits,
+        cross,
+        false,
+        vec![count],
+        &mut hs,
+    );
     let values: Vec<Signal> = lanes.iter().map(|l| l.slice(0, d)).collect();
     let index: Vec<Signal> = lanes.iter().map(|l| l.slice(d, kw)).collect();
-    let count = m.wire("count", &count);
+    let count = m.wire("count", &side[0]);
     let valid: Vec<Signal> = (0..n)
         .map(|j| count.gt(&Signal::lit(kw + 1, j as u64)))
         .collect();
@@ -210,6 +299,7 @@ fn build_compact(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError>
     m.output("out_index", &pack(&index));
     m.output("out_count", &count);
     m.output("out_valid_lanes", &pack(&valid));
+    finish_handshake(&mut m, hs);
     Ok(m.finish()?)
 }
 
@@ -218,17 +308,32 @@ fn build_expand(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> 
     let d = p.width as u32;
     let k = p.log2_lanes();
     let mut m = ModuleBuilder::new(top);
+    let mut hs = handshake(&mut m, p, false);
     let data = m.input("in_data", n as u32 * d);
     let mask = mask_bits(&mut m, p, &data);
-    let (cross, _) = compaction_controls(&mut m, &mask, false);
-    let mut lanes: Vec<Signal> = (0..n).map(|i| lane(&data, i, d)).collect();
-    for s in (0..k).rev() {
-        lanes = exchange_stage(&mut m, &format!("e{s}"), &lanes, s, &cross[s]);
-    }
+    let (mut cross, _) = compaction_controls(&mut m, &mask, false);
+    cross.reverse();
+    let lanes: Vec<Signal> = (0..n).map(|i| lane(&data, i, d)).collect();
+    let bits: Vec<usize> = (0..k).rev().collect();
+    let (lanes, side) = run_network(
+        &mut m,
+        p,
+        "e",
+        lanes,
+        &bits,
+        cross,
+        false,
+        vec![pack(&mask)],
+        &mut hs,
+    );
+    let mask = m.wire("out_mask", &side[0]);
     let zero = Signal::lit(d, 0);
-    let out: Vec<Signal> = (0..n).map(|i| mask[i].mux(&lanes[i], &zero)).collect();
+    let out: Vec<Signal> = (0..n)
+        .map(|i| mask.bit(i as u32).mux(&lanes[i], &zero))
+        .collect();
     m.output("out_data", &pack(&out));
-    m.output("out_valid_lanes", &pack(&mask));
+    m.output("out_valid_lanes", &mask);
+    finish_handshake(&mut m, hs);
     Ok(m.finish()?)
 }
 
@@ -239,72 +344,61 @@ pub fn permute_config_width(lanes: usize) -> usize {
     (2 * k - 1) * lanes / 2
 }
 
-fn build_permute(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> {
-    let n = p.lanes;
-    let d = p.width as u32;
-    let k = p.log2_lanes();
-    let cw = permute_config_width(n) as u32;
-    let mut m = ModuleBuilder::new(top);
-    m.clock_domain();
-    let we = m.input("cfg_we", 1);
-    let cfg_in = m.input("cfg_data", cw);
-    let data = m.input("in_data", n as u32 * d);
-    let cfg = m.reg_en("cfg_q", &cfg_in, &we);
-    let mut lanes: Vec<Signal> = (0..n).map(|i| lane(&data, i, d)).collect();
-    for (s, &bit) in benes_bits(k).iter().enumerate() {
-        let cross: Vec<Signal> = (0..n / 2)
-            .map(|w| cfg.bit((s * n / 2 + w) as u32))
-            .collect();
-        lanes = exchange_stage(&mut m, &format!("s{s}"), &lanes, bit, &cross);
-    }
-    m.output("out_data", &pack(&lanes));
-    Ok(m.finish()?)
-}
-
 /// Width of the multicast configuration port: two mux selects per switch
 /// ([`super::multicast::MulticastConfig::to_bits`]) then N output-valid bits.
 pub fn multicast_config_width(lanes: usize) -> usize {
     2 * permute_config_width(lanes) + lanes
 }
 
-fn build_multicast(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> {
+/// Permute and multicast: a Benes network whose control bits come from the configuration
+/// register `cfg_q`, loaded from `cfg_data` when `cfg_we` is high.
+fn build_benes(p: &ButterflyParams, top: &str, multicast: bool) -> Result<Rc<Module>, GenError> {
     let n = p.lanes;
     let d = p.width as u32;
     let k = p.log2_lanes();
-    let sw = permute_config_width(n);
+    let switches = permute_config_width(n);
+    let cw: u32 = if multicast { 2 } else { 1 };
+    let width = if multicast {
+        multicast_config_width(n)
+    } else {
+        switches
+    };
     let mut m = ModuleBuilder::new(top);
     m.clock_domain();
+    let mut hs = handshake(&mut m, p, true);
     let we = m.input("cfg_we", 1);
-    let cfg_in = m.input("cfg_data", multicast_config_width(n) as u32);
+    let cfg_in = m.input("cfg_data", width as u32);
     let data = m.input("in_data", n as u32 * d);
     let cfg = m.reg_en("cfg_q", &cfg_in, &we);
-    let mut lanes: Vec<Signal> = (0..n).map(|i| lane(&data, i, d)).collect();
-    for (s, &bit) in benes_bits(k).iter().enumerate() {
-        let mut out = lanes.clone();
-        for w in 0..n / 2 {
-            let (lo, hi) = switch_positions(bit, w);
-            let base = 2 * (s * n / 2 + w) as u32;
-            let lo_from_hi = cfg.bit(base);
-            let hi_from_lo = cfg.bit(base + 1);
-            let name = format!("s{s}");
-            out[lo] = m.wire(
-                &format!("{name}_l{lo}"),
-                &lo_from_hi.mux(&lanes[hi], &lanes[lo]),
-            );
-            out[hi] = m.wire(
-                &format!("{name}_l{hi}"),
-                &hi_from_lo.mux(&lanes[lo], &lanes[hi]),
-            );
-        }
-        lanes = out;
-    }
-    let valid = cfg.slice(2 * sw as u32, n as u32);
-    let zero = Signal::lit(d, 0);
-    let outs: Vec<Signal> = (0..n)
-        .map(|j| valid.bit(j as u32).mux(&lanes[j], &zero))
+    let lanes: Vec<Signal> = (0..n).map(|i| lane(&data, i, d)).collect();
+    let bits = benes_bits(k);
+    let controls: Vec<Vec<Signal>> = (0..bits.len())
+        .map(|s| {
+            (0..n / 2)
+                .map(|w| cfg.slice((s * n / 2 + w) as u32 * cw, cw))
+                .collect()
+        })
         .collect();
-    m.output("out_data", &pack(&outs));
-    m.output("out_valid_lanes", &valid);
+    let side = if multicast {
+        vec![cfg.slice(2 * switches as u32, n as u32)]
+    } else {
+        Vec::new()
+    };
+    let (lanes, side) = run_network(
+        &mut m, p, "s", lanes, &bits, controls, multicast, side, &mut hs,
+    );
+    if multicast {
+        let valid = m.wire("out_valid_mask", &side[0]);
+        let zero = Signal::lit(d, 0);
+        let outs: Vec<Signal> = (0..n)
+            .map(|j| valid.bit(j as u32).mux(&lanes[j], &zero))
+            .collect();
+        m.output("out_data", &pack(&outs));
+        m.output("out_valid_lanes", &valid);
+    } else {
+        m.output("out_data", &pack(&lanes));
+    }
+    finish_handshake(&mut m, hs);
     Ok(m.finish()?)
 }
 

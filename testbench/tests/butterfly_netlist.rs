@@ -95,14 +95,14 @@ fn eval_outputs(m: &Module, given: &HashMap<String, Bits>) -> HashMap<String, Bi
 }
 
 /// Streams transactions through a pipelined module with random `in_valid` and `out_ready`;
-/// `next_txn` gives the data inputs of a transaction and the outputs it must produce. Checks
+/// `next_txn` gives the data inputs of a transaction and the outputs of each beat it produces. Checks
 /// every output transfer in order and returns how many were checked.
 fn stream(
     m: &Module,
     fixed: &HashMap<String, Bits>,
     cycles: usize,
     rng: &mut ChaCha8Rng,
-    mut next_txn: impl FnMut(&mut ChaCha8Rng) -> (HashMap<String, Bits>, HashMap<String, Bits>),
+    mut next_txn: impl FnMut(&mut ChaCha8Rng) -> (HashMap<String, Bits>, Vec<HashMap<String, Bits>>),
 ) -> usize {
     let mut state: HashMap<String, Bits> = m
         .regs
@@ -112,6 +112,7 @@ fn stream(
     let mut expected = std::collections::VecDeque::new();
     let mut pending = next_txn(rng);
     let mut checked = 0;
+    let mut used = 0;
     for cycle in 0..cycles {
         let mut given = state.clone();
         given.extend(fixed.clone());
@@ -126,16 +127,28 @@ fn stream(
         let e = Eval::new(m, &given);
         let out = e.outputs();
         if !rst && out["out_valid"].bit(0) && out_ready {
-            let want: HashMap<String, Bits> = expected
-                .pop_front()
-                .expect("output without an accepted input");
+            // Outputs of the accepted inputs first; a combinational path shows the beats of the
+            // input on offer before it is accepted (on its last beat).
+            let want: HashMap<String, Bits> = match expected.pop_front() {
+                Some(w) => w,
+                None => {
+                    assert!(in_valid, "output without an input at cycle {cycle}");
+                    used += 1;
+                    pending
+                        .1
+                        .get(used - 1)
+                        .cloned()
+                        .expect("more beats than the golden model")
+                }
+            };
             for (k, v) in &want {
                 assert_eq!(&out[k], v, "port {k} at cycle {cycle} (transfer {checked})");
             }
             checked += 1;
         }
         if in_valid && out["in_ready"].bit(0) {
-            expected.push_back(pending.1.clone());
+            expected.extend(pending.1.iter().skip(used).cloned());
+            used = 0;
             pending = next_txn(rng);
         }
         state = e.next_state();
@@ -385,7 +398,7 @@ fn crossbar_baseline_selects() {
 
 #[test]
 fn unsupported_and_bad_parameters_are_errors() {
-    let mut p = params(Mode::Compact, 8, 8, MaskSource::Nonzero);
+    let mut p = params(Mode::Permute, 8, 8, MaskSource::Nonzero);
     p.out_lanes = 4;
     assert!(matches!(build(&p, "b"), Err(GenError::Unsupported(_))));
     p.out_lanes = 8;
@@ -421,7 +434,7 @@ fn pipelined_networks_stream_with_backpressure() {
             let idx: Vec<u64> = c.beats[0].index.iter().map(|&i| i as u64).collect();
             (
                 HashMap::from([("in_data".to_string(), pack(&v, d))]),
-                HashMap::from([
+                vec![HashMap::from([
                     ("out_data".to_string(), pack(&c.beats[0].values, d)),
                     ("out_index".to_string(), pack(&idx, lw)),
                     (
@@ -432,7 +445,7 @@ fn pipelined_networks_stream_with_backpressure() {
                         "out_valid_lanes".to_string(),
                         bools_to_bits(&c.beats[0].valid),
                     ),
-                ]),
+                ])],
             )
         });
         assert!(
@@ -453,10 +466,10 @@ fn pipelined_networks_stream_with_backpressure() {
                     ("in_data".to_string(), pack(&dense, d)),
                     ("in_mask".to_string(), bools_to_bits(&mask)),
                 ]),
-                HashMap::from([(
+                vec![HashMap::from([(
                     "out_data".to_string(),
                     pack(&golden::expand(&dense, &mask).unwrap(), d),
-                )]),
+                )])],
             )
         });
         assert!(
@@ -482,15 +495,66 @@ fn pipelined_networks_stream_with_backpressure() {
             let v: Vec<u64> = (0..n).map(|_| rng.gen_range(0..256)).collect();
             (
                 HashMap::from([("in_data".to_string(), pack(&v, d))]),
-                HashMap::from([(
+                vec![HashMap::from([(
                     "out_data".to_string(),
                     pack(&golden::permute(&v, &perm).unwrap(), d),
-                )]),
+                )])],
             )
         });
         assert!(
             checked > 30,
             "permute N={n} pipeline={k}: only {checked} transfers"
+        );
+    }
+}
+
+#[test]
+fn multibeat_compaction_streams_beats() {
+    let seed = 21;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let d = 8u32;
+    for (n, kout, k) in [
+        (4usize, 1usize, 0usize),
+        (8, 3, 0),
+        (8, 3, 2),
+        (16, 4, 1),
+        (16, 5, 4),
+    ] {
+        let p = ButterflyParams {
+            pipeline: k,
+            out_lanes: kout,
+            ..params(Mode::Compact, n, 8, MaskSource::Nonzero)
+        };
+        let m = build(&p, "butterfly").unwrap();
+        let lw = n.trailing_zeros();
+        let mut beats_seen = 0;
+        let checked = stream(&m, &HashMap::new(), 400, &mut rng, |rng| {
+            let density = [0.0, 0.3, 0.7, 1.0][rng.gen_range(0..4)];
+            let mask: Vec<bool> = (0..n).map(|_| rng.gen_bool(density)).collect();
+            let v = random_values(rng, &mask, d, true);
+            let c = golden::compact(&v, &mask, kout).unwrap();
+            beats_seen += c.beats.len();
+            let beats = c
+                .beats
+                .iter()
+                .map(|b| {
+                    let idx: Vec<u64> = b.index.iter().map(|&i| i as u64).collect();
+                    HashMap::from([
+                        ("out_data".to_string(), pack(&b.values, d)),
+                        ("out_index".to_string(), pack(&idx, lw)),
+                        (
+                            "out_count".to_string(),
+                            Bits::from_u64(lw + 1, c.count as u64),
+                        ),
+                        ("out_valid_lanes".to_string(), bools_to_bits(&b.valid)),
+                    ])
+                })
+                .collect();
+            (HashMap::from([("in_data".to_string(), pack(&v, d))]), beats)
+        });
+        assert!(
+            checked > 60 && beats_seen > checked / 2,
+            "N={n} K={kout} pipeline={k}: {checked} beats checked (seed {seed})"
         );
     }
 }
@@ -536,6 +600,13 @@ fn snapshots_n4_and_lint() {
             "compact_pipelined",
             ButterflyParams {
                 pipeline: 1,
+                ..params(Mode::Compact, 4, 8, MaskSource::Nonzero)
+            },
+        ),
+        (
+            "compact_multibeat",
+            ButterflyParams {
+                out_lanes: 2,
                 ..params(Mode::Compact, 4, 8, MaskSource::Nonzero)
             },
         ),

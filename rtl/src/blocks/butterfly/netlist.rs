@@ -35,10 +35,10 @@ pub enum GenError {
 /// `multicast` (configuration registers loaded through `cfg_we`/`cfg_data`), combinational (`pipeline = 0`) with all lanes out in one beat (`out_lanes = lanes`).
 pub fn build(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> {
     p.validate()?;
-    if p.out_lanes != p.lanes {
+    if p.out_lanes != p.lanes && p.mode != Mode::Compact {
         return Err(GenError::Unsupported(format!(
-            "out_lanes = {} below lanes = {} (multi-beat output)",
-            p.out_lanes, p.lanes
+            "out_lanes = {} below lanes = {} (multi-beat output) in mode {}",
+            p.out_lanes, p.lanes, p.mode
         )));
     }
     match p.mode {
@@ -156,18 +156,23 @@ fn compaction_controls(
     (controls, total.then(|| cnt[k][0].clone()))
 }
 
-/// The valid/ready state of a pipelined network: the shared register enable and the valid bit
-/// of the data currently at the end of the built part of the pipeline.
+/// The valid/ready state of a pipelined or multi-beat network: the shared register enable and
+/// the valid bit of the data currently at the end of the built part of the pipeline.
 struct Handshake {
     en: Signal,
     valid: Signal,
     out_valid: WireHandle,
+    out_ready: Signal,
+    /// Multi-beat output: high on the last beat of the current result (driven later).
+    last: Option<WireHandle>,
 }
 
-/// Declares `clk`/`rst` (if needed) and `in_valid`, `in_ready`, `out_ready` when `pipeline > 0`.
-/// The whole pipeline advances together: `en = out_ready | ~out_valid`, `in_ready = en`.
+/// Declares `clk`/`rst` (if needed) and `in_valid`, `in_ready`, `out_valid`, `out_ready` when
+/// `pipeline > 0` or the output is multi-beat (`out_lanes < lanes`). The whole pipeline advances
+/// together: `en = (out_ready & last_beat) | ~out_valid`, `in_ready = en`.
 fn handshake(m: &mut ModuleBuilder, p: &ButterflyParams, has_clock: bool) -> Option<Handshake> {
-    if p.pipeline == 0 {
+    let multibeat = p.out_lanes < p.lanes;
+    if p.pipeline == 0 && !multibeat {
         return None;
     }
     if !has_clock {
@@ -176,12 +181,19 @@ fn handshake(m: &mut ModuleBuilder, p: &ButterflyParams, has_clock: bool) -> Opt
     let in_valid = m.input("in_valid", 1);
     let out_ready = m.input("out_ready", 1);
     let out_valid = m.output_decl("out_valid", 1, false);
-    let en = m.wire("pipe_en", &(out_ready | !out_valid.sig()));
+    let last = multibeat.then(|| m.wire_decl("beat_last", 1));
+    let advance = match &last {
+        Some(l) => &out_ready & &l.sig(),
+        None => out_ready.clone(),
+    };
+    let en = m.wire("pipe_en", &(advance | !out_valid.sig()));
     m.output("in_ready", &en);
     Some(Handshake {
         en,
         valid: in_valid,
         out_valid,
+        out_ready,
+        last,
     })
 }
 
@@ -223,7 +235,7 @@ fn run_network(
         }
         lanes = out;
         if let Some(h) = hs.as_mut() {
-            if (s + 1) % p.pipeline == 0 {
+            if p.pipeline > 0 && (s + 1) % p.pipeline == 0 {
                 let b = (s + 1) / p.pipeline - 1;
                 let en = h.en.clone();
                 lanes = lanes
@@ -289,18 +301,100 @@ fn build_compact(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError>
         vec![count],
         &mut hs,
     );
-    let values: Vec<Signal> = lanes.iter().map(|l| l.slice(0, d)).collect();
-    let index: Vec<Signal> = lanes.iter().map(|l| l.slice(d, kw)).collect();
     let count = m.wire("count", &side[0]);
-    let valid: Vec<Signal> = (0..n)
-        .map(|j| count.gt(&Signal::lit(kw + 1, j as u64)))
-        .collect();
-    m.output("out_data", &pack(&values));
-    m.output("out_index", &pack(&index));
+    match hs.as_ref().and_then(|h| h.last.clone()) {
+        None => {
+            let values: Vec<Signal> = lanes.iter().map(|l| l.slice(0, d)).collect();
+            let index: Vec<Signal> = lanes.iter().map(|l| l.slice(d, kw)).collect();
+            let valid: Vec<Signal> = (0..n)
+                .map(|j| count.gt(&Signal::lit(kw + 1, j as u64)))
+                .collect();
+            m.output("out_data", &pack(&values));
+            m.output("out_index", &pack(&index));
+            m.output("out_valid_lanes", &pack(&valid));
+        }
+        Some(last) => {
+            let h = hs.as_ref().expect("multi-beat output has a handshake");
+            multibeat_outputs(&mut m, p, &lanes, &count, &last, h);
+        }
+    }
     m.output("out_count", &count);
-    m.output("out_valid_lanes", &pack(&valid));
     finish_handshake(&mut m, hs);
     Ok(m.finish()?)
+}
+
+/// Multi-beat output of compaction: beat b shows lanes [b K, b K + K) of the compacted result;
+/// a beat counter `beat_q` advances on every transfer and returns to 0 after the last beat
+/// (`count <= (b + 1) K`, so at least one beat even when count = 0).
+fn multibeat_outputs(
+    m: &mut ModuleBuilder,
+    p: &ButterflyParams,
+    lanes: &[Signal],
+    count: &Signal,
+    last: &WireHandle,
+    h: &Handshake,
+) {
+    let n = p.lanes;
+    let kout = p.out_lanes;
+    let d = p.width as u32;
+    let kw = p.log2_lanes() as u32;
+    let beats = n.div_ceil(kout);
+    let bw = (usize::BITS - (beats - 1).leading_zeros()).max(1);
+    let cw = kw + 2;
+    let beat = m.reg_decl("beat_q", bw, false, Some(Bits::zero(bw)));
+    let b = beat.sig();
+    // is_beat[i] for i >= 1 (beat 0 is the default of every select).
+    let is_beat: Vec<Signal> = (0..beats)
+        .map(|i| {
+            if i == 0 {
+                b.eq_lit(0)
+            } else {
+                m.wire(&format!("beat_is{i}"), &b.eq_lit(i as u64))
+            }
+        })
+        .collect();
+    let select =
+        |m: &mut ModuleBuilder, name: &str, j: usize, width: u32, f: &dyn Fn(&Signal) -> Signal| {
+            let cases: Vec<(Signal, Signal)> = (1..beats)
+                .map(|i| {
+                    let lane = i * kout + j;
+                    let v = if lane < n {
+                        f(&lanes[lane])
+                    } else {
+                        Signal::lit(width, 0)
+                    };
+                    (is_beat[i].clone(), v)
+                })
+                .collect();
+            let v = Signal::priority(&cases, &f(&lanes[j]));
+            m.wire(&format!("{name}{j}"), &v)
+        };
+    let values: Vec<Signal> = (0..kout)
+        .map(|j| select(m, "beat_l", j, d, &|l| l.slice(0, d)))
+        .collect();
+    let index: Vec<Signal> = (0..kout)
+        .map(|j| select(m, "beat_i", j, kw, &|l| l.slice(d, kw)))
+        .collect();
+    let base_cases: Vec<(Signal, Signal)> = (1..beats)
+        .map(|i| (is_beat[i].clone(), Signal::lit(cw, (i * kout) as u64)))
+        .collect();
+    let base = m.wire(
+        "beat_base",
+        &Signal::priority(&base_cases, &Signal::lit(cw, 0)),
+    );
+    let count_w = count.zext(cw);
+    let valid: Vec<Signal> = (0..kout)
+        .map(|j| count_w.gt(&base.add_w(&Signal::lit(cw, j as u64), cw)))
+        .collect();
+    let is_last = count_w.le(&base.add_w(&Signal::lit(cw, kout as u64), cw));
+    m.drive(last, &is_last);
+    let transfer = &h.valid & &h.out_ready;
+    let next = is_last.mux(&Signal::lit(bw, 0), &b.add_w(&Signal::lit(bw, 1), bw));
+    m.set_next(&beat, &next);
+    m.set_enable(&beat, &transfer);
+    m.output("out_data", &pack(&values));
+    m.output("out_index", &pack(&index));
+    m.output("out_valid_lanes", &pack(&valid));
 }
 
 fn build_expand(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> {

@@ -249,6 +249,43 @@ fn compact_netlist_exhaustive_masks_up_to_8() {
     }
 }
 
+/// White-box: the hardware's control wires `s{s}_cross{w}` equal the closed-form rule in Rust.
+#[test]
+fn hardware_control_bits_match_the_closed_form_rule() {
+    use nicc_rtl::blocks::butterfly::compact_rule::compact_controls;
+    for n in [4usize, 8, 16] {
+        let p = params(Mode::Compact, n, 4, MaskSource::External);
+        let m = build(&p, "butterfly").unwrap();
+        let id = |name: &str| {
+            m.nets
+                .iter()
+                .position(|x| x.name == name)
+                .unwrap_or_else(|| panic!("no net {name}"))
+        };
+        let masks: Vec<u64> = if n <= 8 {
+            (0..1u64 << n).collect()
+        } else {
+            (0..300u64)
+                .map(|i| i.wrapping_mul(0x9E37_79B9) & 0xffff)
+                .collect()
+        };
+        for bits in masks {
+            let mask: Vec<bool> = (0..n).map(|i| bits >> i & 1 == 1).collect();
+            let given = HashMap::from([
+                ("in_data".to_string(), Bits::zero(4 * n as u32)),
+                ("in_mask".to_string(), bools_to_bits(&mask)),
+            ]);
+            let e = Eval::new(&m, &given);
+            for (s, stage) in compact_controls(&mask).iter().enumerate() {
+                for (w, &want) in stage.iter().enumerate() {
+                    let got = e.net(id(&format!("s{s}_cross{w}"))).bit(0);
+                    assert_eq!(got, want, "N={n} mask {mask:?} stage {s} switch {w}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn compact_netlist_random_masks_up_to_256() {
     let seed = 0xc0de;

@@ -9,7 +9,9 @@
 //! - [`multicast`]: routing of a destination list on a Benes network with SIGMA-style
 //!   (two independent 2:1 muxes per 2x2 switch) switches;
 //! - [`switch_model`]: a white-box switch-level simulator of these networks, used by tests to
-//!   check the control bits (never by golden models).
+//!   check the control bits (never by golden models);
+//! - [`netlist`]: the generator ([`generate`], [`build`]) and the crossbar baseline
+//!   ([`generate_crossbar`]).
 //!
 //! All networks share one flat topology on N = 2^k wire positions: a stage with *pair bit* m has
 //! N/2 2x2 switches; switch w joins the positions `lo` (w with a 0 inserted at bit m) and

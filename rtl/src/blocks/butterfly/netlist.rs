@@ -2,6 +2,22 @@
 //! the plain crossbar baseline.
 //!
 //! Lanes are packed little-end first: lane i of a `[N*D-1:0]` port is `[i*D +: D]`.
+//!
+//! Ports (k = log2 N, K = `out_lanes`):
+//! - compact: `in_data [N*D]`, `in_mask [N]` (mask = external), `out_data [K*D]`,
+//!   `out_index [K*k]`, `out_count [k+1]`, `out_valid_lanes [K]`. The mask, prefix popcounts
+//!   and switch controls are computed in hardware (no table, no crossbar).
+//! - expand: `in_data [N*D]` (dense), `in_mask [N]`, `out_data [N*D]`, `out_valid_lanes [N]`
+//!   (= the mask).
+//! - permute: `clk`, `rst`, `cfg_we`, `cfg_data [(2k-1) N/2]` (see [`permute_config_bits`]),
+//!   `in_data`, `out_data`. `cfg_data` is loaded into `cfg_q` when `cfg_we` is high; the network
+//!   reads `cfg_q`.
+//! - multicast: as permute with `cfg_data [2 (2k-1) N/2 + N]` (see [`multicast_config_bits`])
+//!   and `out_valid_lanes [N]`; outputs without a source are zero.
+//! - With `pipeline > 0` or `out_lanes < lanes` (compact only): `clk`, `rst`, `in_valid`,
+//!   `in_ready`, `out_valid`, `out_ready`. All pipeline registers share one enable
+//!   (`out_ready & last_beat | ~out_valid`), so the pipeline stalls as a whole; a result of
+//!   `count` lanes leaves in max(1, ceil(count / K)) beats.
 
 use super::switch_model::{benes_bits, switch_positions};
 use super::{ButterflyParams, MaskSource, Mode, ParamError};

@@ -4,4 +4,5 @@
 //! compute, written independently of its generator, and how that is checked.
 
 pub mod butterfly;
+pub mod packet;
 pub mod sweep;

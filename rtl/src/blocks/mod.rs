@@ -2,5 +2,6 @@
 
 pub mod butterfly;
 pub mod demo;
+pub mod packet;
 pub mod registry;
 pub mod synthetic;

@@ -62,11 +62,21 @@ enum Cmd {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
     },
-    /// The main job: generate every design into OUT/<design>/ and write OUT/report.md.
+    /// The main job: every block generated, linted, co-simulated, proven and synthesised,
+    /// into OUT/<block>/ and OUT/report.md + OUT/report.json.
     Run {
         /// Output directory.
         #[arg(short, long, default_value = "out")]
         out: PathBuf,
+        /// Only this block (repeatable).
+        #[arg(long)]
+        only: Vec<String>,
+        /// Fewer vectors and no place-and-route.
+        #[arg(long)]
+        quick: bool,
+        /// Blocks run in parallel.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
     },
     /// Benchmarks.
     Bench {
@@ -145,7 +155,30 @@ fn real_main() -> Result<()> {
                 println!("{}", f.display());
             }
         }
-        Cmd::Run { out } => run(&out)?,
+        Cmd::Run {
+            out,
+            only,
+            quick,
+            jobs,
+        } => {
+            let opts = nicc_testbench::run::RunOptions {
+                out: out.clone(),
+                only,
+                quick,
+                jobs,
+            };
+            let rows = nicc_testbench::run::run(&nicc_testbench::jobs::all(), &opts)?;
+            print!("{}", nicc_testbench::run::markdown(&rows));
+            println!("\nreport: {}", out.join("report.md").display());
+            let failed: Vec<&str> = rows
+                .iter()
+                .filter(|r| !r.pass)
+                .map(|r| r.block.as_str())
+                .collect();
+            if !failed.is_empty() {
+                bail!("blocks failed: {}", failed.join(", "));
+            }
+        }
         Cmd::Synth {
             design,
             sets,
@@ -238,31 +271,5 @@ fn real_main() -> Result<()> {
             }
         },
     }
-    Ok(())
-}
-
-/// `nicc run`: every registered design with default parameters into `out/<design>/`.
-fn run(out: &std::path::Path) -> Result<()> {
-    let mut report =
-        String::from("# nicc run\n\n| design | top | modules | files |\n|---|---|---|---|\n");
-    for e in nicc_rtl::blocks::registry::entries() {
-        let d = nicc_rtl::blocks::registry::generate(e.name, &[], None)?;
-        let dir = out.join(e.name);
-        d.write_to(&dir)
-            .with_context(|| format!("writing into {}", dir.display()))?;
-        report.push_str(&format!(
-            "| {} | {} | {} | [{}.f]({}/{}.f) |\n",
-            e.name,
-            d.top,
-            d.files.len(),
-            d.top,
-            e.name,
-            d.top
-        ));
-        println!("{:<12} -> {}", e.name, dir.display());
-    }
-    std::fs::create_dir_all(out)?;
-    std::fs::write(out.join("report.md"), report)?;
-    println!("report: {}", out.join("report.md").display());
     Ok(())
 }

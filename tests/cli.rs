@@ -100,3 +100,28 @@ fn synth_rejects_an_unknown_flow() {
         "{err}"
     );
 }
+
+#[test]
+fn run_quick_reports_every_block_passing_with_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (ok, out, err) = nicc(&["run", "--quick", "-o", d]);
+    assert!(ok, "{out}\n{err}");
+    let rows: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(!rows.is_empty());
+    for r in rows {
+        let name = r["block"].as_str().unwrap();
+        assert_eq!(r["pass"], true, "{name}: {}", r["failures"]);
+        assert!(r["verified"]["vectors"].as_u64().unwrap() > 0, "{name}");
+        assert_eq!(r["verified"]["mismatches"], 0, "{name}");
+        assert!(r["cells"].as_u64().unwrap() > 0, "{name}");
+        assert!(r["area_um2"].as_f64().unwrap() > 0.0, "{name}");
+        let verilog = r["links"]["verilog"].as_str().unwrap();
+        assert!(dir.path().join(verilog).exists(), "{name}: {verilog}");
+    }
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("| hier-sum4 | pass |"), "{md}");
+}

@@ -4,6 +4,7 @@
 //! compute, written independently of its generator, and how that is checked.
 
 pub mod butterfly;
+pub mod jobs;
 pub mod packet;
 pub mod run;
 pub mod sweep;

@@ -78,6 +78,29 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         jobs: usize,
     },
+    /// Sweep a design's parameters through synthesis flows (CSV, JSON and SVG plots), or
+    /// `nicc sweep merge PARTS...` to join shards.
+    Sweep {
+        /// Design name, or `merge`.
+        design: String,
+        /// With `merge`: the shard JSON files.
+        parts: Vec<PathBuf>,
+        /// Varied parameter `key=v1,v2,...` (repeatable).
+        #[arg(long)]
+        vary: Vec<String>,
+        /// Fixed parameter `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Flows, comma-separated: generic,asic,ice40.
+        #[arg(long, default_value = "generic")]
+        flow: String,
+        /// Run only shard I of N (`I/N`).
+        #[arg(long)]
+        shard: Option<String>,
+        /// Output file stem (writes STEM.csv, STEM.json, STEM-<metric>.svg).
+        #[arg(short, long, default_value = "out/sweep/sweep")]
+        out: PathBuf,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -214,6 +237,15 @@ fn real_main() -> Result<()> {
                 bail!("`{}` is not proven equal to `{}`", cand.top, refd.top);
             }
         }
+        Cmd::Sweep {
+            design,
+            parts,
+            vary,
+            sets,
+            flow,
+            shard,
+            out,
+        } => sweep(&design, &parts, &vary, &sets, &flow, shard.as_deref(), &out)?,
         Cmd::Bench { what } => match what {
             BenchCmd::Sim { cycles, inputs } => {
                 let m = nicc_rtl::blocks::synthetic::registered_sum(inputs, 8)?;
@@ -270,6 +302,86 @@ fn real_main() -> Result<()> {
                 );
             }
         },
+    }
+    Ok(())
+}
+
+/// `nicc sweep`: run a (shard of a) grid, or merge shards; write CSV, JSON and plots.
+fn sweep(
+    design: &str,
+    parts: &[PathBuf],
+    vary: &[String],
+    sets: &[String],
+    flow: &str,
+    shard: Option<&str>,
+    out: &std::path::Path,
+) -> Result<()> {
+    use nicc_testbench::sweep::{self, Shard, SweepResult, Vary};
+    let res = if design == "merge" {
+        if parts.is_empty() {
+            bail!("nicc sweep merge needs the shard JSON files to join");
+        }
+        let loaded: Vec<SweepResult> = parts
+            .iter()
+            .map(|p| SweepResult::read(p))
+            .collect::<Result<_, _>>()?;
+        sweep::merge(&loaded)?
+    } else {
+        if !parts.is_empty() {
+            bail!("unexpected arguments after the design name: {parts:?}");
+        }
+        let vary: Vec<Vary> = vary
+            .iter()
+            .map(|v| Vary::parse(v))
+            .collect::<Result<_, _>>()?;
+        if vary.is_empty() {
+            bail!("nothing to sweep: give at least one --vary KEY=V1,V2,...");
+        }
+        let sets = parse_sets(sets)?;
+        nicc_rtl::blocks::registry::entry(design)?;
+        let flows: Vec<nicc_synth::Flow> = flow
+            .split(',')
+            .map(|f| f.trim().parse())
+            .collect::<Result<_, _>>()?;
+        let shard = shard.map(Shard::parse).transpose()?.unwrap_or(Shard::ALL);
+        let bar = indicatif::ProgressBar::new(0);
+        let r = sweep::run_sweep(design, &sets, &vary, &flows, shard, |k, n| {
+            bar.set_length(n as u64);
+            bar.set_position(k as u64);
+        });
+        bar.finish_and_clear();
+        r
+    };
+    res.write(out)?;
+    println!("{}", out.with_extension("csv").display());
+    println!("{}", out.with_extension("json").display());
+    // Plots: each metric against the first varied parameter, one series per second one.
+    if res.shard == Shard::ALL {
+        let x = res.vary[0].key.clone();
+        let series = res.vary.get(1).map(|v| v.key.clone());
+        let metrics: std::collections::BTreeSet<String> = res
+            .rows
+            .iter()
+            .flat_map(|r| r.metrics.keys().cloned())
+            .collect();
+        let stem = out
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for m in metrics {
+            let p = out.with_file_name(format!("{stem}-{}.svg", m.replace('.', "_")));
+            let title = format!("{} {m} vs {x}", res.block);
+            if sweep::plot_svg(&res, &x, series.as_deref(), &m, &title, &p).is_ok() {
+                println!("{}", p.display());
+            }
+        }
+    }
+    let failed = res.rows.iter().filter(|r| r.status != "ok").count();
+    if failed > 0 {
+        eprintln!(
+            "{failed} of {} points failed; see the status column",
+            res.rows.len()
+        );
     }
     Ok(())
 }

@@ -125,3 +125,54 @@ fn run_quick_reports_every_block_passing_with_figures() {
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     assert!(md.contains("| hier-sum4 | pass |"), "{md}");
 }
+
+#[test]
+fn sharded_sweep_merged_equals_the_unsharded_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |s: &str| dir.path().join(s).to_str().unwrap().to_string();
+    let base = [
+        "sweep",
+        "counter",
+        "--vary",
+        "width=3,5,7",
+        "--vary",
+        "depth=16,32",
+        "--flow",
+        "generic",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        let (ok, out, err) = nicc(&args);
+        assert!(ok, "{out}\n{err}");
+    };
+    let (whole, s0, s1) = (p("whole"), p("s0"), p("s1"));
+    run(&["-o", &whole]);
+    run(&["--shard", "0/2", "-o", &s0]);
+    run(&["--shard", "1/2", "-o", &s1]);
+    let merged = p("merged");
+    let (ok, out, err) = nicc(&[
+        "sweep",
+        "merge",
+        &format!("{s1}.json"),
+        &format!("{s0}.json"),
+        "-o",
+        &merged,
+    ]);
+    assert!(ok, "{out}\n{err}");
+    let read = |s: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(format!("{s}.json")).unwrap()).unwrap()
+    };
+    let (w, m) = (read(&whole), read(&merged));
+    assert_eq!(w["rows"].as_array().unwrap().len(), 6);
+    assert_eq!(w["rows"], m["rows"]);
+    assert_eq!(
+        std::fs::read_to_string(format!("{whole}.csv")).unwrap(),
+        std::fs::read_to_string(format!("{merged}.csv")).unwrap()
+    );
+    assert!(std::path::Path::new(&format!("{whole}-generic_cells.svg")).exists());
+    // A missing shard is an error naming it.
+    let (ok, _, err) = nicc(&["sweep", "merge", &format!("{s0}.json"), "-o", &p("bad")]);
+    assert!(!ok);
+    assert!(err.contains("cannot merge: shard 1/2 is missing"), "{err}");
+}

@@ -118,6 +118,9 @@ enum BenchCmd {
         /// Operands of the registered adder tree (8 bits each).
         #[arg(long, default_value_t = 32)]
         inputs: usize,
+        /// Interleaved rounds; the best rate of each variant is reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
     },
     /// Time the Verilog emitter on a synthetic netlist of about N IR nodes.
     Emit {
@@ -247,10 +250,14 @@ fn real_main() -> Result<()> {
             out,
         } => sweep(&design, &parts, &vary, &sets, &flow, shard.as_deref(), &out)?,
         Cmd::Bench { what } => match what {
-            BenchCmd::Sim { cycles, inputs } => {
+            BenchCmd::Sim {
+                cycles,
+                inputs,
+                rounds,
+            } => {
                 let m = nicc_rtl::blocks::synthetic::registered_sum(inputs, 8)?;
                 let d = nicc_rtl::emit(&m)?;
-                let b = nicc_sim::bench::bench_sim(&d, cycles)?;
+                let b = nicc_sim::bench::bench_sim(&d, cycles, rounds)?;
                 println!(
                     "design:            {} ({inputs} x 8-bit registered adder tree)",
                     d.top

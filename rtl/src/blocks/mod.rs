@@ -4,3 +4,4 @@ pub mod demo;
 pub mod registry;
 pub mod synthetic;
 pub mod packet;
+pub mod adder_tree;

@@ -3,5 +3,6 @@
 //! One module per block (`adder_tree`, `cim`, `butterfly`, `packet`): what the block must
 //! compute, written independently of its generator, and how that is checked.
 
+pub mod adder_tree;
 pub mod sweep;
 pub mod packet;

@@ -1191,8 +1191,9 @@ pub struct MatrixSlot {
 /// A wrapper top instantiating every configuration once (module names from
 /// [`AdderTreeParams::module_name`]; configurations with the same name are kept once), for one lint run or one
 /// simulation model over a whole test matrix. Ports: `clk`, `rst`, `in_valid` (shared),
-/// `in_data` (the configurations' inputs side by side), `out_sum` (their sums side by side)
-/// and `out_valid` (one bit per pipelined configuration).
+/// `in_data` (the configurations' inputs side by side), `out_sum` (their sums side by side;
+/// a pipelined configuration's sum shows 0 while its `out_valid` is low) and `out_valid` (one
+/// bit per pipelined configuration).
 pub fn matrix(
     configs: &[AdderTreeParams],
     top: &str,
@@ -1245,9 +1246,16 @@ pub fn matrix(
         } else {
             m.instance(&s.module, &sub, &[("in_data", &d)])
         };
-        outs.push(o.out("out_sum"));
         if s.params.pipeline > 0 {
-            valids.push(o.out("out_valid"));
+            // Sums are shown only while valid (data registers have no reset, so before the
+            // first valid word they hold unknown values in a four-state simulator).
+            let v = o.out("out_valid");
+            let sum = o.out("out_sum");
+            let zero = Signal::lit(sum.width(), 0);
+            outs.push(m.wire(&format!("{}_sum_shown", s.module), &v.mux(&sum, &zero)));
+            valids.push(v);
+        } else {
+            outs.push(o.out("out_sum"));
         }
     }
     if valids.is_empty() {

@@ -2,8 +2,9 @@
 //! (a wrapper top instantiating every configuration: style x signed x N in {1,2,3,5,8,16,33,64}
 //! x W in {1,4,8,16}, combinational and pipelined, final adders cycled), driven with the corner
 //! vectors and random ones; `out_valid` checked against `in_valid` delayed by the latency.
-//! The seed is printed on failure; `NICC_SEED=<n>` replays it. `NICC_COSIM_BACKEND=icarus`
-//! runs the same vectors through Icarus instead of Verilator.
+//! The seed is printed on failure; `NICC_SEED=<n>` replays it. The full matrix runs on Icarus
+//! (`NICC_COSIM_BACKEND=verilator` switches it to Verilator); `cosim_verilator` runs a
+//! sub-matrix of every style through a Verilated model (nicc-sim, cached by content).
 
 use nicc_rtl::blocks::adder_tree::{matrix, AdderTreeParams, FinalAdder, MatrixSlot, TreeStyle};
 use nicc_rtl::{emit, Bits, Dir};
@@ -46,6 +47,12 @@ fn configs(style: TreeStyle) -> Vec<AdderTreeParams> {
     v
 }
 
+/// The full matrix runs on Icarus unless `NICC_COSIM_BACKEND=verilator` (a Verilator build of
+/// the whole gate-level matrix takes many minutes on a small machine; see `cosim_verilator`).
+fn verilator_env() -> bool {
+    std::env::var("NICC_COSIM_BACKEND").as_deref() == Ok("verilator")
+}
+
 fn seed() -> u64 {
     std::env::var("NICC_SEED")
         .ok()
@@ -54,7 +61,7 @@ fn seed() -> u64 {
 }
 
 /// Runs the configurations in one model; returns the failures (at most a few per slot).
-fn cosim(name: &str, cs: &[AdderTreeParams], seed: u64) -> Vec<String> {
+fn cosim(name: &str, cs: &[AdderTreeParams], seed: u64, verilator: bool) -> Vec<String> {
     let (m, slots) = matrix(cs, name).unwrap();
     let d = emit(&m).unwrap();
     let ins: Vec<String> = d
@@ -78,10 +85,7 @@ fn cosim(name: &str, cs: &[AdderTreeParams], seed: u64) -> Vec<String> {
     let max_lat = slots.iter().map(|s| s.params.pipeline).max().unwrap_or(0) as usize;
     // Cycle 0: reset. Cycles 1..=nvec: vectors. Then flush cycles (vectors repeat).
     let cycles = 1 + nvec + max_lat;
-    let in_w: u32 = slots
-        .iter()
-        .map(|s| s.params.inputs * s.params.width)
-        .sum();
+    let in_w: u32 = slots.iter().map(|s| s.params.inputs * s.params.width).sum();
     let valid: Vec<bool> = (0..cycles).map(|c| c > 0 && rng.gen_bool(0.7)).collect();
     let data_of = |c: usize| if c == 0 { 0 } else { (c - 1) % nvec };
     let mut batch = Vec::new();
@@ -101,7 +105,7 @@ fn cosim(name: &str, cs: &[AdderTreeParams], seed: u64) -> Vec<String> {
             .collect();
         batch.push(row);
     }
-    let res = if std::env::var("NICC_COSIM_BACKEND").as_deref() == Ok("icarus") {
+    let res = if !verilator {
         nicc_sim::icarus::run_batch(&d, &batch).unwrap()
     } else {
         let mut model = Model::build(&d).unwrap_or_else(|e| panic!("{name}: model build: {e}"));
@@ -120,9 +124,9 @@ fn cosim(name: &str, cs: &[AdderTreeParams], seed: u64) -> Vec<String> {
         let lat = p.pipeline.max(1) as usize - 1;
         let ow = golden::out_width(p);
         let mut nf = 0;
-        for c in (1 + lat)..cycles {
+        for (c, row) in res.iter().enumerate().skip(1 + lat) {
             let src = c - lat;
-            let got = res[c][oi].slice(*out_lo, ow);
+            let got = row[oi].slice(*out_lo, ow);
             // Pipelined sums show only while valid (0 otherwise, see `matrix`).
             let shown = p.pipeline == 0 || valid[src];
             let r = if shown {
@@ -130,7 +134,11 @@ fn cosim(name: &str, cs: &[AdderTreeParams], seed: u64) -> Vec<String> {
             } else if got.is_zero() {
                 Ok(())
             } else {
-                Err(format!("{}: out_sum = 'h{} while not valid", s.module, got.to_hex()))
+                Err(format!(
+                    "{}: out_sum = 'h{} while not valid",
+                    s.module,
+                    got.to_hex()
+                ))
             };
             if let Err(e) = r {
                 if nf < 3 {
@@ -145,8 +153,7 @@ fn cosim(name: &str, cs: &[AdderTreeParams], seed: u64) -> Vec<String> {
                 if res[c][vi].bit(*b) != want {
                     fails.push(format!(
                         "{}: out_valid at cycle {c} is {}, expected {want}",
-                        s.module,
-                        !want
+                        s.module, !want
                     ));
                     break;
                 }
@@ -159,7 +166,12 @@ fn cosim(name: &str, cs: &[AdderTreeParams], seed: u64) -> Vec<String> {
 fn run_style(style: TreeStyle) {
     let seed = seed();
     let cs = configs(style);
-    let fails = cosim(&format!("cosim_{}", style.name()), &cs, seed);
+    let fails = cosim(
+        &format!("cosim_{}", style.name()),
+        &cs,
+        seed,
+        verilator_env(),
+    );
     assert!(
         fails.is_empty(),
         "style {} (seed {seed}, replay with NICC_SEED={seed}): {} failures:\n{}",
@@ -219,7 +231,29 @@ fn cosim_out_widths() {
         }
     }
     let seed = seed();
-    let fails = cosim("cosim_out_widths", &cs, seed);
+    let fails = cosim("cosim_out_widths", &cs, seed, verilator_env());
+    assert!(
+        fails.is_empty(),
+        "seed {seed}: {} failures:\n{}",
+        fails.len(),
+        fails[..fails.len().min(20)].join("\n")
+    );
+}
+
+/// Every style (and final adder) through one Verilated model: signed and unsigned,
+/// N in {1, 3, 5, 16}, W = 4 (popcount W = 1), combinational and pipelined.
+#[test]
+fn cosim_verilator() {
+    let mut cs = Vec::new();
+    for c in TreeStyle::ALL.iter().flat_map(|s| configs(*s)) {
+        if [1, 3, 5, 16].contains(&c.inputs)
+            && c.width == if c.style == TreeStyle::Popcount { 1 } else { 4 }
+        {
+            cs.push(c);
+        }
+    }
+    let seed = seed();
+    let fails = cosim("cosim_verilator", &cs, seed, true);
     assert!(
         fails.is_empty(),
         "seed {seed}: {} failures:\n{}",

@@ -9,7 +9,11 @@ use nicc_synth::{check_equiv, EquivMode, EquivOptions, EquivResult};
 
 fn prove(p: &AdderTreeParams) -> EquivResult {
     let gate = emit(&generate(p, "adder_tree").unwrap()).unwrap();
-    let gold = emit(&nicc_rtl::emit::renamed(&reference(p).unwrap(), "adder_tree")).unwrap();
+    let gold = emit(&nicc_rtl::emit::renamed(
+        &reference(p).unwrap(),
+        "adder_tree",
+    ))
+    .unwrap();
     equiv(&gold, &gate)
 }
 
@@ -73,7 +77,11 @@ fn a_wrong_tree_is_caught() {
     let p = base(TreeStyle::Dadda, false, FinalAdder::BrentKung);
     let q = AdderTreeParams { signed: true, ..p };
     let gate = emit(&generate(&p, "adder_tree").unwrap()).unwrap();
-    let gold = emit(&nicc_rtl::emit::renamed(&reference(&q).unwrap(), "adder_tree")).unwrap();
+    let gold = emit(&nicc_rtl::emit::renamed(
+        &reference(&q).unwrap(),
+        "adder_tree",
+    ))
+    .unwrap();
     let r = equiv(&gold, &gate);
     assert!(
         matches!(r, EquivResult::NotEquivalent { .. }),

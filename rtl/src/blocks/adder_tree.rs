@@ -303,9 +303,15 @@ impl AdderTreeParams {
     pub fn levels(&self) -> u32 {
         match self.style {
             TreeStyle::Binary => clog2(self.inputs).max(1),
-            _ => schedule(self.style, &self.initial_heights(), self.work_width().max(1)).len()
-                as u32
-                + 1,
+            _ => {
+                schedule(
+                    self.style,
+                    &self.initial_heights(),
+                    self.work_width().max(1),
+                )
+                .len() as u32
+                    + 1
+            }
         }
     }
 
@@ -706,7 +712,14 @@ fn run_stage(g: &mut Graph, stage: usize, cols: &[Vec<B>], plan: &[ColPlan]) -> 
         for j in 0..p.fa {
             let x = &bits[k..k + 3];
             k += 3;
-            let (s, co) = full_add(g, &format!("s{stage}_col{c}_fa{j}"), x[0], x[1], x[2], has_next);
+            let (s, co) = full_add(
+                g,
+                &format!("s{stage}_col{c}_fa{j}"),
+                x[0],
+                x[1],
+                x[2],
+                has_next,
+            );
             sums.push(s);
             carries.extend(co);
         }
@@ -737,7 +750,14 @@ fn final_add(g: &mut Graph, cols: &[Vec<B>], kind: FinalAdder) -> Vec<B> {
             let mut out = Vec::with_capacity(n);
             let mut carry = B::C(false);
             for c in 0..n {
-                let (s, co) = full_add(g, &format!("cpa_b{c}"), row(c, 0), row(c, 1), carry, c + 1 < n);
+                let (s, co) = full_add(
+                    g,
+                    &format!("cpa_b{c}"),
+                    row(c, 0),
+                    row(c, 1),
+                    carry,
+                    c + 1 < n,
+                );
                 out.push(s);
                 carry = co.unwrap_or(B::C(false));
             }
@@ -968,7 +988,12 @@ fn build_core(m: &mut ModuleBuilder, ops: &Operands, p: &AdderTreeParams) -> Sig
 }
 
 /// The binary style: a balanced tree of `+` with exact widths per level.
-fn build_binary(m: &mut ModuleBuilder, ops: &Operands, p: &AdderTreeParams, cuts: &[u32]) -> Signal {
+fn build_binary(
+    m: &mut ModuleBuilder,
+    ops: &Operands,
+    p: &AdderTreeParams,
+    cuts: &[u32],
+) -> Signal {
     let n = p.inputs as usize;
     let w = p.width;
     let ww = p.work_width();
@@ -1013,8 +1038,18 @@ fn build_binary(m: &mut ModuleBuilder, ops: &Operands, p: &AdderTreeParams, cuts
             let (v, leaves) = if pair.len() == 2 {
                 let leaves = pair[0].1 + pair[1].1;
                 let width = (w + clog2(leaves)).min(ww);
-                let s = m.wire(&format!("l{l}_n{k}_sum"), &pair[0].0.add_w(&pair[1].0, width));
-                (if pair[0].0.is_signed() { s.as_signed() } else { s }, leaves)
+                let s = m.wire(
+                    &format!("l{l}_n{k}_sum"),
+                    &pair[0].0.add_w(&pair[1].0, width),
+                );
+                (
+                    if pair[0].0.is_signed() {
+                        s.as_signed()
+                    } else {
+                        s
+                    },
+                    leaves,
+                )
             } else {
                 pair[0].clone()
             };
@@ -1109,7 +1144,11 @@ fn flat_sum(m: &mut ModuleBuilder, in_data: &Signal, p: &AdderTreeParams, ow: u3
             unused.push(in_data.bit(i * w + j));
         }
         let x = m.wire(&format!("in_{i}"), &in_data.slice(i * w, keep));
-        let x = if p.signed && keep == w { x.as_signed() } else { x };
+        let x = if p.signed && keep == w {
+            x.as_signed()
+        } else {
+            x
+        };
         terms.push(x.extend(ow));
     }
     unused_wire(m, unused);
@@ -1168,7 +1207,11 @@ pub fn baseline(p: &AdderTreeParams) -> Result<Rc<Module>, RtlError> {
     let v1 = m.reg("valid_q1", &in_valid);
     let v2 = m.reg("valid_q2", &v1);
     m.output("out_valid", &v2);
-    let out = if q.signed { o.sig().as_signed() } else { o.sig() };
+    let out = if q.signed {
+        o.sig().as_signed()
+    } else {
+        o.sig()
+    };
     m.output("out_sum", &out);
     m.finish()
 }
@@ -1203,7 +1246,10 @@ pub fn matrix(
     for p in configs {
         p.validate()?;
         // Configurations differing only in ignored parameters are one design.
-        if slots.iter().any(|s: &MatrixSlot| s.module == p.module_name()) {
+        if slots
+            .iter()
+            .any(|s: &MatrixSlot| s.module == p.module_name())
+        {
             continue;
         }
         let valid_bit = (p.pipeline > 0).then(|| {

@@ -73,17 +73,17 @@ pub struct Mismatch {
 }
 
 /// Checks one output against the golden model.
-pub fn check(p: &AdderTreeParams, in_data: &Bits, got: &Bits) -> Result<(), Mismatch> {
+pub fn check(p: &AdderTreeParams, in_data: &Bits, got: &Bits) -> Result<(), Box<Mismatch>> {
     let want = golden_sum(p, in_data);
     if *got == want {
         return Ok(());
     }
-    Err(Mismatch {
+    Err(Box::new(Mismatch {
         config: p.module_name(),
         width: in_data.width(),
         input: in_data.to_hex(),
         got: got.to_hex(),
         expected: want.to_hex(),
         exact: exact_sum(p, in_data).to_string(),
-    })
+    }))
 }

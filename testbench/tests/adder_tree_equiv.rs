@@ -1,7 +1,11 @@
 //! Formal proofs (yosys-abc cec through `nicc_synth::check_equiv`): every style equals the
-//! behavioural `out_sum = in_0 + in_1 + ...` for N = 16, W = 8, signed and unsigned (popcount:
-//! W = 1), with every final adder; plus a wrapped output width. And one proof that a wrong
-//! tree is caught, so the check can fail.
+//! behavioural `out_sum = in_0 + in_1 + ...` for N = 8, W = 4 signed and unsigned (popcount:
+//! N = 16, W = 1), with every final adder; plus a wrapped output width. And one proof that a
+//! wrong tree is caught, so the check can fail.
+//!
+//! N = 16, W = 8 (issue 4) does not finish: a flat-AIG `cec` of a multi-operand adder
+//! against the flat sum ran over 10 minutes per case here (binary N = 16, W = 4: > 100 s;
+//! N = 8, W = 4: 0.3-6 s). Those proofs need a structural or word-level method.
 
 use nicc_rtl::blocks::adder_tree::{generate, reference, AdderTreeParams, FinalAdder, TreeStyle};
 use nicc_rtl::{emit, Design};
@@ -27,8 +31,8 @@ fn equiv(gold: &Design, gate: &Design) -> EquivResult {
 
 fn base(style: TreeStyle, signed: bool, fa: FinalAdder) -> AdderTreeParams {
     AdderTreeParams {
-        inputs: 16,
-        width: if style == TreeStyle::Popcount { 1 } else { 8 },
+        inputs: if style == TreeStyle::Popcount { 16 } else { 8 },
+        width: if style == TreeStyle::Popcount { 1 } else { 4 },
         signed,
         style,
         final_adder: fa,
@@ -38,7 +42,7 @@ fn base(style: TreeStyle, signed: bool, fa: FinalAdder) -> AdderTreeParams {
 }
 
 #[test]
-fn every_style_equals_flat_sum_n16_w8() {
+fn every_style_equals_flat_sum_n8_w4() {
     let mut failed = Vec::new();
     for style in TreeStyle::ALL {
         for signed in [false, true] {
@@ -63,7 +67,7 @@ fn every_style_equals_flat_sum_n16_w8() {
 fn wrapped_output_equals_flat_sum() {
     for style in [TreeStyle::Dadda, TreeStyle::Compressor42, TreeStyle::Binary] {
         let p = AdderTreeParams {
-            out_width: Some(5),
+            out_width: Some(3),
             ..base(style, true, FinalAdder::KoggeStone)
         };
         let r = prove(&p);

@@ -124,7 +124,7 @@ fn build_tree_inside_a_host_module() {
     // Wrong operand count or width: typed errors, no panic.
     let mut m = ModuleBuilder::new("bad");
     let x = m.input("x", 5);
-    assert!(build_tree(&mut m, "t", &[x.clone()], &p).is_err());
+    assert!(build_tree(&mut m, "t", std::slice::from_ref(&x), &p).is_err());
     assert!(build_tree(&mut m, "t", &[x.clone(), x.clone(), x], &p).is_err());
 }
 

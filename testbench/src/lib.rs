@@ -3,6 +3,7 @@
 //! One module per block (`adder_tree`, `cim`, `butterfly`, `packet`): what the block must
 //! compute, written independently of its generator, and how that is checked.
 
+pub mod adder_tree;
 pub mod butterfly;
 pub mod jobs;
 pub mod packet;

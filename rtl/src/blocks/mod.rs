@@ -1,5 +1,6 @@
 //! Block generators, each with its parameter struct.
 
+pub mod adder_tree;
 pub mod butterfly;
 pub mod demo;
 pub mod packet;

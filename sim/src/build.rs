@@ -196,6 +196,10 @@ fn verilator_flags(trace: bool) -> Vec<String> {
         "--x-initial",
         "fast",
         "--noassert",
+        // Verilator 5.006's expand pass miscompiles some gate-level netlists (the adder-tree
+        // co-simulation found a popcount tree summing one off; 5.048 is correct). Turning the
+        // pass off costs little speed (see `nicc bench sim`).
+        "-fno-expand",
     ]
     .iter()
     .map(|s| s.to_string())

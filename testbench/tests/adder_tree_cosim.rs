@@ -243,12 +243,10 @@ fn cosim_out_widths() {
 /// Every style (and final adder) through one Verilated model: signed and unsigned,
 /// N in {1, 3, 5, 16}, W = 4 (popcount W = 1), combinational and pipelined.
 ///
-/// Known failure (Verilator 5.006 miscompile, not the design): this model gets one slot,
-/// `adder_tree_popcount_bk_n5_w1_s_p4_o4`, wrong (out_sum off by one). Reproduced outside
-/// nicc-sim with `verilator --binary` and a plain Verilog testbench on the popcount
-/// sub-matrix: the default optimisation gives wrong sums, while `-O0`, `-fno-gate` or
-/// `-fno-expand` agree with Icarus, and Icarus agrees with the golden model on these vectors.
-/// The fix belongs in nicc-sim (build flags or a newer Verilator), so the test stays red.
+/// This test found a Verilator 5.006 miscompile: with its default optimisations the slot
+/// `adder_tree_popcount_bk_n5_w1_s_p4_o4` summed one off (reproduced outside nicc-sim with
+/// `verilator --binary`; `-O0`, `-fno-gate` or `-fno-expand` agree with Icarus and the golden
+/// model, and Verilator 5.048 is correct). nicc-sim therefore builds with `-fno-expand`.
 #[test]
 fn cosim_verilator() {
     let mut cs = Vec::new();

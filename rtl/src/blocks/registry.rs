@@ -121,6 +121,35 @@ pub fn entries() -> Vec<Entry> {
             },
             reference: None,
         },
+        Entry {
+            name: "adder-tree",
+            about: "adder tree: inputs, width, signed, style, final_adder, pipeline, out_width",
+            build: |s| {
+                let p = super::adder_tree::AdderTreeParams::from_sets(s)?;
+                super::adder_tree::generate(&p, "adder_tree")
+            },
+            reference: Some(|s| {
+                let p = super::adder_tree::AdderTreeParams::from_sets(s)?;
+                if p.pipeline > 0 {
+                    return Err(ParamError::invalid(
+                        "pipeline",
+                        p.pipeline,
+                        "0 for `nicc equiv` (the reference is combinational)",
+                    )
+                    .into());
+                }
+                super::adder_tree::reference(&p)
+            }),
+        },
+        Entry {
+            name: "adder-tree-baseline",
+            about: "flat behavioural sum with input and output registers (the QoR baseline)",
+            build: |s| {
+                let p = super::adder_tree::AdderTreeParams::from_sets(s)?;
+                super::adder_tree::baseline(&p)
+            },
+            reference: None,
+        },
     ]
 }
 

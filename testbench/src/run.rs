@@ -103,7 +103,8 @@ fn synth_row(row: &mut Row, r: &SynthReport) {
                 row.ice40_fmax_mhz = fmax.as_ref().map(|f| f.median_mhz);
             }
             nicc_synth::Ice40Fit::DoesNotFit { reason } => {
-                row.failures.push(format!("ice40: does not fit the HX8K ({reason})"));
+                row.failures
+                    .push(format!("ice40: does not fit the HX8K ({reason})"));
             }
         },
     }
@@ -121,9 +122,12 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
         stage("generate");
         let d = job.design()?;
         row.top = d.top.clone();
-        d.write_to(&dir).with_context(|| format!("writing {}", dir.display()))?;
-        row.links.insert("verilog".into(), format!("{}/{}.v", job.name(), d.top));
-        row.links.insert("filelist".into(), format!("{}/{}.f", job.name(), d.top));
+        d.write_to(&dir)
+            .with_context(|| format!("writing {}", dir.display()))?;
+        row.links
+            .insert("verilog".into(), format!("{}/{}.v", job.name(), d.top));
+        row.links
+            .insert("filelist".into(), format!("{}/{}.f", job.name(), d.top));
         bar.inc(1);
         stage("lint");
         match nicc_sim::lint::verilator_lint(&d) {
@@ -136,11 +140,15 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
         match job.verify(&d, opts.quick, &vcd) {
             Ok(v) => {
                 if v.mismatches > 0 || v.vectors == 0 {
-                    row.failures.push(format!("co-simulation: {} mismatches in {} vectors", v.mismatches, v.vectors));
+                    row.failures.push(format!(
+                        "co-simulation: {} mismatches in {} vectors",
+                        v.mismatches, v.vectors
+                    ));
                 }
                 row.verified = v;
                 if vcd.exists() {
-                    row.links.insert("waveform".into(), format!("{}/{}.vcd", job.name(), d.top));
+                    row.links
+                        .insert("waveform".into(), format!("{}/{}.vcd", job.name(), d.top));
                 }
             }
             Err(e) => row.failures.push(format!("co-simulation: {e:#}")),
@@ -196,7 +204,8 @@ pub fn run(all: &[Box<dyn Job>], opts: &RunOptions) -> Result<Vec<Row>> {
         let names: Vec<&str> = all.iter().map(|j| j.name()).collect();
         anyhow::bail!("--only matched no block; blocks: {}", names.join(", "));
     }
-    std::fs::create_dir_all(&opts.out).with_context(|| format!("creating {}", opts.out.display()))?;
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("creating {}", opts.out.display()))?;
     let stages = if opts.quick { 6 } else { 7 };
     let bar = ProgressBar::new((selected.len() * stages) as u64);
     bar.set_style(
@@ -220,7 +229,10 @@ pub fn run(all: &[Box<dyn Job>], opts: &RunOptions) -> Result<Vec<Row>> {
     let mut rows = rows.into_inner().expect("report rows");
     rows.sort_by_key(|(i, _)| *i);
     let rows: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
-    std::fs::write(opts.out.join("report.json"), serde_json::to_string_pretty(&rows)?)?;
+    std::fs::write(
+        opts.out.join("report.json"),
+        serde_json::to_string_pretty(&rows)?,
+    )?;
     std::fs::write(opts.out.join("report.md"), markdown(&rows))?;
     Ok(rows)
 }
@@ -252,7 +264,9 @@ pub fn markdown(rows: &[Row]) -> String {
             fmt(r.asic_fmax_mhz, 1),
             fmt(r.ice40_fmax_mhz, 1),
             r.ice40_cells.map_or("-".into(), |c| c.to_string()),
-            r.throughput.as_ref().map_or("-".into(), |(v, u)| format!("{v:.2} {u}")),
+            r.throughput
+                .as_ref()
+                .map_or("-".into(), |(v, u)| format!("{v:.2} {u}")),
             links.join(" "),
         ));
     }

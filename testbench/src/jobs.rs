@@ -135,5 +135,9 @@ impl Job for AdderTreeJob {
 
 /// Every job, in report order.
 pub fn all() -> Vec<Box<dyn Job>> {
-    vec![Box::new(AdderTreeJob), Box::new(HierSumJob)]
+    vec![
+        Box::new(AdderTreeJob),
+        Box::new(crate::butterfly::job::ButterflyJob),
+        Box::new(HierSumJob),
+    ]
 }

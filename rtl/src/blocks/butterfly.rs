@@ -220,6 +220,48 @@ pub enum ParamError {
     NotKeyValue(String),
 }
 
+impl From<ParamError> for crate::error::ParamError {
+    /// Maps a butterfly parameter error onto the shared one, keeping the parameter name and the
+    /// accepted range in the message.
+    fn from(e: ParamError) -> Self {
+        use crate::error::ParamError as P;
+        let msg = e.to_string();
+        match e {
+            ParamError::Lanes(n) => P::invalid("lanes", n, "a power of two from 2 to 1024"),
+            ParamError::Width => P::invalid("width", 0, "at least 1 (data bits per lane)"),
+            ParamError::OutLanes { out_lanes, lanes } => {
+                P::invalid("out_lanes", out_lanes, format!("from 1 to lanes = {lanes}"))
+            }
+            ParamError::Pipeline { pipeline, stages } => P::invalid(
+                "pipeline",
+                pipeline,
+                format!("from 0 (combinational) to {stages}, the number of switch stages"),
+            ),
+            ParamError::ExpandNeedsExternalMask => P::invalid(
+                "mask",
+                "nonzero",
+                "external with mode = expand (the dense input does not say where lanes go)",
+            ),
+            ParamError::UnknownKey(key) => P::UnknownKey {
+                key,
+                accepted: PARAM_KEYS.into(),
+            },
+            ParamError::BadValue {
+                key,
+                value,
+                accepted,
+            } => P::invalid(&key, value, accepted),
+            ParamError::NotKeyValue(pair) => P::invalid("--set", pair, msg),
+        }
+    }
+}
+
+impl From<ParamError> for crate::error::RtlError {
+    fn from(e: ParamError) -> Self {
+        crate::error::RtlError::Param(e.into())
+    }
+}
+
 impl ButterflyParams {
     /// log2 of the lane count (valid once [`validate`](Self::validate) passed).
     pub fn log2_lanes(&self) -> usize {

@@ -150,6 +150,57 @@ pub fn entries() -> Vec<Entry> {
             },
             reference: None,
         },
+        Entry {
+            name: "butterfly",
+            about: "sparse butterfly router (lanes, width, mode, pipeline, mask, out_lanes)",
+            build: |s| {
+                let mut p = super::butterfly::ButterflyParams::default();
+                for (k, v) in s {
+                    p.set(k, v)?;
+                }
+                // out_lanes follows lanes unless given (one beat carries every lane).
+                if !s.iter().any(|(k, _)| k == "out_lanes") {
+                    p.out_lanes = p.lanes;
+                }
+                Ok(super::butterfly::build(&p, "butterfly")?)
+            },
+            reference: None,
+        },
+        Entry {
+            name: "crossbar",
+            about: "plain N x N crossbar baseline, out_j = v[sel_j] (lanes, width)",
+            build: |s| {
+                let (mut lanes, mut width) = (16usize, 8usize);
+                for (k, v) in s {
+                    match k.as_str() {
+                        "lanes" => lanes = parse_num(k, v)?,
+                        "width" => width = parse_num(k, v)?,
+                        _ => {
+                            return Err(ParamError::UnknownKey {
+                                key: k.clone(),
+                                accepted: "lanes, width".into(),
+                            }
+                            .into())
+                        }
+                    }
+                }
+                if !lanes.is_power_of_two() || !(2..=1024).contains(&lanes) {
+                    return Err(ParamError::invalid(
+                        "lanes",
+                        lanes,
+                        "a power of two from 2 to 1024",
+                    )
+                    .into());
+                }
+                if width == 0 {
+                    return Err(
+                        ParamError::invalid("width", 0, "at least 1 (data bits per lane)").into(),
+                    );
+                }
+                Ok(super::butterfly::build_crossbar(lanes, width, "crossbar")?)
+            },
+            reference: None,
+        },
     ]
 }
 
@@ -202,4 +253,50 @@ pub fn generate(
         None => m,
     };
     Ok(crate::emit::emit(&m)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sets(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn entry(name: &str) -> Entry {
+        entries().into_iter().find(|e| e.name == name).unwrap()
+    }
+
+    #[test]
+    fn butterfly_and_crossbar_build() {
+        let m = (entry("butterfly").build)(&sets(&[("lanes", "8"), ("mode", "compact")])).unwrap();
+        assert_eq!(m.name, "butterfly");
+        let m = (entry("crossbar").build)(&sets(&[("lanes", "8"), ("width", "4")])).unwrap();
+        assert_eq!(m.name, "crossbar");
+    }
+
+    #[test]
+    fn butterfly_errors_name_parameter_and_range() {
+        let e = (entry("butterfly").build)(&sets(&[("lanes", "6")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("lanes") && e.contains("power of two from 2 to 1024"),
+            "{e}"
+        );
+        let e = (entry("butterfly").build)(&sets(&[("colour", "red")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("colour") && e.contains("out_lanes"), "{e}");
+        let e = (entry("crossbar").build)(&sets(&[("lanes", "3")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("lanes") && e.contains("power of two"), "{e}");
+    }
 }

@@ -3,4 +3,6 @@
 //! [`golden`] computes every mode from its definition (sorting positions, indexing), never by
 //! simulating switches.
 
+pub mod cli;
 pub mod golden;
+pub mod job;

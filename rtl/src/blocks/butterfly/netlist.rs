@@ -45,6 +45,22 @@ pub enum GenError {
     Unsupported(String),
 }
 
+impl From<GenError> for RtlError {
+    /// Folds a generator failure into the shared error: parameter problems become
+    /// [`RtlError::Param`], unsupported combinations a parameter error on `mode`.
+    fn from(e: GenError) -> Self {
+        match e {
+            GenError::Param(p) => p.into(),
+            GenError::Rtl(r) => r,
+            GenError::Unsupported(what) => RtlError::Param(crate::error::ParamError::invalid(
+                "mode",
+                what,
+                "a combination the butterfly generator builds (multi-beat output only in compact)",
+            )),
+        }
+    }
+}
+
 /// Build the top module of the router for `p`, named `top`.
 ///
 /// Supported: `compact` (mask nonzero or external), `expand` (mask external), `permute` and

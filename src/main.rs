@@ -37,6 +37,20 @@ enum Cmd {
         #[arg(long)]
         list: bool,
     },
+    /// Simulate a block on a file of vectors, RTL and golden model side by side.
+    Sim {
+        /// Block: butterfly.
+        block: String,
+        /// Parameter setting `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Input vectors (JSON lines).
+        #[arg(long)]
+        input: PathBuf,
+        /// Output file (JSON lines, what the RTL produced).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Synthesise a design and report area and timing.
     Synth {
         /// Design name.
@@ -205,6 +219,29 @@ fn real_main() -> Result<()> {
                 bail!("blocks failed: {}", failed.join(", "));
             }
         }
+        Cmd::Sim {
+            block,
+            sets,
+            input,
+            out,
+        } => match block.as_str() {
+            "butterfly" => {
+                let sets = parse_sets(&sets)?;
+                let mut p = nicc_rtl::blocks::butterfly::ButterflyParams::default();
+                for (k, v) in &sets {
+                    p.set(k, v)?;
+                }
+                if !sets.iter().any(|(k, _)| k == "out_lanes") {
+                    p.out_lanes = p.lanes;
+                }
+                let s = nicc_testbench::butterfly::cli::sim_jsonl(&p, &input, &out)?;
+                println!(
+                    "{} vectors through the RTL, {} mismatches against the golden model",
+                    s.vectors, s.mismatches
+                );
+            }
+            other => bail!("`nicc sim {other}` is not available; blocks: butterfly"),
+        },
         Cmd::Synth {
             design,
             sets,

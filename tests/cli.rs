@@ -176,3 +176,43 @@ fn sharded_sweep_merged_equals_the_unsharded_sweep() {
     assert!(!ok);
     assert!(err.contains("cannot merge: shard 1/2 is missing"), "{err}");
 }
+
+#[test]
+fn sim_butterfly_compacts_jsonl_and_names_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let out = dir.path().join("out.jsonl");
+    std::fs::write(&input, "{\"values\":[0,5,0,7]}\n").unwrap();
+    let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
+    let (ok, _, err) = nicc(&[
+        "sim",
+        "butterfly",
+        "--set",
+        "lanes=4",
+        "--input",
+        i,
+        "--out",
+        o,
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().trim(),
+        "{\"values\":[5,7,0,0],\"index\":[1,3,0,0],\"count\":2}"
+    );
+    std::fs::write(&input, "{\"values\":[0,5,0,7]}\n{\"values\":[0,256,0,7]}\n").unwrap();
+    let (ok, _, err) = nicc(&[
+        "sim",
+        "butterfly",
+        "--set",
+        "lanes=4",
+        "--input",
+        i,
+        "--out",
+        o,
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("line 2: `values`[1] = 256 does not fit in width = 8 bits"),
+        "{err}"
+    );
+}

@@ -37,19 +37,10 @@ enum Cmd {
         #[arg(long)]
         list: bool,
     },
-    /// Simulate a block on a file of vectors, RTL and golden model side by side.
+    /// Simulate a block on files of vectors, RTL and golden model side by side.
     Sim {
-        /// Block: butterfly.
-        block: String,
-        /// Parameter setting `key=value` (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// Input vectors (JSON lines).
-        #[arg(long)]
-        input: PathBuf,
-        /// Output file (JSON lines, what the RTL produced).
-        #[arg(long)]
-        out: PathBuf,
+        #[command(subcommand)]
+        what: SimCmd,
     },
     /// Synthesise a design and report area and timing.
     Synth {
@@ -119,6 +110,22 @@ enum Cmd {
     Bench {
         #[command(subcommand)]
         what: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimCmd {
+    /// The sparse butterfly router on JSON-lines vectors.
+    Butterfly {
+        /// Parameter setting `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Input vectors (JSON lines).
+        #[arg(long)]
+        input: PathBuf,
+        /// Output file (JSON lines, what the RTL produced).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -219,13 +226,8 @@ fn real_main() -> Result<()> {
                 bail!("blocks failed: {}", failed.join(", "));
             }
         }
-        Cmd::Sim {
-            block,
-            sets,
-            input,
-            out,
-        } => match block.as_str() {
-            "butterfly" => {
+        Cmd::Sim { what } => match what {
+            SimCmd::Butterfly { sets, input, out } => {
                 let sets = parse_sets(&sets)?;
                 let mut p = nicc_rtl::blocks::butterfly::ButterflyParams::default();
                 for (k, v) in &sets {
@@ -240,7 +242,6 @@ fn real_main() -> Result<()> {
                     s.vectors, s.mismatches
                 );
             }
-            other => bail!("`nicc sim {other}` is not available; blocks: butterfly"),
         },
         Cmd::Synth {
             design,

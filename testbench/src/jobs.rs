@@ -1,10 +1,11 @@
 //! The blocks `nicc run` knows, each a [`Job`].
 
-use crate::run::{Job, Verified};
+use crate::run::{growth_plot, Job, Series, Verified};
 use anyhow::Result;
 use nicc_rtl::blocks::adder_tree::{self, AdderTreeParams};
 use nicc_rtl::{blocks::demo, emit, Bits, Design};
 use nicc_sim::{BuildOptions, Model};
+use nicc_synth::Flow;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
 
@@ -124,6 +125,38 @@ impl Job for AdderTreeJob {
                     the equivalence tests prove every style at N = 8, W = 4"
                 .into(),
         })
+    }
+
+    fn plots(&self, dir: &Path, quick: bool) -> Result<Vec<std::path::PathBuf>> {
+        // Combinational trees (pipeline 0), 8-bit operands, every carry-save style against
+        // the binary tree: cells (generic) and combinational area (OSU 0.18 um) vs N.
+        let series: Vec<Series> = ["binary", "wallace", "dadda", "compressor42"]
+            .iter()
+            .map(|s| Series::new(s, "adder-tree", &[("width", "8"), ("style", s)]))
+            .collect();
+        let xs: &[&str] = if quick {
+            &["4", "8"]
+        } else {
+            &["8", "16", "32", "64"]
+        };
+        growth_plot(
+            "adder-tree-styles",
+            &series,
+            "inputs",
+            xs,
+            &[Flow::Generic, Flow::Asic],
+            &[
+                (
+                    "generic.cells",
+                    "adder tree: generic cells vs inputs (W = 8)",
+                ),
+                (
+                    "asic.comb_area_um2",
+                    "adder tree: OSU 0.18 um area vs inputs (W = 8)",
+                ),
+            ],
+            dir,
+        )
     }
 
     fn throughput(&self, fmax_mhz: f64) -> Option<(f64, &'static str)> {

@@ -38,6 +38,80 @@ pub trait Job: Sync {
     fn throughput(&self, _fmax_mhz: f64) -> Option<(f64, &'static str)> {
         None
     }
+    /// The block's plots (SVG, with the CSV/JSON of their points) written into `dir`;
+    /// `quick` uses fewer, smaller points. Returns the SVG files.
+    fn plots(&self, _dir: &Path, _quick: bool) -> Result<Vec<PathBuf>> {
+        Ok(Vec::new())
+    }
+}
+
+/// One curve of a [`growth_plot`]: a registry design with fixed settings.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Registry design name (`nicc gen --list`).
+    pub design: String,
+    /// Fixed `key=value` settings.
+    pub fixed: Vec<(String, String)>,
+}
+
+impl Series {
+    /// A series from a label, a design and `key=value` settings.
+    pub fn new(label: &str, design: &str, fixed: &[(&str, &str)]) -> Series {
+        Series {
+            label: label.into(),
+            design: design.into(),
+            fixed: fixed
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// Synthesises every series at every value of `x_key` with `flows`, writes the points to
+/// `<dir>/<name>.csv` and `.json` (a `series` column names the curve) and one SVG per
+/// `(metric, title)` to `<dir>/<name>-<metric>.svg`. A point that fails is a row with its
+/// error; a plot with no successful point is an error.
+pub fn growth_plot(
+    name: &str,
+    series: &[Series],
+    x_key: &str,
+    xs: &[&str],
+    flows: &[Flow],
+    metrics: &[(&str, &str)],
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    use crate::sweep::{plot_svg, run_sweep, Shard, SweepResult, Vary};
+    let vary = vec![Vary {
+        key: x_key.into(),
+        values: xs.iter().map(|x| x.to_string()).collect(),
+    }];
+    let mut all = SweepResult {
+        block: name.into(),
+        vary: vary.clone(),
+        fixed: Vec::new(),
+        shard: Shard::ALL,
+        rows: Vec::new(),
+    };
+    for s in series {
+        let r = run_sweep(&s.design, &s.fixed, &vary, flows, Shard::ALL, |_, _| {});
+        for mut row in r.rows {
+            row.index = all.rows.len();
+            row.params.insert("series".into(), s.label.clone());
+            all.rows.push(row);
+        }
+    }
+    let stem = dir.join(name);
+    all.write(&stem)?;
+    let mut out = Vec::new();
+    for (metric, title) in metrics {
+        let path = dir.join(format!("{name}-{}.svg", metric.replace('.', "_")));
+        plot_svg(&all, x_key, Some("series"), metric, title, &path)?;
+        out.push(path);
+    }
+    Ok(out)
 }
 
 /// Options of `nicc run`.
@@ -179,6 +253,19 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
             }
             bar.inc(1);
         }
+        stage("plots");
+        match job.plots(&opts.out.join("plots"), opts.quick) {
+            Ok(paths) => {
+                for p in paths {
+                    if let Some(f) = p.file_name().and_then(|f| f.to_str()) {
+                        let key = format!("plot:{}", f.trim_end_matches(".svg"));
+                        row.links.insert(key, format!("plots/{f}"));
+                    }
+                }
+            }
+            Err(e) => row.failures.push(format!("plots: {e:#}")),
+        }
+        bar.inc(1);
         let best = row.ice40_fmax_mhz.or(row.asic_fmax_mhz);
         if let Some(f) = best {
             row.throughput = job.throughput(f).map(|(v, u)| (v, u.to_string()));
@@ -206,7 +293,7 @@ pub fn run(all: &[Box<dyn Job>], opts: &RunOptions) -> Result<Vec<Row>> {
     }
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("creating {}", opts.out.display()))?;
-    let stages = if opts.quick { 6 } else { 7 };
+    let stages = if opts.quick { 7 } else { 8 };
     let bar = ProgressBar::new((selected.len() * stages) as u64);
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")

@@ -1,11 +1,12 @@
 //! The butterfly router in `nicc run`: compact, 16 lanes x 8 bits, mask = nonzero.
 
 use super::golden;
-use crate::run::{Job, Verified};
+use crate::run::{growth_plot, Job, Series, Verified};
 use anyhow::{anyhow, Result};
 use nicc_rtl::blocks::butterfly::{generate, ButterflyParams, MaskSource, Mode};
 use nicc_rtl::{Bits, Design};
 use nicc_sim::Model;
+use nicc_synth::Flow;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -89,6 +90,44 @@ impl Job for ButterflyJob {
                     out_count compared; no waveform written"
                 .into(),
         })
+    }
+
+    fn plots(&self, dir: &Path, quick: bool) -> Result<Vec<std::path::PathBuf>> {
+        // N log N vs N^2: the compaction network and the Benes permuter against a plain
+        // N x N crossbar, 8-bit lanes, combinational, generic cells and logic depth vs N.
+        let series = [
+            Series::new(
+                "compact",
+                "butterfly",
+                &[("width", "8"), ("mode", "compact")],
+            ),
+            Series::new(
+                "permute",
+                "butterfly",
+                &[("width", "8"), ("mode", "permute")],
+            ),
+            Series::new("crossbar", "crossbar", &[("width", "8")]),
+        ];
+        let xs: &[&str] = if quick {
+            &["4", "8"]
+        } else {
+            &["8", "16", "32", "64"]
+        };
+        growth_plot(
+            "butterfly-vs-crossbar",
+            &series,
+            "lanes",
+            xs,
+            &[Flow::Generic],
+            &[
+                ("generic.cells", "router: generic cells vs lanes (D = 8)"),
+                (
+                    "generic.logic_depth",
+                    "router: logic depth vs lanes (D = 8)",
+                ),
+            ],
+            dir,
+        )
     }
 
     fn throughput(&self, fmax_mhz: f64) -> Option<(f64, &'static str)> {

@@ -1,18 +1,7 @@
 //! The `nicc` binary: generation writes the files, and bad input gives clear errors.
 
-use std::process::Command;
-
-fn nicc(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nicc"))
-        .args(args)
-        .output()
-        .expect("run nicc");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{fails_with, nicc};
 
 #[test]
 fn gen_writes_verilog_filelist_and_name_map() {
@@ -42,39 +31,29 @@ fn gen_writes_verilog_filelist_and_name_map() {
 
 #[test]
 fn unknown_design_lists_the_accepted_ones() {
-    let (ok, _, err) = nicc(&["gen", "nope"]);
-    assert!(!ok);
-    assert!(
-        err.contains("unknown design `nope`; accepted: counter, reg-adder"),
-        "{err}"
+    fails_with(
+        &["gen", "nope"],
+        "unknown design `nope`; accepted: counter, reg-adder",
     );
 }
 
 #[test]
 fn bad_parameters_are_named() {
-    let (ok, _, err) = nicc(&["gen", "counter", "--set", "width=0"]);
-    assert!(!ok);
-    assert!(
-        err.contains("parameter `width` = 0 is invalid: a width of at least 1 bit"),
-        "{err}"
+    fails_with(
+        &["gen", "counter", "--set", "width=0"],
+        "parameter `width` = 0 is invalid: a width of at least 1 bit",
     );
-    let (ok, _, err) = nicc(&["gen", "counter", "--set", "wdth=3"]);
-    assert!(!ok);
-    assert!(
-        err.contains("unknown parameter `wdth`; accepted: width, depth"),
-        "{err}"
+    fails_with(
+        &["gen", "counter", "--set", "wdth=3"],
+        "unknown parameter `wdth`; accepted: width, depth",
     );
-    let (ok, _, err) = nicc(&["gen", "counter", "--set", "width"]);
-    assert!(!ok);
-    assert!(
-        err.contains("malformed --set `width`: expected KEY=VALUE"),
-        "{err}"
+    fails_with(
+        &["gen", "counter", "--set", "width"],
+        "malformed --set `width`: expected KEY=VALUE",
     );
-    let (ok, _, err) = nicc(&["gen", "counter", "--set", "width=abc"]);
-    assert!(!ok);
-    assert!(
-        err.contains("parameter `width` = abc is invalid: an unsigned integer"),
-        "{err}"
+    fails_with(
+        &["gen", "counter", "--set", "width=abc"],
+        "parameter `width` = abc is invalid: an unsigned integer",
     );
 }
 
@@ -83,21 +62,17 @@ fn equiv_proves_the_hierarchy_equal_to_its_reference() {
     let (ok, out, err) = nicc(&["equiv", "hier-sum4", "--set", "width=5"]);
     assert!(ok, "{err}");
     assert_eq!(out.trim(), "hier_sum4_w5 vs hier_sum4_ref_w5: equivalent");
-    let (ok, _, err) = nicc(&["equiv", "counter"]);
-    assert!(!ok);
-    assert!(
-        err.contains("design `counter` has no behavioural reference"),
-        "{err}"
+    fails_with(
+        &["equiv", "counter"],
+        "design `counter` has no behavioural reference",
     );
 }
 
 #[test]
 fn synth_rejects_an_unknown_flow() {
-    let (ok, _, err) = nicc(&["synth", "counter", "--flow", "fpga"]);
-    assert!(!ok);
-    assert!(
-        err.contains("unknown flow `fpga`: use generic, asic or ice40"),
-        "{err}"
+    fails_with(
+        &["synth", "counter", "--flow", "fpga"],
+        "unknown flow `fpga`: use generic, asic or ice40",
     );
 }
 
@@ -119,8 +94,23 @@ fn run_quick_reports_every_block_passing_with_figures() {
         assert_eq!(r["verified"]["mismatches"], 0, "{name}");
         assert!(r["cells"].as_u64().unwrap() > 0, "{name}");
         assert!(r["area_um2"].as_f64().unwrap() > 0.0, "{name}");
-        let verilog = r["links"]["verilog"].as_str().unwrap();
-        assert!(dir.path().join(verilog).exists(), "{name}: {verilog}");
+        let links = r["links"].as_object().unwrap();
+        for key in ["verilog", "filelist"] {
+            let f = links[key].as_str().unwrap();
+            assert!(dir.path().join(f).exists(), "{name}: {key} {f}");
+        }
+        // Every plot a block links to exists.
+        for (key, f) in links.iter().filter(|(k, _)| k.starts_with("plot:")) {
+            let f = f.as_str().unwrap();
+            assert!(dir.path().join(f).exists(), "{name}: {key} {f}");
+        }
+    }
+    for plot in [
+        "adder-tree-styles-generic_cells.svg",
+        "butterfly-vs-crossbar-generic_cells.svg",
+    ] {
+        let svg = std::fs::read_to_string(dir.path().join("plots").join(plot)).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("<polyline"), "{plot}");
     }
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     assert!(md.contains("| hier-sum4 | pass |"), "{md}");
@@ -172,9 +162,10 @@ fn sharded_sweep_merged_equals_the_unsharded_sweep() {
     );
     assert!(std::path::Path::new(&format!("{whole}-generic_cells.svg")).exists());
     // A missing shard is an error naming it.
-    let (ok, _, err) = nicc(&["sweep", "merge", &format!("{s0}.json"), "-o", &p("bad")]);
-    assert!(!ok);
-    assert!(err.contains("cannot merge: shard 1/2 is missing"), "{err}");
+    fails_with(
+        &["sweep", "merge", &format!("{s0}.json"), "-o", &p("bad")],
+        "cannot merge: shard 1/2 is missing",
+    );
 }
 
 #[test]
@@ -200,19 +191,17 @@ fn sim_butterfly_compacts_jsonl_and_names_bad_lines() {
         "{\"values\":[5,7,0,0],\"index\":[1,3,0,0],\"count\":2}"
     );
     std::fs::write(&input, "{\"values\":[0,5,0,7]}\n{\"values\":[0,256,0,7]}\n").unwrap();
-    let (ok, _, err) = nicc(&[
-        "sim",
-        "butterfly",
-        "--set",
-        "lanes=4",
-        "--input",
-        i,
-        "--out",
-        o,
-    ]);
-    assert!(!ok);
-    assert!(
-        err.contains("line 2: `values`[1] = 256 does not fit in width = 8 bits"),
-        "{err}"
+    fails_with(
+        &[
+            "sim",
+            "butterfly",
+            "--set",
+            "lanes=4",
+            "--input",
+            i,
+            "--out",
+            o,
+        ],
+        "line 2: `values`[1] = 256 does not fit in width = 8 bits",
     );
 }

@@ -1,8 +1,8 @@
-//! Formal proofs at the issue's size, N = 16, W = 8 (issue 4): every style with every final
-//! adder, signed and unsigned, proven equal to `out_sum = in_0 + in_1 + ...` by algebraic
-//! backward rewriting (`nicc_testbench::adder_tree::formal`), the registry's reference proven
-//! against the same sum, and wrong trees (one inverted bit in the reduction, one in the
-//! final adder) refuted with a counterexample the golden model confirms.
+//! Formal proofs at the issue's size, N = 16, W = 8 (issue 4): every style, signed and
+//! unsigned, with the final adders cycled (`NICC_FULL=1`: every final adder for each),
+//! proven equal to `out_sum = in_0 + in_1 + ...` by algebraic backward rewriting
+//! (`nicc_testbench::adder_tree::formal`), the registry's reference proven against the same sum, and wrong trees (one inverted bit in the reduction, one in the
+//! final adder) refuted with a counterexample that Icarus and the golden model confirm.
 
 use nicc_rtl::blocks::adder_tree::{generate, AdderTreeParams, FinalAdder, TreeStyle};
 use nicc_rtl::{emit, Bits, Design};
@@ -23,18 +23,24 @@ fn params(style: TreeStyle, signed: bool, fa: FinalAdder) -> AdderTreeParams {
     }
 }
 
-/// Every configuration: binary (no final adder), the carry-save styles with each final
-/// adder, popcount; signed and unsigned.
+/// `NICC_FULL=1`: every style with every final adder, signed and unsigned (26 proofs).
+/// Otherwise the issue's 8 (4 styles x signed/unsigned) with the final adders cycled so each
+/// one is proven, plus popcount: 10 proofs.
 fn configs() -> Vec<AdderTreeParams> {
+    let full = std::env::var("NICC_FULL").is_ok_and(|v| v == "1");
     let mut v = Vec::new();
+    let mut k = 0;
     for style in TreeStyle::ALL {
         for signed in [false, true] {
-            let fas: &[FinalAdder] = if style == TreeStyle::Binary {
-                &[FinalAdder::Ripple]
+            let fas: Vec<FinalAdder> = if style == TreeStyle::Binary {
+                vec![FinalAdder::Ripple]
+            } else if full {
+                FinalAdder::ALL.to_vec()
             } else {
-                &FinalAdder::ALL
+                k += 1;
+                vec![FinalAdder::ALL[k % 3]]
             };
-            for &fa in fas {
+            for fa in fas {
                 v.push(params(style, signed, fa));
             }
         }
@@ -70,7 +76,7 @@ fn n16_w8_every_style_and_final_adder_equals_the_sum() {
             failed.push(format!("{name}: {r}"));
         }
     }
-    assert_eq!(results.len(), 26);
+    assert!(results.len() == 10 || results.len() == 26);
     eprintln!("all proofs: {:.1} s", t.elapsed().as_secs_f64());
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
@@ -114,7 +120,7 @@ fn mutate(p: &AdderTreeParams, name: &str) -> Design {
     d
 }
 
-fn assert_refuted(p: &AdderTreeParams, r: &AlgebraReport) {
+fn assert_refuted(p: &AdderTreeParams, d: &Design, r: &AlgebraReport) {
     let AlgebraVerdict::Refuted { counterexample } = &r.verdict else {
         panic!("expected a refutation, got {r}");
     };
@@ -123,10 +129,13 @@ fn assert_refuted(p: &AdderTreeParams, r: &AlgebraReport) {
         .find(|(n, _)| n == "in_data")
         .expect("in_data in the counterexample");
     assert_eq!(in_data.width(), p.inputs * p.width);
-    // The golden model says what the sum is; the mutated tree cannot produce it there, which
-    // the prover confirmed by simulating the netlist. Here: the value is a real input.
+    // Icarus runs the wrong design on the counterexample; the golden model disagrees.
+    let out = nicc_sim::icarus::run_batch(d, &[vec![in_data.clone()]]).unwrap();
     let want: Bits = golden_sum(p, in_data);
-    assert_eq!(want.width(), 12);
+    assert_ne!(
+        out[0][0], want,
+        "the counterexample {in_data:?} is not a failing input"
+    );
 }
 
 #[test]
@@ -134,7 +143,7 @@ fn an_inverted_reduction_bit_is_refuted() {
     let p = params(TreeStyle::Wallace, true, FinalAdder::KoggeStone);
     let d = mutate(&p, "s3_col5_fa0_s");
     let r = prove_design(&d, &p, true).unwrap();
-    assert_refuted(&p, &r);
+    assert_refuted(&p, &d, &r);
 }
 
 #[test]
@@ -142,5 +151,5 @@ fn an_inverted_final_adder_bit_is_refuted() {
     let p = params(TreeStyle::Dadda, false, FinalAdder::BrentKung);
     let d = mutate(&p, "cpa_s7");
     let r = prove_design(&d, &p, true).unwrap();
-    assert_refuted(&p, &r);
+    assert_refuted(&p, &d, &r);
 }

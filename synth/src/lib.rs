@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod algebra;
 pub mod cache;
 pub mod equiv;
 mod error;
@@ -30,6 +31,9 @@ pub mod parse;
 mod report;
 pub mod tools;
 
+pub use algebra::{
+    prove_linear, AlgebraOptions, AlgebraReport, AlgebraVerdict, LinearSpec, LinearTerm,
+};
 pub use equiv::{check_equiv, EquivMode, EquivOptions, EquivResult};
 pub use error::SynthError;
 pub use report::{

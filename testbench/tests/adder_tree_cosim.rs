@@ -6,7 +6,9 @@
 //! (`NICC_COSIM_BACKEND=verilator` switches it to Verilator); `cosim_verilator` runs a
 //! sub-matrix of every style through a Verilated model (nicc-sim, cached by content).
 
-use nicc_rtl::blocks::adder_tree::{matrix, AdderTreeParams, FinalAdder, MatrixSlot, TreeStyle};
+use nicc_rtl::blocks::adder_tree::{
+    matrix, test_matrix, AdderTreeParams, FinalAdder, MatrixSlot, TreeStyle,
+};
 use nicc_rtl::{emit, Bits, Dir};
 use nicc_sim::Model;
 use nicc_testbench::adder_tree::{golden, stimulus};
@@ -15,36 +17,9 @@ use rand_chacha::ChaCha8Rng;
 
 const RANDOM: usize = 40;
 
+/// The configurations of one style: the shared issue-4 matrix.
 fn configs(style: TreeStyle) -> Vec<AdderTreeParams> {
-    let mut v = Vec::new();
-    let mut k = 0;
-    for signed in [false, true] {
-        for n in [1, 2, 3, 5, 8, 16, 33, 64] {
-            for w in [1, 4, 8, 16] {
-                if style == TreeStyle::Popcount && w != 1 {
-                    continue;
-                }
-                let base = AdderTreeParams {
-                    inputs: n,
-                    width: w,
-                    signed,
-                    style,
-                    final_adder: FinalAdder::ALL[k % 3],
-                    pipeline: 0,
-                    out_width: None,
-                };
-                k += 1;
-                let max = base.max_pipeline();
-                let piped = if n % 2 == 1 { max } else { max.div_ceil(2) };
-                v.push(base);
-                v.push(AdderTreeParams {
-                    pipeline: piped,
-                    ..base
-                });
-            }
-        }
-    }
-    v
+    test_matrix(style)
 }
 
 /// The full matrix runs on Icarus unless `NICC_COSIM_BACKEND=verilator` (a Verilator build of

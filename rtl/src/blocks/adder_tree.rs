@@ -1216,6 +1216,47 @@ pub fn baseline(p: &AdderTreeParams) -> Result<Rc<Module>, RtlError> {
     m.finish()
 }
 
+/// Operand counts of the issue-4 verification matrix ([`test_matrix`]).
+pub const TEST_INPUTS: [u32; 8] = [1, 2, 3, 5, 8, 16, 33, 64];
+/// Operand widths of the issue-4 verification matrix ([`test_matrix`]).
+pub const TEST_WIDTHS: [u32; 4] = [1, 4, 8, 16];
+
+/// The issue-4 verification matrix of one style, shared by the lint and co-simulation tests:
+/// signed x N in [`TEST_INPUTS`] x W in [`TEST_WIDTHS`] (popcount: W = 1 only), each
+/// combinational and pipelined (odd N: one cut per level; even N: half the levels), the final
+/// adders cycled over the configurations.
+pub fn test_matrix(style: TreeStyle) -> Vec<AdderTreeParams> {
+    let mut v = Vec::new();
+    let mut k = 0;
+    for signed in [false, true] {
+        for n in TEST_INPUTS {
+            for w in TEST_WIDTHS {
+                if style == TreeStyle::Popcount && w != 1 {
+                    continue;
+                }
+                let base = AdderTreeParams {
+                    inputs: n,
+                    width: w,
+                    signed,
+                    style,
+                    final_adder: FinalAdder::ALL[k % 3],
+                    pipeline: 0,
+                    out_width: None,
+                };
+                k += 1;
+                let max = base.max_pipeline();
+                let piped = if n % 2 == 1 { max } else { max.div_ceil(2) };
+                v.push(base);
+                v.push(AdderTreeParams {
+                    pipeline: piped,
+                    ..base
+                });
+            }
+        }
+    }
+    v
+}
+
 /// Where one configuration of a [`matrix`] wrapper sits on the wrapper's buses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatrixSlot {

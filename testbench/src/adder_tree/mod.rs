@@ -2,5 +2,6 @@
 //! ([`stimulus`]), and how a result is checked ([`golden::check`]). Independent of the
 //! generator in `nicc_rtl::blocks::adder_tree`: only the parameter struct is shared.
 
+pub mod formal;
 pub mod golden;
 pub mod stimulus;

@@ -155,8 +155,48 @@ fn compaction_controls(
                 .collect()
         })
         .collect();
-    let total = total.then(|| block_count(m, mask, &mut cnt, k, 0));
+    // The total feeds `out_count` and the lane valid bits: a carry-save tree, not the chain of
+    // block adders (which the prefixes share, but which is slower).
+    let total = total.then(|| csa_popcount(m, "total", mask, k as u32 + 1));
     (controls, total)
+}
+
+/// Popcount of `bits` (wire `{name}`, `w` bits, modulo 2^w) by a carry-save tree: each round
+/// replaces every three bits of one weight by a full adder (sum at that weight, carry at the
+/// next, wires `{name}_r{round}_w{weight}_{i}{s,c}`) until no weight has more than two bits, then
+/// one `w`-bit adder joins the two rows.
+fn csa_popcount(m: &mut ModuleBuilder, name: &str, bits: &[Signal], w: u32) -> Signal {
+    let w = w as usize;
+    let mut cols: Vec<Vec<Signal>> = vec![Vec::new(); w];
+    cols[0] = bits.to_vec();
+    let mut round = 0;
+    while cols.iter().any(|c| c.len() > 2) {
+        let mut next: Vec<Vec<Signal>> = vec![Vec::new(); w];
+        for (c, col) in cols.iter().enumerate() {
+            let full = col.len() / 3;
+            for (i, t) in col.chunks_exact(3).enumerate() {
+                let sum = &(&t[0] ^ &t[1]) ^ &t[2];
+                next[c].push(m.wire(&format!("{name}_r{round}_w{c}_{i}s"), &sum));
+                if c + 1 < w {
+                    let carry = &(&t[0] & &t[1]) | &(&t[2] & &(&t[0] | &t[1]));
+                    next[c + 1].push(m.wire(&format!("{name}_r{round}_w{c}_{i}c"), &carry));
+                }
+            }
+            next[c].extend(col[3 * full..].iter().cloned());
+        }
+        cols = next;
+        round += 1;
+    }
+    let row = |r: usize| {
+        let bits: Vec<Signal> = cols
+            .iter()
+            .rev()
+            .map(|c| c.get(r).cloned().unwrap_or_else(|| Signal::lit(1, 0)))
+            .collect();
+        Signal::concat(&bits)
+    };
+    let sum = row(0).add_w(&row(1), w as u32);
+    m.wire(name, &sum)
 }
 
 /// Popcount of lanes [g 2^b, (g+1) 2^b) of `mask` (b+1 bits) as wire `cnt_l{b}_b{g}`, the sum of

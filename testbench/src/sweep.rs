@@ -290,7 +290,9 @@ pub fn merge(parts: &[SweepResult]) -> Result<SweepResult, SweepError> {
 }
 
 /// Plots `metric` against the numeric parameter `x` as an SVG, one line per value of
-/// `series` (or a single line). Points whose status is not `ok` are left out.
+/// `series` (or a single line). Points whose status is not `ok` are left out. Both axes are
+/// log2 when the values are positive and span a factor of 8 or more, so N log N and N^2 growth
+/// show as straight lines of different slopes.
 pub fn plot_svg(
     res: &SweepResult,
     x: &str,
@@ -326,7 +328,9 @@ pub fn plot_svg(
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
     let ymax = all.iter().fold(0f64, |a, p| a.max(p.1)) * 1.1 + 1e-9;
+    let ymin = all.iter().fold(f64::MAX, |a, p| a.min(p.1));
     let log_x = xmin > 0.0 && xmax / xmin >= 8.0;
+    let log_y = ymin > 0.0 && ymax / ymin >= 8.0;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
@@ -338,29 +342,42 @@ pub fn plot_svg(
     } else {
         (xmin - 0.5)..(xmax + 0.5)
     };
+    let yr = if log_y {
+        (ymin.log2() - 0.3)..(ymax.log2() + 0.2)
+    } else {
+        0f64..ymax
+    };
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(xr, 0f64..ymax)
+        .build_cartesian_2d(xr, yr)
         .map_err(|e| perr(&e))?;
     let xdesc = if log_x {
         format!("log2({x})")
     } else {
         x.to_string()
     };
+    let ydesc = if log_y {
+        format!("log2({metric})")
+    } else {
+        metric.to_string()
+    };
     chart
         .configure_mesh()
         .x_desc(xdesc)
-        .y_desc(metric)
+        .y_desc(ydesc)
         .draw()
         .map_err(|e| perr(&e))?;
     for (i, (name, pts)) in lines.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
         let pts: Vec<(f64, f64)> = pts
             .iter()
-            .map(|(a, b)| (if log_x { a.log2() } else { *a }, *b))
+            .map(|(a, b)| {
+                let xv = if log_x { a.log2() } else { *a };
+                (xv, if log_y { b.log2() } else { *b })
+            })
             .collect();
         chart
             .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
@@ -566,6 +583,18 @@ mod tests {
         plot_svg(&r, "inputs", Some("style"), "cells", "cells", &svg).unwrap();
         let text = std::fs::read_to_string(&svg).unwrap();
         assert!(text.starts_with("<svg") && text.contains("dadda"));
+        assert!(
+            !text.contains("log2(cells)"),
+            "a zero value keeps the y axis linear"
+        );
+        let mut grown = r.clone();
+        for row in &mut grown.rows {
+            let n: f64 = row.params["inputs"].parse().unwrap();
+            row.metrics.insert("cells".into(), n * n);
+        }
+        plot_svg(&grown, "inputs", Some("style"), "cells", "cells", &svg).unwrap();
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(text.contains("log2(cells)") && text.contains("log2(inputs)"));
         assert!(SweepResult::read(&dir.path().join("s.csv")).is_err());
     }
 }

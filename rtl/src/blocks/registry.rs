@@ -152,8 +152,14 @@ pub fn entries() -> Vec<Entry> {
         },
         Entry {
             name: "butterfly",
-            about: "sparse butterfly router (lanes, width, mode, pipeline, mask, out_lanes)",
+            about: "sparse butterfly router (lanes, width, mode, pipeline, mask, out_lanes; \
+                    mode = crossbar builds the crossbar baseline)",
             build: |s| {
+                if s.iter().any(|(k, v)| k == "mode" && v == "crossbar") {
+                    let rest: Vec<(String, String)> =
+                        s.iter().filter(|(k, _)| k != "mode").cloned().collect();
+                    return crossbar_from_sets(&rest);
+                }
                 let mut p = super::butterfly::ButterflyParams::default();
                 for (k, v) in s {
                     p.set(k, v)?;
@@ -169,39 +175,36 @@ pub fn entries() -> Vec<Entry> {
         Entry {
             name: "crossbar",
             about: "plain N x N crossbar baseline, out_j = v[sel_j] (lanes, width)",
-            build: |s| {
-                let (mut lanes, mut width) = (16usize, 8usize);
-                for (k, v) in s {
-                    match k.as_str() {
-                        "lanes" => lanes = parse_num(k, v)?,
-                        "width" => width = parse_num(k, v)?,
-                        _ => {
-                            return Err(ParamError::UnknownKey {
-                                key: k.clone(),
-                                accepted: "lanes, width".into(),
-                            }
-                            .into())
-                        }
-                    }
-                }
-                if !lanes.is_power_of_two() || !(2..=1024).contains(&lanes) {
-                    return Err(ParamError::invalid(
-                        "lanes",
-                        lanes,
-                        "a power of two from 2 to 1024",
-                    )
-                    .into());
-                }
-                if width == 0 {
-                    return Err(
-                        ParamError::invalid("width", 0, "at least 1 (data bits per lane)").into(),
-                    );
-                }
-                Ok(super::butterfly::build_crossbar(lanes, width, "crossbar")?)
-            },
+            build: crossbar_from_sets,
             reference: None,
         },
     ]
+}
+
+/// The crossbar baseline from `lanes` and `width` settings (also `butterfly` with
+/// `mode = crossbar`, so one sweep over `mode` puts the networks and the baseline side by side).
+fn crossbar_from_sets(s: &[(String, String)]) -> Result<Rc<Module>, RtlError> {
+    let (mut lanes, mut width) = (16usize, 8usize);
+    for (k, v) in s {
+        match k.as_str() {
+            "lanes" => lanes = parse_num(k, v)?,
+            "width" => width = parse_num(k, v)?,
+            _ => {
+                return Err(ParamError::UnknownKey {
+                    key: k.clone(),
+                    accepted: "lanes, width".into(),
+                }
+                .into())
+            }
+        }
+    }
+    if !lanes.is_power_of_two() || !(2..=1024).contains(&lanes) {
+        return Err(ParamError::invalid("lanes", lanes, "a power of two from 2 to 1024").into());
+    }
+    if width == 0 {
+        return Err(ParamError::invalid("width", 0, "at least 1 (data bits per lane)").into());
+    }
+    Ok(super::butterfly::build_crossbar(lanes, width, "crossbar")?)
 }
 
 /// Names of every design, comma-separated (for error messages).
@@ -276,6 +279,12 @@ mod tests {
         assert_eq!(m.name, "butterfly");
         let m = (entry("crossbar").build)(&sets(&[("lanes", "8"), ("width", "4")])).unwrap();
         assert_eq!(m.name, "crossbar");
+        let m = (entry("butterfly").build)(&sets(&[("lanes", "8"), ("mode", "crossbar")])).unwrap();
+        assert_eq!(m.name, "crossbar");
+        let e = (entry("butterfly").build)(&sets(&[("mode", "crossbar"), ("mask", "external")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mask") && e.contains("lanes, width"), "{e}");
     }
 
     #[test]

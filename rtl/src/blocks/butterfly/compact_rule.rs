@@ -34,9 +34,16 @@
 //! **Rule:** with `x = (p - P(g * 2^{s+1})) mod 2^{s+1}` and
 //! `c_lo = popcount(mask[g * 2^{s+1} .. g * 2^{s+1} + 2^s))`,
 //! `cross(s, g, p) = bit_s(x) XOR ((x mod 2^s) >= c_lo)`, for switch index `w = g * 2^s + p`.
-//! In hardware: per block one (s+1)-bit prefix popcount and one (s+1)-bit half-block popcount
-//! (both from a popcount tree), per switch a constant subtraction, a comparison and an XOR.
-//! The exhaustive switch-level test (all masks for N <= 8, random masks up to N = 1024) checks it.
+//!
+//! **Midpoint form (what the generator builds).** Since c_lo <= h, the rule says: cross iff
+//! x lies in [c_lo, c_lo + h), i.e. iff bit s of (x - c_lo) mod 2^{s+1} is 0. And
+//! x - c_lo = p - (P(b) + c_lo) = p - P(b + h): only the prefix popcount at the block's *midpoint*
+//! M = P(g 2^{s+1} + 2^s) mod 2^{s+1} matters. For 0 <= p < h this is
+//! `cross(s, g, p) = M[s] XOR (p >= M mod 2^s)` ([`cross_rule_midpoint`]): a thermometer decode
+//! of the low s bits of M, inverted by its bit s. The midpoints of all stages are the positions
+//! 1..N-1 (stage s = trailing zeros of the position), each needed modulo 2^{s+1} only.
+//! The exhaustive switch-level test (all masks for N <= 8, random masks up to N = 1024) checks
+//! the rule; a unit test checks that both forms agree for every argument up to s = 7.
 //!
 //! The expansion network is the same switches with the stage order reversed (pair bits k-1..0),
 //! since each exchange switch is its own inverse; its outputs are then ANDed with the mask.
@@ -49,6 +56,13 @@ pub fn cross_rule(stage: usize, p: usize, prefix: usize, lower_count: usize) -> 
     let h = 1usize << stage;
     let x = p.wrapping_sub(prefix) & (2 * h - 1);
     (x & h != 0) ^ ((x & (h - 1)) >= lower_count)
+}
+
+/// The same rule from the prefix popcount at the block's midpoint, `mid` = P(b + 2^s) (any
+/// representative modulo 2^{s+1}): `cross = bit_s(mid) XOR (p >= mid mod 2^s)`.
+pub fn cross_rule_midpoint(stage: usize, p: usize, mid: usize) -> bool {
+    let h = 1usize << stage;
+    (mid & h != 0) ^ (p >= mid & (h - 1))
 }
 
 /// Control bits `[stage][switch]` of the inverse butterfly (pair bits 0..k-1) that compacts the
@@ -81,4 +95,27 @@ pub fn expand_controls(mask: &[bool]) -> Vec<Vec<bool>> {
     let mut c = compact_controls(mask);
     c.reverse();
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn midpoint_form_equals_the_rule() {
+        for s in 0..8 {
+            let h = 1usize << s;
+            for prefix in 0..2 * h + 3 {
+                for lower in 0..=h {
+                    for p in 0..h {
+                        assert_eq!(
+                            cross_rule(s, p, prefix, lower),
+                            cross_rule_midpoint(s, p, prefix + lower),
+                            "s {s} p {p} prefix {prefix} lower {lower}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -28,6 +28,7 @@ use crate::emit::emit;
 use crate::error::RtlError;
 use crate::ir::Module;
 use crate::signal::Signal;
+use std::collections::HashMap;
 use std::rc::Rc;
 use thiserror::Error;
 
@@ -112,12 +113,17 @@ fn mask_bits(m: &mut ModuleBuilder, p: &ButterflyParams, data: &Signal) -> Vec<S
 }
 
 /// The control bits of the compaction network computed from the mask (the rule of
-/// [`super::compact_rule`]): `cross[s][w]`. With `total`, also returns the total popcount (k+1
-/// bits).
+/// [`super::compact_rule`], in its midpoint form): `cross[s][w]`. With `total`, also returns
+/// the total popcount (k+1 bits).
 ///
-/// Popcount tree `cnt_l{s}_b{g}` (block g of 2^s lanes, s+1 bits); prefix popcount modulo
-/// 2^{s+1} below each stage-s block, `pre_s{s}_b{g}`, computed top-down:
-/// `pre_s{s}_b{g} = pre_s{s+1}_b{g/2} (+ cnt_l{s+1}_b{g-1} when g is odd)`.
+/// Log-depth structure, no ripple chain through the stages:
+/// - popcount tree `cnt_l{b}_b{g}`: block g of 2^b lanes (b+1 bits, a balanced adder tree);
+/// - midpoint prefixes `mid_s{s}_b{g}` = P((2g+1) 2^s) mod 2^{s+1}: the prefix popcount at the
+///   middle of block g of stage s is the sum of the aligned blocks named by the set bits of
+///   (2g+1) 2^s, each truncated to s+1 bits and added in a balanced tree (at most k - s terms,
+///   depth ceil(log2(k - s)) adders of s+1 bits);
+/// - per block a decoder (`s{s}_cross{w}`): cross(p) = M[s] XOR (p >= M mod 2^s), built as
+///   s levels of 2:1 muxes, so stage s's controls are ready about when its data arrives.
 fn compaction_controls(
     m: &mut ModuleBuilder,
     mask: &[Signal],
@@ -125,67 +131,130 @@ fn compaction_controls(
 ) -> (Vec<Vec<Signal>>, Option<Signal>) {
     let n = mask.len();
     let k = n.trailing_zeros() as usize;
-    let mut cnt: Vec<Vec<Signal>> = vec![mask.to_vec()];
-    let top = if total { k } else { k - 1 };
-    for s in 1..=top {
-        let w = s as u32 + 1;
-        let level: Vec<Signal> = (0..n >> s)
-            .map(|g| {
-                let sum = cnt[s - 1][2 * g].add_w(&cnt[s - 1][2 * g + 1], w);
-                if !total && g == (n >> s) - 1 {
-                    // The rightmost block of a level only feeds the total: unnamed, unused.
-                    sum
-                } else {
-                    m.wire(&format!("cnt_l{s}_b{g}"), &sum)
-                }
-            })
-            .collect();
-        cnt.push(level);
-    }
-    let mut pre: Vec<Vec<Signal>> = vec![Vec::new(); k];
-    pre[k - 1] = vec![Signal::lit(k as u32, 0)];
-    for s in (0..k - 1).rev() {
-        let w = s as u32 + 1;
-        pre[s] = (0..n >> (s + 1))
-            .map(|g| {
-                let up = pre[s + 1][g / 2].trunc(w);
-                if g % 2 == 0 {
-                    up
-                } else {
-                    let v = up.add_w(&cnt[s + 1][g - 1].trunc(w), w);
-                    m.wire(&format!("pre_s{s}_b{g}"), &v)
-                }
-            })
-            .collect();
-    }
+    // Popcount of block g of 2^b lanes (b+1 bits), built on first use so that only the blocks
+    // some prefix or the total reads exist.
+    let mut cnt: HashMap<(usize, usize), Signal> = HashMap::new();
     let controls = (0..k)
         .map(|s| {
-            let h = 1usize << s;
             let w = s as u32 + 1;
-            (0..n / 2)
-                .map(|sw| {
-                    let g = sw >> s;
-                    let pos = sw & (h - 1);
-                    let c_lo = &cnt[s][2 * g];
-                    // x = (p - prefix) mod 2^{s+1}; cross = x[s] ^ (x mod 2^s >= c_lo)
-                    // Block 0 has no lanes below it: x is the constant p.
-                    let x = if g == 0 {
-                        Signal::lit(w, pos as u64)
-                    } else {
-                        let x = Signal::lit(w, pos as u64).sub_w(&pre[s][g], w);
-                        m.wire(&format!("s{s}_x{sw}"), &x)
-                    };
-                    let ge = if s == 0 {
-                        !c_lo
-                    } else {
-                        x.trunc(s as u32).zext(w).ge(c_lo)
-                    };
-                    m.wire(&format!("s{s}_cross{sw}"), &(x.bit(s as u32) ^ ge))
+            (0..n >> (s + 1))
+                .flat_map(|g| {
+                    let j = (2 * g + 1) << s;
+                    // The aligned blocks [0, j) splits into: one per set bit b of j.
+                    let terms: Vec<Signal> = (s..k)
+                        .filter(|b| j >> b & 1 == 1)
+                        .map(|b| block_count(m, mask, &mut cnt, b, (j >> (b + 1)) << 1).trunc(w))
+                        .collect();
+                    let mid = m.wire(&format!("mid_s{s}_b{g}"), &balanced_sum(&terms, w));
+                    block_controls(&mid, s)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(p, c)| m.wire(&format!("s{s}_cross{}", (g << s) + p), &c))
+                        .collect::<Vec<_>>()
                 })
                 .collect()
         })
         .collect();
-    (controls, total.then(|| cnt[k][0].clone()))
+    // The total feeds `out_count` and the lane valid bits: a carry-save tree, not the chain of
+    // block adders (which the prefixes share, but which is slower).
+    let total = total.then(|| csa_popcount(m, "total", mask, k as u32 + 1));
+    (controls, total)
+}
+
+/// Popcount of `bits` (wire `{name}`, `w` bits, modulo 2^w) by a carry-save tree: each round
+/// replaces every three bits of one weight by a full adder (sum at that weight, carry at the
+/// next, wires `{name}_r{round}_w{weight}_{i}{s,c}`) until no weight has more than two bits, then
+/// one `w`-bit adder joins the two rows.
+fn csa_popcount(m: &mut ModuleBuilder, name: &str, bits: &[Signal], w: u32) -> Signal {
+    let w = w as usize;
+    let mut cols: Vec<Vec<Signal>> = vec![Vec::new(); w];
+    cols[0] = bits.to_vec();
+    let mut round = 0;
+    while cols.iter().any(|c| c.len() > 2) {
+        let mut next: Vec<Vec<Signal>> = vec![Vec::new(); w];
+        for (c, col) in cols.iter().enumerate() {
+            let full = col.len() / 3;
+            for (i, t) in col.chunks_exact(3).enumerate() {
+                let sum = &(&t[0] ^ &t[1]) ^ &t[2];
+                next[c].push(m.wire(&format!("{name}_r{round}_w{c}_{i}s"), &sum));
+                if c + 1 < w {
+                    let carry = &(&t[0] & &t[1]) | &(&t[2] & &(&t[0] | &t[1]));
+                    next[c + 1].push(m.wire(&format!("{name}_r{round}_w{c}_{i}c"), &carry));
+                }
+            }
+            next[c].extend(col[3 * full..].iter().cloned());
+        }
+        cols = next;
+        round += 1;
+    }
+    let row = |r: usize| {
+        let bits: Vec<Signal> = cols
+            .iter()
+            .rev()
+            .map(|c| c.get(r).cloned().unwrap_or_else(|| Signal::lit(1, 0)))
+            .collect();
+        Signal::concat(&bits)
+    };
+    let sum = row(0).add_w(&row(1), w as u32);
+    m.wire(name, &sum)
+}
+
+/// Popcount of lanes [g 2^b, (g+1) 2^b) of `mask` (b+1 bits) as wire `cnt_l{b}_b{g}`, the sum of
+/// its two halves (a balanced tree), memoised in `cnt`.
+fn block_count(
+    m: &mut ModuleBuilder,
+    mask: &[Signal],
+    cnt: &mut HashMap<(usize, usize), Signal>,
+    b: usize,
+    g: usize,
+) -> Signal {
+    if b == 0 {
+        return mask[g].clone();
+    }
+    if let Some(c) = cnt.get(&(b, g)) {
+        return c.clone();
+    }
+    let lo = block_count(m, mask, cnt, b - 1, 2 * g);
+    let hi = block_count(m, mask, cnt, b - 1, 2 * g + 1);
+    let c = m.wire(&format!("cnt_l{b}_b{g}"), &lo.add_w(&hi, b as u32 + 1));
+    cnt.insert((b, g), c.clone());
+    c
+}
+
+/// Sum of `terms` modulo 2^w as a balanced tree of `w`-bit adders.
+fn balanced_sum(terms: &[Signal], w: u32) -> Signal {
+    match terms {
+        [] => Signal::lit(w, 0),
+        [one] => one.clone(),
+        _ => {
+            let (a, b) = terms.split_at(terms.len() / 2);
+            balanced_sum(a, w).add_w(&balanced_sum(b, w), w)
+        }
+    }
+}
+
+/// The 2^s cross bits of one stage-s block from its midpoint prefix `mid` (s+1 bits):
+/// `cross(p) = mid[s] XOR (p >= mid mod 2^s)`.
+///
+/// Recursion on the top bit q of p and bit s-1 of `mid` (b), with a = mid[s] and
+/// X = the same decoder one level down on {a, mid[s-2:0]}:
+/// q = 0: b ? a : X[p]; q = 1: b ? X[p - 2^{s-1}] : !a.
+fn block_controls(mid: &Signal, s: usize) -> Vec<Signal> {
+    let a = mid.bit(s as u32);
+    if s == 0 {
+        return vec![!&a];
+    }
+    let b = mid.bit(s as u32 - 1);
+    let lower = if s == 1 {
+        a.clone()
+    } else {
+        Signal::concat(&[a.clone(), mid.trunc(s as u32 - 1)])
+    };
+    let x = block_controls(&lower, s - 1);
+    let not_a = !&a;
+    let low = x.iter().map(|xp| b.mux(&a, xp));
+    let high: Vec<Signal> = x.iter().map(|xp| b.mux(xp, &not_a)).collect();
+    low.chain(high).collect()
 }
 
 /// The valid/ready state of a pipelined or multi-beat network: the shared register enable and
@@ -233,7 +302,10 @@ fn handshake(m: &mut ModuleBuilder, p: &ButterflyParams, has_clock: bool) -> Opt
 /// (exchange switch: cross) or, with `mux_switches`, two bits (bit 0 = the `lo` output takes the
 /// `hi` input, bit 1 = the `hi` output takes the `lo` input). With a handshake, a register level
 /// follows every `p.pipeline` stages and carries the lanes, the remaining control bits and the
-/// `side` signals. Returns the final lanes and side signals.
+/// `side` signals. With `tag_index` (compaction), stage s appends index bit s above each lane:
+/// the `lo` output's lane came from an input with bit s = cross, the `hi` output's from one with
+/// bit s = !cross (index bits above s are implied by the wire position until then, so no lane
+/// carries them). Returns the final lanes and side signals.
 #[allow(clippy::too_many_arguments)]
 fn run_network(
     m: &mut ModuleBuilder,
@@ -243,6 +315,7 @@ fn run_network(
     pair_bits: &[usize],
     mut controls: Vec<Vec<Signal>>,
     mux_switches: bool,
+    tag_index: bool,
     mut side: Vec<Signal>,
     hs: &mut Option<Handshake>,
 ) -> (Vec<Signal>, Vec<Signal>) {
@@ -256,14 +329,14 @@ fn run_network(
             } else {
                 (c.clone(), c.clone())
             };
-            out[lo] = m.wire(
-                &format!("{name}{s}_l{lo}"),
-                &lo_sel.mux(&lanes[hi], &lanes[lo]),
-            );
-            out[hi] = m.wire(
-                &format!("{name}{s}_l{hi}"),
-                &hi_sel.mux(&lanes[lo], &lanes[hi]),
-            );
+            let mut lo_v = lo_sel.mux(&lanes[hi], &lanes[lo]);
+            let mut hi_v = hi_sel.mux(&lanes[lo], &lanes[hi]);
+            if tag_index {
+                lo_v = Signal::concat(&[c.clone(), lo_v]);
+                hi_v = Signal::concat(&[!c, hi_v]);
+            }
+            out[lo] = m.wire(&format!("{name}{s}_l{lo}"), &lo_v);
+            out[hi] = m.wire(&format!("{name}{s}_l{hi}"), &hi_v);
         }
         lanes = out;
         if let Some(h) = hs.as_mut() {
@@ -313,12 +386,15 @@ fn build_compact(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError>
     let mask = mask_bits(&mut m, p, &data);
     let (cross, count) = compaction_controls(&mut m, &mask, true);
     let count = count.expect("total popcount was asked for");
-    // Each lane carries {index, value}, zero when unselected.
-    let zero = Signal::lit(d + kw, 0);
+    // Lanes enter with their value only (zero when unselected; with mask = nonzero an
+    // unselected lane is zero already); the network appends the index bits.
+    let zero = Signal::lit(d, 0);
     let lanes: Vec<Signal> = (0..n)
-        .map(|i| {
-            let tagged = Signal::concat(&[Signal::lit(kw, i as u64), lane(&data, i, d)]);
-            m.wire(&format!("in_l{i}"), &mask[i].mux(&tagged, &zero))
+        .map(|i| match p.mask {
+            MaskSource::External => {
+                m.wire(&format!("in_l{i}"), &mask[i].mux(&lane(&data, i, d), &zero))
+            }
+            MaskSource::Nonzero => lane(&data, i, d),
         })
         .collect();
     let bits: Vec<usize> = (0..k).collect();
@@ -330,17 +406,35 @@ fn build_compact(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError>
         &bits,
         cross,
         false,
+        true,
         vec![count],
         &mut hs,
     );
     let count = m.wire("count", &side[0]);
+    // Lane j is valid iff j < count; the index bits of an invalid lane are forced to zero
+    // (its value is zero already: only unselected, zero lanes reach outputs >= count).
+    let zero_index = Signal::lit(kw, 0);
+    let valid: Vec<Signal> = (0..n)
+        .map(|j| {
+            m.wire(
+                &format!("valid_l{j}"),
+                &count.gt(&Signal::lit(kw + 1, j as u64)),
+            )
+        })
+        .collect();
+    let lanes: Vec<Signal> = lanes
+        .iter()
+        .zip(&valid)
+        .enumerate()
+        .map(|(j, (l, v))| {
+            let tagged = Signal::concat(&[v.mux(&l.slice(d, kw), &zero_index), l.slice(0, d)]);
+            m.wire(&format!("out_l{j}"), &tagged)
+        })
+        .collect();
     match hs.as_ref().and_then(|h| h.last.clone()) {
         None => {
             let values: Vec<Signal> = lanes.iter().map(|l| l.slice(0, d)).collect();
             let index: Vec<Signal> = lanes.iter().map(|l| l.slice(d, kw)).collect();
-            let valid: Vec<Signal> = (0..n)
-                .map(|j| count.gt(&Signal::lit(kw + 1, j as u64)))
-                .collect();
             m.output("out_data", &pack(&values));
             m.output("out_index", &pack(&index));
             m.output("out_valid_lanes", &pack(&valid));
@@ -449,6 +543,7 @@ fn build_expand(p: &ButterflyParams, top: &str) -> Result<Rc<Module>, GenError> 
         &bits,
         cross,
         false,
+        false,
         vec![pack(&mask)],
         &mut hs,
     );
@@ -511,7 +606,7 @@ fn build_benes(p: &ButterflyParams, top: &str, multicast: bool) -> Result<Rc<Mod
         Vec::new()
     };
     let (lanes, side) = run_network(
-        &mut m, p, "s", lanes, &bits, controls, multicast, side, &mut hs,
+        &mut m, p, "s", lanes, &bits, controls, multicast, false, side, &mut hs,
     );
     if multicast {
         let valid = m.wire("out_valid_mask", &side[0]);

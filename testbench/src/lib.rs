@@ -1,1 +1,3 @@
-//! placeholder
+//! nicc-testbench: golden models, stimulus and co-simulation checks, one folder per block.
+
+pub mod cim;

@@ -1,3 +1,4 @@
 //! Block generators, each with its parameter struct.
 
+pub mod cim;
 pub mod demo;

@@ -127,6 +127,25 @@ enum SimCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The CIM macro (INT): weights W.npy (R, C) written through the RTL write port, inputs
+    /// X.npy (B, R), results Y.npy (B, C) int64, golden model checked beside it.
+    Cim {
+        /// Parameter setting `key=value` (repeatable), e.g. rows=64, cols=16, wbits=8.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Weights, integer array of shape (rows, cols).
+        #[arg(long)]
+        weights: PathBuf,
+        /// Inputs, integer array of shape (B, rows).
+        #[arg(long)]
+        inputs: PathBuf,
+        /// Output file: int64 array (B, cols), what the RTL produced.
+        #[arg(long)]
+        out: PathBuf,
+        /// Run-time input precision (0 = xbits).
+        #[arg(long, default_value_t = 0)]
+        bx: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -227,6 +246,17 @@ fn real_main() -> Result<()> {
             }
         }
         Cmd::Sim { what } => match what {
+            SimCmd::Cim {
+                sets,
+                weights,
+                inputs,
+                out,
+                bx,
+            } => {
+                let p = nicc_rtl::blocks::cim::CimParams::from_sets(&parse_sets(&sets)?)?;
+                let s = nicc_testbench::cim::cli::sim_npy(&p, &weights, &inputs, &out, bx)?;
+                println!("{s}");
+            }
             SimCmd::Butterfly { sets, input, out } => {
                 let sets = parse_sets(&sets)?;
                 let mut p = nicc_rtl::blocks::butterfly::ButterflyParams::default();

@@ -14,7 +14,8 @@
 //! random read-back addresses.
 
 use super::golden::{
-    from_pattern, to_pattern, CimGolden, GoldenError, MvmInput, MvmOutput, TimingModel,
+    from_pattern, signed_range, to_pattern, CimGolden, GoldenError, MvmInput, MvmOutput,
+    TimingModel,
 };
 use nicc_rtl::blocks::cim::CimParams;
 use nicc_rtl::Bits;
@@ -567,4 +568,122 @@ pub fn run(
         model.step()?;
     }
     Ok(slots.into_iter().map(|s| s.finish(model)).collect())
+}
+
+/// A weight value: mostly random, sometimes an extreme.
+fn weight(rng: &mut ChaCha8Rng, bits: u32) -> i64 {
+    let (lo, hi) = signed_range(bits);
+    match rng.gen_range(0..6) {
+        0 => lo,
+        1 => hi,
+        _ => rng.gen_range(lo..=hi),
+    }
+}
+
+/// The random stimulus of the co-simulation tests for macro `p`: every bank written first
+/// (bank 0 with the most negative weight everywhere, bank 1 with the largest in column 0),
+/// two extreme MVMs (x = most negative, or largest unsigned, on every row: bank 0 reaches
+/// the tight OUT_W bound), then `nmvm` random MVMs with 0 / 50 / 90 % zero inputs in turn,
+/// run-time bx in {1, 4, 8, 0 = xbits} (those not above `xbits`), random masks (30 %), random
+/// banks and gaps; out_ready high 60 % of the cycles, weight writes to free banks in 30 %.
+pub fn random_stimulus(p: &CimParams, nmvm: usize, seed: u64) -> Stimulus {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (rows, cols) = (p.rows as usize, p.cols as usize);
+    let (wlo, whi) = signed_range(p.wbits);
+    let mut init = Vec::new();
+    for bank in 0..p.banks as usize {
+        for row in 0..rows {
+            // Bank 0: the most negative weight everywhere (the extreme MVMs read it);
+            // bank 1 (if any): the largest in column 0.
+            let w: Vec<i64> = (0..cols)
+                .map(|c| match bank {
+                    0 => wlo,
+                    1 if c == 0 => whi,
+                    _ => weight(&mut rng, p.wbits),
+                })
+                .collect();
+            init.push((bank, row, w));
+        }
+    }
+    let nb = p.row_blocks() as usize;
+    let ng = p.col_groups() as usize;
+    let all_on = |rows: usize, cols: usize| (vec![true; rows], vec![true; cols]);
+    let xr = |bx: u32| {
+        if p.x_signed {
+            signed_range(bx)
+        } else {
+            (0, (1i64 << bx) - 1)
+        }
+    };
+    let mut mvms = Vec::new();
+    // Extremes: x = most negative (or largest unsigned) everywhere on bank 0 (all weights
+    // most negative), then on the last bank.
+    let (xlo, xhi) = xr(p.xbits);
+    let xext = if p.x_signed { xlo } else { xhi };
+    for bank in [0, p.banks as usize - 1] {
+        let (rm, cm) = all_on(nb, ng);
+        mvms.push(MvmInput {
+            x: vec![xext; rows],
+            bx: p.xbits,
+            bank,
+            row_mask: rm,
+            col_mask: cm,
+        });
+    }
+    let bxs: Vec<u32> = [1u32, 4, 8, 0]
+        .into_iter()
+        .filter(|&b| b <= p.xbits)
+        .collect();
+    for i in 0..nmvm {
+        let bx = bxs[rng.gen_range(0..bxs.len())];
+        let ebx = if bx == 0 { p.xbits } else { bx };
+        let (lo, hi) = xr(ebx);
+        let zero = [0.0, 0.5, 0.9][i % 3];
+        let x: Vec<i64> = (0..rows)
+            .map(|_| {
+                if rng.gen_bool(zero) {
+                    0
+                } else {
+                    match rng.gen_range(0..6) {
+                        0 => lo,
+                        1 => hi,
+                        _ => rng.gen_range(lo..=hi),
+                    }
+                }
+            })
+            .collect();
+        let (rm, cm) = if rng.gen_bool(0.7) {
+            all_on(nb, ng)
+        } else {
+            (
+                (0..nb).map(|_| rng.gen_bool(0.6)).collect(),
+                (0..ng).map(|_| rng.gen_bool(0.6)).collect(),
+            )
+        };
+        mvms.push(MvmInput {
+            x,
+            bx,
+            bank: rng.gen_range(0..p.banks as usize),
+            row_mask: rm,
+            col_mask: cm,
+        });
+    }
+    let gaps = (0..mvms.len())
+        .map(|_| {
+            if rng.gen_bool(0.6) {
+                0
+            } else {
+                rng.gen_range(1..5)
+            }
+        })
+        .collect();
+    Stimulus {
+        init_writes: init,
+        mvms,
+        gaps,
+        ready_prob: 0.6,
+        write_prob: 0.3,
+        junk_high_bits: true,
+        seed: seed ^ 0x5eed,
+    }
 }

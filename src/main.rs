@@ -162,6 +162,16 @@ enum BenchCmd {
         #[arg(long, default_value_t = 3)]
         rounds: u32,
     },
+    /// CIM macro: gen + emit time of the given macro (default 256 x 256 INT8), and with
+    /// `--sparsity N` cycles per MVM from the RTL counters for dense / sparse inputs.
+    Cim {
+        /// Parameter setting `key=value` (repeatable); default rows=256, cols=256.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Also run N MVMs per zero fraction (0, 0.5, 0.9) through the Verilated macro.
+        #[arg(long, default_value_t = 0)]
+        sparsity: usize,
+    },
     /// Time the Verilog emitter on a synthetic netlist of about N IR nodes.
     Emit {
         /// Approximate number of IR expression nodes.
@@ -318,6 +328,15 @@ fn real_main() -> Result<()> {
             out,
         } => sweep(&design, &parts, &vary, &sets, &flow, shard.as_deref(), &out)?,
         Cmd::Bench { what } => match what {
+            BenchCmd::Cim { sets, sparsity } => {
+                let mut all = vec![
+                    ("rows".to_string(), "256".to_string()),
+                    ("cols".to_string(), "256".to_string()),
+                ];
+                all.extend(parse_sets(&sets)?);
+                let p = nicc_rtl::blocks::cim::CimParams::from_sets(&all)?;
+                nicc_testbench::cim::bench::print(&p, sparsity)?;
+            }
             BenchCmd::Sim {
                 cycles,
                 inputs,

@@ -2,6 +2,7 @@
 //! checked against a dot product computed here, the printed counters, and every error
 //! message for bad input.
 
+use npyz::WriterBuilder;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
@@ -104,15 +105,16 @@ fn results_counters_and_cycles() {
             assert_eq!(y[b * C + c], want, "vector {b} column {c}");
         }
     }
-    // Planes: 4 + 4 + 1 + 1 (null) = 10 cycles, skipped 0 + 0 + 3 + 4 = 7;
-    // products: 8 rows x 4 + 7 rows x 4 + 2 rows x 1 + 0 = 62.
+    // Planes: -8 is `1000` (1 plane), vector 1 has -1 = `1111` (4), vector 2 only bit 0
+    // (1), vector 3 is null (1 cycle): 7 cycles; skipped 3 + 0 + 3 + 4 = 10;
+    // products: 8 rows x 1 + 7 rows x 4 + 2 rows x 1 + 0 = 38.
     assert!(
-        out.contains("counters: mvms 4, cycles 10, skipped bit-planes 7, active (row, bit-plane) products 62"),
+        out.contains("counters: mvms 4, cycles 7, skipped bit-planes 10, active (row, bit-plane) products 38"),
         "{out}"
     );
-    assert!(out.contains("cycles per MVM: 2.500 (dense: 4)"), "{out}");
-    // Latency = cycles + tree_pipeline + 1 = 4 + 2 + 1.
-    assert!(out.contains("first latency 7 cycles"), "{out}");
+    assert!(out.contains("cycles per MVM: 1.750 (dense: 4)"), "{out}");
+    // Latency = cycles + tree_pipeline + 1 = 1 + 2 + 1.
+    assert!(out.contains("first latency 4 cycles"), "{out}");
 }
 
 #[test]
@@ -199,7 +201,7 @@ fn bad_input_is_a_clear_error() {
         err.contains("colz") && err.contains("accepted: rows, cols"),
         "{err}"
     );
-    let (ok, _, err) = sim(d, &["--set", "format=bf16"]);
+    let (ok, _, err) = sim(d, &["--set", "format=bf16", "--set", "xalign=4"]);
     assert!(!ok);
     assert!(err.contains("format=int"), "{err}");
 }

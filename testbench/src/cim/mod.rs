@@ -6,6 +6,7 @@
 //! macro must compute from the parameter values ([`nicc_rtl::blocks::cim::CimParams`]) alone.
 //! Only `job` (which builds the design to verify) and `cli` call the generator.
 
+pub mod bench;
 pub mod bf16;
 pub mod cli;
 pub mod cosim;

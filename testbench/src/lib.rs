@@ -5,6 +5,7 @@
 
 pub mod adder_tree;
 pub mod butterfly;
+pub mod cim;
 pub mod jobs;
 pub mod packet;
 pub mod run;

@@ -2,6 +2,7 @@
 
 pub mod adder_tree;
 pub mod butterfly;
+pub mod cim;
 pub mod demo;
 pub mod packet;
 pub mod registry;

@@ -116,6 +116,7 @@ pub fn group_params(p: &CimParams, g: u32) -> CimParams {
         align_group: rows,
         row_block: rows,
         col_group: p.cols,
+        ..p.clone()
     }
 }
 

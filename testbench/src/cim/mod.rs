@@ -5,6 +5,7 @@
 //! the parameter values ([`nicc_rtl::blocks::cim::CimParams`]) alone.
 
 pub mod bf16;
+pub mod bf16_sim;
 pub mod golden;
 pub mod npy;
 

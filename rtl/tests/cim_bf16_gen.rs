@@ -87,8 +87,14 @@ fn weight_alignment_per_column() {
 fn bf16_needs_signed_inputs() {
     let mut p = bf16(4, 1, 8, 8, 4);
     p.x_signed = false;
-    assert!(generate(&p, "t").unwrap_err().to_string().contains("x_signed"));
+    assert!(generate(&p, "t")
+        .unwrap_err()
+        .to_string()
+        .contains("x_signed"));
     let mut p = bf16(4, 1, 8, 8, 4);
     p.xalign = 9;
-    assert!(generate(&p, "t").unwrap_err().to_string().contains("xalign"));
+    assert!(generate(&p, "t")
+        .unwrap_err()
+        .to_string()
+        .contains("xalign"));
 }

@@ -111,7 +111,8 @@ fn full() -> bool {
 fn value(rng: &mut ChaCha8Rng, mix: Mix) -> u16 {
     let sign = (rng.gen_bool(0.5) as u16) << 15;
     let frac = rng.gen_range(0..128u16);
-    let normal = |rng: &mut ChaCha8Rng, lo: u16, hi: u16| sign | (rng.gen_range(lo..=hi) << 7) | frac;
+    let normal =
+        |rng: &mut ChaCha8Rng, lo: u16, hi: u16| sign | (rng.gen_range(lo..=hi) << 7) | frac;
     match mix {
         Mix::Narrow => normal(rng, 120, 134),
         Mix::Wide => normal(rng, 1, 254),
@@ -123,11 +124,11 @@ fn value(rng: &mut ChaCha8Rng, mix: Mix) -> u16 {
             }
         }
         Mix::Special => match rng.gen_range(0..10) {
-            0 => sign,                       // zero
-            1 => sign | frac.max(1),         // subnormal
-            2 => sign | 0x7f80,              // infinity
-            3 => sign | 0x7fc0 | frac,       // NaN
-            4 => normal(rng, 1, 3),          // near the flush limit
+            0 => sign,                 // zero
+            1 => sign | frac.max(1),   // subnormal
+            2 => sign | 0x7f80,        // infinity
+            3 => sign | 0x7fc0 | frac, // NaN
+            4 => normal(rng, 1, 3),    // near the flush limit
             _ => normal(rng, 110, 145),
         },
         Mix::Huge => normal(rng, 240, 254),
@@ -176,8 +177,15 @@ fn run_mix(
     // The offline alignment agrees with the golden model's own alignment.
     for col in 0..c {
         let ga = golden.aligned_column(col);
-        assert_eq!(ga.exp.unwrap_or(0) as u8, aligned.exp[col], "{p:?} column {col} exponent");
-        assert_eq!(ga.non_finite, aligned.non_finite[col], "{p:?} column {col} flag");
+        assert_eq!(
+            ga.exp.unwrap_or(0) as u8,
+            aligned.exp[col],
+            "{p:?} column {col} exponent"
+        );
+        assert_eq!(
+            ga.non_finite, aligned.non_finite[col],
+            "{p:?} column {col} flag"
+        );
         for row in 0..r {
             assert_eq!(ga.q[row], aligned.q[row * c + col], "{p:?} W[{row}][{col}]");
         }

@@ -519,7 +519,11 @@ pub fn generate_bf16(p: &CimParams, top: &str) -> Result<Rc<Module>, RtlError> {
         valids.push(o.out("out_valid"));
         let ow = gp.out_width();
         let y = o.out("out_y");
-        sums.push((0..c).map(|col| y.slice(col * ow, ow).as_signed()).collect());
+        sums.push(
+            (0..c)
+                .map(|col| y.slice(col * ow, ow).as_signed())
+                .collect(),
+        );
         rd_cases.push((rd_hit, o.out("rd_data")));
         cycles.push(o.out("out_cycles"));
         for (i, name) in ["cnt_mvms", "cnt_cycles", "cnt_skipped", "cnt_products"]
@@ -529,11 +533,7 @@ pub fn generate_bf16(p: &CimParams, top: &str) -> Result<Rc<Module>, RtlError> {
             counters[i].push(o.out(name));
         }
     }
-    let all = |v: &[Signal]| {
-        v.iter()
-            .skip(1)
-            .fold(v[0].clone(), |acc, s| &acc & s)
-    };
+    let all = |v: &[Signal]| v.iter().skip(1).fold(v[0].clone(), |acc, s| &acc & s);
     m.drive(&in_ready, &all(&readys));
     m.drive(&out_valid, &all(&valids));
 
@@ -618,11 +618,7 @@ pub fn generate_bf16(p: &CimParams, top: &str) -> Result<Rc<Module>, RtlError> {
             );
             let flush = !&nonzero | biased.le(&Signal::lit_signed(ew_w, 0));
             let fw = sig - 1;
-            let normal_bits = Signal::concat(&[
-                sign.clone(),
-                biased.slice(0, 8),
-                rs.slice(0, fw),
-            ]);
+            let normal_bits = Signal::concat(&[sign.clone(), biased.slice(0, 8), rs.slice(0, fw)]);
             let inf_bits = Signal::concat(&[sign.clone(), Signal::lit(8, 255), Signal::lit(fw, 0)]);
             let zero_bits = Signal::concat(&[sign.clone(), Signal::lit(8 + fw, 0)]);
             let v = over.mux(&inf_bits, &flush.mux(&zero_bits, &normal_bits));
@@ -631,12 +627,8 @@ pub fn generate_bf16(p: &CimParams, top: &str) -> Result<Rc<Module>, RtlError> {
         }
     }
     let rev = |v: &[Signal]| Signal::concat(&v.iter().rev().cloned().collect::<Vec<_>>());
-    let wnf_any = Signal::concat(
-        &(0..c)
-            .map(|col| head.bit(c * 8 + col))
-            .collect::<Vec<_>>(),
-    )
-    .reduce_or();
+    let wnf_any =
+        Signal::concat(&(0..c).map(|col| head.bit(c * 8 + col)).collect::<Vec<_>>()).reduce_or();
     let rd_data = Signal::priority(&rd_cases, &Signal::lit(c * bw, 0));
 
     m.output("in_ready", &in_ready.sig());

@@ -144,7 +144,7 @@ pub fn compare(vector: usize, golden: &Bf16Result, dut: &DutOut) -> Result<(), B
     Ok(())
 }
 
-/// A wrapper top holding one BF16 macro per configuration, instance `k<i>`, its ports
+/// A wrapper top holding one BF16 macro per configuration, instance `u<i>`, its ports
 /// renamed `k<i>_<port>` (clock and reset shared), so one Verilated model serves them all.
 pub fn wrapper(configs: &[CimParams], top: &str) -> Result<Rc<Module>, RtlError> {
     let mut m = ModuleBuilder::new(top);
@@ -162,7 +162,7 @@ pub fn wrapper(configs: &[CimParams], top: &str) -> Result<Rc<Module>, RtlError>
             ins.push((port.name.clone(), s));
         }
         let conns: Vec<(&str, &Signal)> = ins.iter().map(|(n, s)| (n.as_str(), s)).collect();
-        let o = m.instance(&format!("k{i}"), &sub, &conns);
+        let o = m.instance(&format!("u{i}"), &sub, &conns);
         for port in d.ports.iter().filter(|p| p.dir == Dir::Output) {
             m.output(&format!("k{i}_{}", port.name), &o.out(&port.name));
         }
@@ -197,7 +197,7 @@ pub struct Bf16Dut {
 impl Bf16Dut {
     /// Looks up the ports and drives every input of this macro to zero.
     pub fn new(model: &mut Model, prefix: &str, p: &CimParams) -> Result<Bf16Dut, Bf16SimError> {
-        let mut port = |n: &str| model.port(&format!("{prefix}{n}"));
+        let port = |n: &str| model.port(&format!("{prefix}{n}"));
         let banked = p.banks > 1;
         let dut = Bf16Dut {
             p: p.clone(),
@@ -295,7 +295,10 @@ impl Bf16Dut {
             let next = accepts.len();
             let offer = next < n;
             if offer {
-                model.set(self.in_x, &nicc_rtl::blocks::cim_bf16::pack_inputs(&xs[next]))?;
+                model.set(
+                    self.in_x,
+                    &nicc_rtl::blocks::cim_bf16::pack_inputs(&xs[next]),
+                )?;
             }
             model.set_u64(self.in_valid, offer as u64)?;
             let take = ready >= 1.0 || rng.gen_bool(ready.clamp(0.0, 1.0));
@@ -431,7 +434,11 @@ mod tests {
     fn shape_and_format_errors() {
         let p = params();
         let e = sim_bf16(&p, &[1.0; 3], &[1.0; 2]).unwrap_err();
-        assert!(e.to_string().contains("weights: expected rows x cols = 2 x 1"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("weights: expected rows x cols = 2 x 1"),
+            "{e}"
+        );
         let e = sim_bf16(&p, &[1.0; 2], &[1.0; 3]).unwrap_err();
         assert!(e.to_string().contains("a multiple of rows = 2"), "{e}");
         let q = CimParams {
@@ -465,6 +472,9 @@ mod tests {
         assert!(e.contains("0x40000000") && e.contains("0x40400000"), "{e}");
         d.fp32[1] = 2f32.to_bits();
         d.overflow = true;
-        assert!(compare(7, &g, &d).unwrap_err().to_string().contains("overflow"));
+        assert!(compare(7, &g, &d)
+            .unwrap_err()
+            .to_string()
+            .contains("overflow"));
     }
 }

@@ -351,7 +351,7 @@ fn check_shapes(p: &CimParams, w: &[f32], x: &[f32]) -> Result<usize, Bf16SimErr
             got: w.len(),
         });
     }
-    if x.len() % r != 0 {
+    if !x.len().is_multiple_of(r) {
         return Err(Bf16SimError::Shape {
             what: "inputs".into(),
             expected: format!("a multiple of rows = {r} (B x {r})"),

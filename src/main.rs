@@ -127,6 +127,25 @@ enum SimCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The CIM macro (INT): weights W.npy (R, C) written through the RTL write port, inputs
+    /// X.npy (B, R), results Y.npy (B, C) int64, golden model checked beside it.
+    Cim {
+        /// Parameter setting `key=value` (repeatable), e.g. rows=64, cols=16, wbits=8.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Weights, integer array of shape (rows, cols).
+        #[arg(long)]
+        weights: PathBuf,
+        /// Inputs, integer array of shape (B, rows).
+        #[arg(long)]
+        inputs: PathBuf,
+        /// Output file: int64 array (B, cols), what the RTL produced.
+        #[arg(long)]
+        out: PathBuf,
+        /// Run-time input precision (0 = xbits).
+        #[arg(long, default_value_t = 0)]
+        bx: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +161,16 @@ enum BenchCmd {
         /// Interleaved rounds; the best rate of each variant is reported.
         #[arg(long, default_value_t = 3)]
         rounds: u32,
+    },
+    /// CIM macro: gen + emit time of the given macro (default 256 x 256 INT8), and with
+    /// `--sparsity N` cycles per MVM from the RTL counters for dense / sparse inputs.
+    Cim {
+        /// Parameter setting `key=value` (repeatable); default rows=256, cols=256.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Also run N MVMs per zero fraction (0, 0.5, 0.9) through the Verilated macro.
+        #[arg(long, default_value_t = 0)]
+        sparsity: usize,
     },
     /// Time the Verilog emitter on a synthetic netlist of about N IR nodes.
     Emit {
@@ -227,6 +256,17 @@ fn real_main() -> Result<()> {
             }
         }
         Cmd::Sim { what } => match what {
+            SimCmd::Cim {
+                sets,
+                weights,
+                inputs,
+                out,
+                bx,
+            } => {
+                let p = nicc_rtl::blocks::cim::CimParams::from_sets(&parse_sets(&sets)?)?;
+                let s = nicc_testbench::cim::cli::sim_npy(&p, &weights, &inputs, &out, bx)?;
+                println!("{s}");
+            }
             SimCmd::Butterfly { sets, input, out } => {
                 let sets = parse_sets(&sets)?;
                 let mut p = nicc_rtl::blocks::butterfly::ButterflyParams::default();
@@ -288,6 +328,15 @@ fn real_main() -> Result<()> {
             out,
         } => sweep(&design, &parts, &vary, &sets, &flow, shard.as_deref(), &out)?,
         Cmd::Bench { what } => match what {
+            BenchCmd::Cim { sets, sparsity } => {
+                let mut all = vec![
+                    ("rows".to_string(), "256".to_string()),
+                    ("cols".to_string(), "256".to_string()),
+                ];
+                all.extend(parse_sets(&sets)?);
+                let p = nicc_rtl::blocks::cim::CimParams::from_sets(&all)?;
+                nicc_testbench::cim::bench::print(&p, sparsity)?;
+            }
             BenchCmd::Sim {
                 cycles,
                 inputs,

@@ -295,6 +295,16 @@ impl CimParams {
         Ok(())
     }
 
+    /// The defaults with `key=value` settings applied in order, validated.
+    pub fn from_sets(sets: &[(String, String)]) -> Result<CimParams, ParamError> {
+        let mut p = CimParams::default();
+        for (k, v) in sets {
+            p.set(k.trim(), v)?;
+        }
+        p.validate()?;
+        Ok(p)
+    }
+
     /// Checks every parameter against its range; the first problem found is returned.
     pub fn validate(&self) -> Result<(), ParamError> {
         let range = |name: &str, v: u32, lo: u32, hi: u32| {

@@ -151,6 +151,12 @@ pub fn entries() -> Vec<Entry> {
             reference: None,
         },
         Entry {
+            name: "cim",
+            about: "digital CIM macro: rows, cols, wbits, xbits, x_signed, banks, tree, final_adder, tree_pipeline, row_block, col_group",
+            build: |s| super::cim::generate(&super::cim::CimParams::from_sets(s)?, "cim"),
+            reference: None,
+        },
+        Entry {
             name: "butterfly",
             about: "sparse butterfly router (lanes, width, mode, pipeline, mask, out_lanes)",
             build: |s| {

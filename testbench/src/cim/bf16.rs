@@ -103,7 +103,7 @@ pub fn align(values: &[u16], k: u32) -> Aligned {
             _ => None,
         })
         .max();
-    let non_finite = classes.iter().any(|c| *c == Class::NonFinite);
+    let non_finite = classes.contains(&Class::NonFinite);
     let q = classes
         .iter()
         .map(|c| match (c, exp) {

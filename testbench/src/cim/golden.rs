@@ -421,7 +421,7 @@ impl TimingModel {
                 break;
             }
             let occupancy = (s.accept.len() - popped) as u32;
-            let free = issue_end.map_or(true, |e| e <= t);
+            let free = issue_end.is_none_or(|e| e <= t);
             // Pop first (decided by this cycle's state), accept uses the registered occupancy.
             let can_accept =
                 next < cycles.len() && offer[next] <= t && free && occupancy < self.fifo_depth;

@@ -534,16 +534,11 @@ fn column_tree(p: &CimParams) -> Result<Rc<Module>, RtlError> {
 
 /// Generates the CIM macro as module `top`. See the module documentation for ports and timing.
 ///
-/// `format = bf16` is refused for now (the BF16 golden model exists; its RTL datapath does not).
+/// `format = bf16` builds the BF16 macro of [`super::cim_bf16`] around INT macros.
 pub fn generate(p: &CimParams, top: &str) -> Result<Rc<Module>, RtlError> {
     p.validate()?;
     if p.format == CimFormat::Bf16 {
-        return Err(ParamError::invalid(
-            "format",
-            "bf16",
-            "int (the bf16 RTL datapath is not generated yet)",
-        )
-        .into());
+        return super::cim_bf16::generate_bf16(p, top);
     }
     let (r, c, bw, bx) = (p.rows, p.cols, p.wbits, p.xbits);
     let ow = p.out_width();

@@ -3,6 +3,7 @@
 pub mod adder_tree;
 pub mod butterfly;
 pub mod cim;
+pub mod cim_bf16;
 pub mod demo;
 pub mod packet;
 pub mod registry;

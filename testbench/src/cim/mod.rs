@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod bf16;
+pub mod bf16_sim;
 pub mod cli;
 pub mod cosim;
 pub mod golden;

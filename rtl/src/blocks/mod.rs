@@ -4,5 +4,6 @@ pub mod adder_tree;
 pub mod butterfly;
 pub mod demo;
 pub mod packet;
+pub mod packet_units;
 pub mod registry;
 pub mod synthetic;

@@ -335,7 +335,13 @@ fn run_csum(d: usize, n: usize) {
         &["out_complete", "out_l4_sum", "out_l4_ok"],
         CSUM_LATENCY,
     );
-    check_timing(&format!("pkt_csum d={d}"), &lasts, &seen, CSUM_LATENCY, seed);
+    check_timing(
+        &format!("pkt_csum d={d}"),
+        &lasts,
+        &seen,
+        CSUM_LATENCY,
+        seed,
+    );
     for (k, (c, (_, got))) in cases.iter().zip(&seen).enumerate() {
         let (complete, l4) = csum_expect(c);
         let got: Vec<u64> = got.iter().map(|b| b.to_u64().unwrap()).collect();
@@ -483,7 +489,13 @@ fn run_icrc(d: usize, n: usize) {
         &["out_crc", "out_rx", "out_ok"],
         ICRC_LATENCY,
     );
-    check_timing(&format!("pkt_icrc d={d}"), &lasts, &seen, ICRC_LATENCY, seed);
+    check_timing(
+        &format!("pkt_icrc d={d}"),
+        &lasts,
+        &seen,
+        ICRC_LATENCY,
+        seed,
+    );
     let mut oks = 0;
     for (k, (c, (_, got))) in cases.iter().zip(&seen).enumerate() {
         let b = &c.frame;
@@ -503,9 +515,16 @@ fn run_icrc(d: usize, n: usize) {
         );
         oks += usize::from(crc == rx);
     }
-    assert!(oks > n / 4, "too few frames with a good ICRC to mean anything");
+    assert!(
+        oks > n / 4,
+        "too few frames with a good ICRC to mean anything"
+    );
     for (k, (_, want)) in icrc_known().iter().enumerate() {
-        assert_eq!(seen[k].1[0].to_u64(), Some(u64::from(*want)), "known vector {k}");
+        assert_eq!(
+            seen[k].1[0].to_u64(),
+            Some(u64::from(*want)),
+            "known vector {k}"
+        );
         assert_eq!(seen[k].1[2].to_u64(), Some(1), "known vector {k} ok");
     }
 }
@@ -540,13 +559,62 @@ const T_V6P: u8 = 4;
 /// Rows of "Verifying the RSS Hash Calculation" (Microsoft Learn): source, source port,
 /// destination, destination port, addresses-only hash, hash with ports.
 const RSS_SUITE: [(&str, u16, &str, u16, u32, u32); 8] = [
-    ("66.9.149.187", 2794, "161.142.100.80", 1766, 0x323e8fc2, 0x51ccc178),
-    ("199.92.111.2", 14230, "65.69.140.83", 4739, 0xd718262a, 0xc626b0ea),
-    ("24.19.198.95", 12898, "12.22.207.184", 38024, 0xd2d0a5de, 0x5c2b394a),
-    ("38.27.205.30", 48228, "209.142.163.6", 2217, 0x82989176, 0xafc7327f),
-    ("153.39.163.191", 44251, "202.188.127.2", 1303, 0x5d1809c5, 0x10e828a2),
-    ("3ffe:2501:200:1fff::7", 2794, "3ffe:2501:200:3::1", 1766, 0x2cc18cd5, 0x40207d3d),
-    ("3ffe:501:8::260:97ff:fe40:efab", 14230, "ff02::1", 4739, 0x0f0c461c, 0xdde51bbf),
+    (
+        "66.9.149.187",
+        2794,
+        "161.142.100.80",
+        1766,
+        0x323e8fc2,
+        0x51ccc178,
+    ),
+    (
+        "199.92.111.2",
+        14230,
+        "65.69.140.83",
+        4739,
+        0xd718262a,
+        0xc626b0ea,
+    ),
+    (
+        "24.19.198.95",
+        12898,
+        "12.22.207.184",
+        38024,
+        0xd2d0a5de,
+        0x5c2b394a,
+    ),
+    (
+        "38.27.205.30",
+        48228,
+        "209.142.163.6",
+        2217,
+        0x82989176,
+        0xafc7327f,
+    ),
+    (
+        "153.39.163.191",
+        44251,
+        "202.188.127.2",
+        1303,
+        0x5d1809c5,
+        0x10e828a2,
+    ),
+    (
+        "3ffe:2501:200:1fff::7",
+        2794,
+        "3ffe:2501:200:3::1",
+        1766,
+        0x2cc18cd5,
+        0x40207d3d,
+    ),
+    (
+        "3ffe:501:8::260:97ff:fe40:efab",
+        14230,
+        "ff02::1",
+        4739,
+        0x0f0c461c,
+        0xdde51bbf,
+    ),
     (
         "3ffe:1900:4545:3:200:f8ff:fe21:67cf",
         44251,
@@ -613,8 +681,10 @@ fn toeplitz_suite_random_and_table() {
     for (s, sp, d, dp, h2, h4) in RSS_SUITE {
         let (v6, src) = addr(s);
         let (_, dst) = addr(d);
-        for (ty, h) in [(if v6 { T_V6 } else { T_V4 }, h2), (if v6 { T_V6P } else { T_V4P }, h4)]
-        {
+        for (ty, h) in [
+            (if v6 { T_V6 } else { T_V4 }, h2),
+            (if v6 { T_V6P } else { T_V4P }, h4),
+        ] {
             expect_known.push(h);
             lookups.push(Lookup {
                 ty,
@@ -691,14 +761,18 @@ fn toeplitz_suite_random_and_table() {
     }
     assert_eq!(results.len(), lookups.len(), "lookup count (seed {seed})");
     for (k, (want, h2)) in expect_known.iter().zip(&expected).enumerate() {
-        assert_eq!(want, h2, "golden toeplitz disagrees with the Microsoft suite row {k}");
+        assert_eq!(
+            want, h2,
+            "golden toeplitz disagrees with the Microsoft suite row {k}"
+        );
     }
-    for (k, ((c, h, _), (want, i))) in results
-        .iter()
-        .zip(expected.iter().zip(&issued))
-        .enumerate()
+    for (k, ((c, h, _), (want, i))) in results.iter().zip(expected.iter().zip(&issued)).enumerate()
     {
-        assert_eq!(*c, i - 1 + u64::from(TOEPLITZ_LATENCY), "lookup {k} latency");
+        assert_eq!(
+            *c,
+            i - 1 + u64::from(TOEPLITZ_LATENCY),
+            "lookup {k} latency"
+        );
         assert_eq!(
             *h,
             u64::from(*want),
@@ -843,8 +917,7 @@ fn em_random_tables() {
                 } else {
                     let v6 = rng.gen_bool(0.5);
                     let pick = |rng: &mut ChaCha8Rng| {
-                        let c: Vec<&IpAddr> =
-                            pool.iter().filter(|a| a.is_ipv6() == v6).collect();
+                        let c: Vec<&IpAddr> = pool.iter().filter(|a| a.is_ipv6() == v6).collect();
                         *c[rng.gen_range(0..c.len())]
                     };
                     EmKey::FiveTuple {
@@ -935,7 +1008,11 @@ fn em_random_tables() {
             tb.step();
             read(&mut tb, &mut got);
         }
-        assert_eq!(got.len(), queries.len(), "round {round}: result count (seed {seed})");
+        assert_eq!(
+            got.len(),
+            queries.len(),
+            "round {round}: result count (seed {seed})"
+        );
         let mut hits = 0;
         for (k, (q, ((c, g), i))) in queries.iter().zip(got.iter().zip(&issued)).enumerate() {
             assert_eq!(*c, i - 1 + u64::from(EM_LATENCY), "em latency");
@@ -955,6 +1032,9 @@ fn em_random_tables() {
                 "pkt_em round {round} query {k}: [hit, index, action, value] (seed {seed})"
             );
         }
-        assert!(hits > 2, "round {round}: only {hits} hits, the test means little");
+        assert!(
+            hits > 2,
+            "round {round}: only {hits} hits, the test means little"
+        );
     }
 }

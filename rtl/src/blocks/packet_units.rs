@@ -169,7 +169,8 @@ fn lane_bound(m: &mut ModuleBuilder, name: &str, off: &Signal, pos: &Signal, lb:
     let d = 1u64 << lb;
     let diff = m.wire(
         &format!("{name}_diff"),
-        &off.zext(POS_BITS + 1).sub_w(&pos.zext(POS_BITS + 1), POS_BITS + 1),
+        &off.zext(POS_BITS + 1)
+            .sub_w(&pos.zext(POS_BITS + 1), POS_BITS + 1),
     );
     let neg = diff.bit(POS_BITS);
     let big = diff.bits(POS_BITS - 1, lb).reduce_or();
@@ -185,16 +186,12 @@ fn lane_bound(m: &mut ModuleBuilder, name: &str, off: &Signal, pos: &Signal, lb:
 fn lane_onehot(m: &mut ModuleBuilder, name: &str, off: &Signal, pos: &Signal, lb: u32) -> Signal {
     let diff = m.wire(
         &format!("{name}_diff"),
-        &off.zext(POS_BITS + 1).sub_w(&pos.zext(POS_BITS + 1), POS_BITS + 1),
+        &off.zext(POS_BITS + 1)
+            .sub_w(&pos.zext(POS_BITS + 1), POS_BITS + 1),
     );
-    let inside = m.wire(
-        &format!("{name}_in"),
-        &!diff.bits(POS_BITS, lb).reduce_or(),
-    );
+    let inside = m.wire(&format!("{name}_in"), &!diff.bits(POS_BITS, lb).reduce_or());
     let lane = diff.trunc(lb);
-    let bits: Vec<Signal> = (0..1u64 << lb)
-        .map(|i| &inside & &lane.eq_lit(i))
-        .collect();
+    let bits: Vec<Signal> = (0..1u64 << lb).map(|i| &inside & &lane.eq_lit(i)).collect();
     m.wire(name, &cat_lsb(&bits))
 }
 
@@ -317,7 +314,11 @@ const CRC_POLY: u32 = 0xEDB8_8320;
 fn crc_step(mut s: u32, b: u8) -> u32 {
     s ^= u32::from(b);
     for _ in 0..8 {
-        s = if s & 1 != 0 { (s >> 1) ^ CRC_POLY } else { s >> 1 };
+        s = if s & 1 != 0 {
+            (s >> 1) ^ CRC_POLY
+        } else {
+            s >> 1
+        };
     }
     s
 }
@@ -334,7 +335,11 @@ fn crc_unstep_zero(mut s: u32) -> u32 {
 /// `n` zero-byte steps forward (`n >= 0`) or backward (`n < 0`).
 fn crc_zeros(mut s: u32, n: i64) -> u32 {
     for _ in 0..n.unsigned_abs() {
-        s = if n > 0 { crc_step(s, 0) } else { crc_unstep_zero(s) };
+        s = if n > 0 {
+            crc_step(s, 0)
+        } else {
+            crc_unstep_zero(s)
+        };
     }
     s
 }
@@ -431,18 +436,11 @@ pub fn pkt_icrc(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
             lb,
         ));
     }
-    let or_all = |v: &[Signal]| {
-        v.iter()
-            .skip(1)
-            .fold(v[0].clone(), |a, b| &a | b)
-    };
+    let or_all = |v: &[Signal]| v.iter().skip(1).fold(v[0].clone(), |a, b| &a | b);
     let m_v4 = or_all(&ones_v4);
     let m_v6 = or_all(&ones_v6);
     let m_l4 = or_all(&ones_l4);
-    let ones = m.wire(
-        "ones_lanes",
-        &(&m_l4 | &ipv6.mux(&m_v6, &m_v4)),
-    );
+    let ones = m.wire("ones_lanes", &(&m_l4 | &ipv6.mux(&m_v6, &m_v4)));
     let nib = lane_onehot(&mut m, "v6_b0", &l3_start, &in_pos, lb);
     let nib = m.wire("nib_lanes", &(&nib & &ipv6.repeat(d)));
     let mut bytes = Vec::new();
@@ -525,7 +523,10 @@ pub fn pkt_icrc(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
             )
         })
         .collect();
-    let c_j = m.wire("init_const", &Signal::priority(&consts, &Signal::lit(32, 0)));
+    let c_j = m.wire(
+        "init_const",
+        &Signal::priority(&consts, &Signal::lit(32, 0)),
+    );
     let state = m.reg_decl("crc_state", 32, false, Some(Bits::zero(32)));
     let adv = xor_matrix(&mut m, "state_adv", &zeros_cols(i64::from(d)), &state.sig());
     let next = first2.mux(&c_j, &adv);
@@ -539,17 +540,30 @@ pub fn pkt_icrc(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
     let split = lb.div_ceil(2);
     let mut x = state.sig();
     for bit in 0..split {
-        let y = xor_matrix(&mut m, &format!("unz_{bit}"), &zeros_cols(-(1i64 << bit)), &x);
+        let y = xor_matrix(
+            &mut m,
+            &format!("unz_{bit}"),
+            &zeros_cols(-(1i64 << bit)),
+            &x,
+        );
         x = m.wire(&format!("unz_{bit}_sel"), &t3.bit(bit).mux(&y, &x));
     }
     let x4 = m.reg("s4_state", &x);
     let last4 = m.reg("s4_last", &last3);
-    let t4 = m.reg("s4_trail", &t3);
+    // only the high bits of t are still needed
+    let t4 = (lb > split).then(|| m.reg("s4_trail_hi", &t3.slice(split, lb - split)));
     let rx4 = m.reg("s4_rx", &rx3);
     let mut x = x4;
-    for bit in split..lb {
-        let y = xor_matrix(&mut m, &format!("unz_{bit}"), &zeros_cols(-(1i64 << bit)), &x);
-        x = m.wire(&format!("unz_{bit}_sel"), &t4.bit(bit).mux(&y, &x));
+    if let Some(t4) = &t4 {
+        for bit in split..lb {
+            let y = xor_matrix(
+                &mut m,
+                &format!("unz_{bit}"),
+                &zeros_cols(-(1i64 << bit)),
+                &x,
+            );
+            x = m.wire(&format!("unz_{bit}_sel"), &t4.bit(bit - split).mux(&y, &x));
+        }
     }
     let crc = m.wire("crc_final", &!&x);
     let out_valid = m.reg("out_valid_q", &last4);

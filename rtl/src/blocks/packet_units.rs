@@ -24,6 +24,7 @@
 //!   over the beats of one frame. An odd `l4_start` is handled (words start at `l4_start`).
 //! - `ph_sum` 24: the unfolded sum of the pseudo-header's 16-bit words (addresses, protocol,
 //!   L4 length), computed by the engine; sampled only on the beat with `in_last`.
+//!
 //! Outputs (one cycle, [`CSUM_LATENCY`] cycles after the `in_last` beat was sampled):
 //! - `out_valid` 1.
 //! - `out_complete` 16: CHECKSUM_COMPLETE = full end-around-carry fold of the big-endian
@@ -595,7 +596,7 @@ fn mux_tree(m: &mut ModuleBuilder, name: &str, table: &[Signal], addr: &Signal) 
             .collect();
         level = next;
         bit += 1;
-        if level.len() > 1 && level.len() % 8 == 0 {
+        if level.len() > 1 && level.len().is_multiple_of(8) {
             level = level
                 .iter()
                 .enumerate()

@@ -6,5 +6,6 @@ pub mod cim;
 pub mod cim_bf16;
 pub mod demo;
 pub mod packet;
+pub mod packet_units;
 pub mod registry;
 pub mod synthetic;

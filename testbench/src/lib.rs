@@ -3,5 +3,9 @@
 //! One module per block (`adder_tree`, `cim`, `butterfly`, `packet`): what the block must
 //! compute, written independently of its generator, and how that is checked.
 
-pub mod sweep;
+pub mod adder_tree;
+pub mod butterfly;
+pub mod jobs;
 pub mod packet;
+pub mod run;
+pub mod sweep;

@@ -383,6 +383,92 @@ pub fn plot_svg(
     Ok(())
 }
 
+/// The figures of one flow's report, named `<flow>.<figure>`.
+pub fn metrics_of(r: &nicc_synth::SynthReport) -> BTreeMap<String, f64> {
+    use nicc_synth::FlowResult;
+    let mut m = BTreeMap::new();
+    let f = r.flow.name();
+    match &r.result {
+        FlowResult::Generic(g) => {
+            m.insert(format!("{f}.cells"), g.stats.cells as f64);
+            m.insert(format!("{f}.flip_flops"), g.flip_flops as f64);
+            m.insert(format!("{f}.logic_depth"), g.logic_depth as f64);
+        }
+        FlowResult::Asic(a) => {
+            m.insert(format!("{f}.area_um2"), a.area_um2);
+            m.insert(format!("{f}.ff_area_um2"), a.ff_area_um2);
+            m.insert(format!("{f}.comb_area_um2"), a.area_um2 - a.ff_area_um2);
+            m.insert(format!("{f}.worst_path_ns"), a.timing.worst_path_ns);
+            if let Some(x) = a.timing.fmax_mhz {
+                m.insert(format!("{f}.fmax_mhz"), x);
+            }
+        }
+        FlowResult::Ice40(i) => {
+            m.insert(format!("{f}.lut4"), i.design_cells.lut4 as f64);
+            m.insert(format!("{f}.carry"), i.design_cells.carry as f64);
+            m.insert(format!("{f}.dff"), i.design_cells.dff as f64);
+            if let nicc_synth::Ice40Fit::Fits {
+                logic_cells, fmax, ..
+            } = &i.fit
+            {
+                m.insert(format!("{f}.logic_cells"), *logic_cells as f64);
+                if let Some(x) = fmax {
+                    m.insert(format!("{f}.fmax_mhz_min"), x.min_mhz);
+                    m.insert(format!("{f}.fmax_mhz_median"), x.median_mhz);
+                    m.insert(format!("{f}.fmax_mhz_max"), x.max_mhz);
+                }
+            }
+        }
+    }
+    m
+}
+
+/// Runs the shard of a sweep of registry design `block`: each point is generated and put
+/// through every flow; a point that fails is a row with its error, not an abort.
+pub fn run_sweep(
+    block: &str,
+    fixed: &[(String, String)],
+    vary: &[Vary],
+    flows: &[nicc_synth::Flow],
+    shard: Shard,
+    mut progress: impl FnMut(usize, usize),
+) -> SweepResult {
+    let pts = points(fixed, vary, shard);
+    let mut rows = Vec::new();
+    for (k, p) in pts.iter().enumerate() {
+        progress(k, pts.len());
+        let mut row = Row {
+            index: p.index,
+            params: p.settings.iter().cloned().collect(),
+            status: "ok".into(),
+            metrics: BTreeMap::new(),
+        };
+        match nicc_rtl::blocks::registry::generate(block, &p.settings, None) {
+            Err(e) => row.status = e.to_string(),
+            Ok(d) => {
+                for f in flows {
+                    match nicc_synth::run_flow(&d, *f, &nicc_synth::Options::default()) {
+                        Ok(r) => row.metrics.extend(metrics_of(&r)),
+                        Err(e) => {
+                            row.status = format!("{}: {e}", f.name());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        rows.push(row);
+    }
+    progress(pts.len(), pts.len());
+    SweepResult {
+        block: block.to_string(),
+        vary: vary.to_vec(),
+        fixed: fixed.to_vec(),
+        shard,
+        rows,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 //! Block generators, each with its parameter struct.
 
+pub mod adder_tree;
+pub mod butterfly;
 pub mod demo;
 pub mod packet;
 pub mod packet_engine;

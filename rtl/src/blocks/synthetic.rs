@@ -36,3 +36,30 @@ pub fn mesh(nodes: usize) -> Result<Rc<Module>, RtlError> {
     m.output("out", &folded);
     m.finish()
 }
+
+/// A registered adder tree: `n` unsigned `w`-bit operands packed in `in_data` (operand i at
+/// `[i*w +: w]`), a balanced tree of adders, one output register `out_sum` (latency 1).
+pub fn registered_sum(n: usize, w: u32) -> Result<Rc<Module>, RtlError> {
+    let mut m = ModuleBuilder::new(format!("registered_sum_n{n}_w{w}"));
+    m.clock_domain();
+    let data = m.input("in_data", n as u32 * w);
+    let mut level: Vec<Signal> = (0..n).map(|i| data.slice(i as u32 * w, w)).collect();
+    let mut l = 0;
+    while level.len() > 1 {
+        let mut next = Vec::new();
+        for (k, pair) in level.chunks(2).enumerate() {
+            let wide = pair[0].width() + 1;
+            let s = if pair.len() == 2 {
+                pair[0].add_w(&pair[1], wide)
+            } else {
+                pair[0].zext(wide)
+            };
+            next.push(m.wire(&format!("l{l}_n{k}"), &s));
+        }
+        level = next;
+        l += 1;
+    }
+    let q = m.reg("out_sum_q", &level[0]);
+    m.output("out_sum", &q);
+    m.finish()
+}

@@ -138,6 +138,7 @@ pub fn all() -> Vec<Box<dyn Job>> {
     vec![
         Box::new(AdderTreeJob),
         Box::new(crate::butterfly::job::ButterflyJob),
+        Box::new(crate::packet::job::PacketJob),
         Box::new(HierSumJob),
     ]
 }

@@ -367,14 +367,30 @@ fn pow2_bits(n: u32) -> u32 {
     n.next_power_of_two().trailing_zeros()
 }
 
-/// Builds the packet engine for `p` (see the module doc for the structure and ports).
-pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
-    p.validate().map_err(|e| match e {
+fn param_err(e: crate::blocks::packet::ParamError) -> ParamError {
+    match e {
         crate::blocks::packet::ParamError::Invalid { key, value, reason } => {
             ParamError::invalid(&key, value, reason)
         }
-        other => ParamError::invalid("packet", other.to_string(), "valid parameters"),
-    })?;
+        crate::blocks::packet::ParamError::UnknownKey { key, accepted } => {
+            ParamError::UnknownKey { key, accepted }
+        }
+    }
+}
+
+/// Builds the engine from `nicc gen`-style `key=value` settings (the keys of
+/// [`PacketParams::set`]).
+pub fn from_sets(sets: &[(String, String)]) -> Result<Rc<Module>, RtlError> {
+    let mut p = PacketParams::default();
+    for (k, v) in sets {
+        p.set(k, v).map_err(param_err)?;
+    }
+    packet_engine(&p)
+}
+
+/// Builds the packet engine for `p` (see the module doc for the structure and ports).
+pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
+    p.validate().map_err(param_err)?;
     let key = parse_rss_key(&p.rss_key).map_err(|e| ParamError::invalid("rss_key", e, "hex"))?;
     let d = p.data_bytes;
     let h = HEADER_BYTES;

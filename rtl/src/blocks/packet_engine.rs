@@ -3,7 +3,7 @@
 //! Micro-architecture (docs/blocks/packet-engine.md has the datasheet):
 //! - **Ingress** (`s_axis`, registered `tready` computed from occupancy, so no
 //!   combinational `tready` path): tkeep checks, length count, the CHECKSUM_COMPLETE sum of
-//!   bytes 14.. in the stream, capture of the first [`HEADER_BYTES`] bytes into a window
+//!   bytes 14.. in the stream, capture of the first `parse_depth` bytes into a window
 //!   register, every beat with a non-zero `tkeep` written into the frame buffer memory.
 //! - **Parser**: a stall-free pipeline (one frame per cycle) over the captured window: L2 with
 //!   S/C tags, IPv4 (options, checksum, fragments), IPv6 with up to `ipv6_ext_max` extension
@@ -14,7 +14,7 @@
 //!   egress, which streams passed frames from the frame buffer with `tdest` = queue and skips
 //!   dropped ones in one cycle.
 //!
-//! Parse-depth limit: headers are parsed from the first [`HEADER_BYTES`] bytes only. The L4
+//! Parse-depth limit: headers are parsed from the first `parse_depth` bytes only. The L4
 //! checksum (ok/bad) and the RoCE ICRC need a pass over the stored frame and are not computed
 //! yet (`l4_csum` reports `zero`/`na` cases only; see the datasheet).
 
@@ -26,15 +26,13 @@ use crate::ir::Module;
 use crate::signal::Signal;
 use std::rc::Rc;
 
-/// Bytes of each frame captured for the parser (headers must end within them).
-pub const HEADER_BYTES: u32 = 192;
 /// Entries of the metadata FIFO (frames between `tlast` in and metadata/egress out).
 pub const META_DEPTH: u32 = 32;
 /// Bytes of the frame buffer.
 pub const BUFFER_BYTES: u32 = 16384;
 
 /// Flag names in bit order of the `flags` metadata field (same order as issue 7's list).
-pub const FLAG_NAMES: [&str; 27] = [
+pub const FLAG_NAMES: [&str; 28] = [
     "vlan_s",
     "vlan_c",
     "vlan_extra",
@@ -62,6 +60,7 @@ pub const FLAG_NAMES: [&str; 27] = [
     "tkeep_bad",
     "ipv6_ext_limit",
     "em_hit",
+    "parse_depth",
 ];
 
 /// Drop reasons in priority order; `reason` in the metadata is the index (10 = `em`).
@@ -137,7 +136,7 @@ pub fn meta_fields(p: &PacketParams) -> Vec<(&'static str, u32)> {
         ("len", 16),
         ("pass", 1),
         ("reason", 4),
-        ("flags", 27),
+        ("flags", 28),
         ("queue", p.queue_bits),
         ("rss_hash", 32),
         ("rss_type", 3),
@@ -289,6 +288,7 @@ impl Rec {
 /// Builder wrapper with the helpers of the parser.
 struct B {
     m: ModuleBuilder,
+    depth: u32,
 }
 
 impl B {
@@ -299,7 +299,7 @@ impl B {
     /// Sets flag bit `name` when `cond`.
     fn setf(&mut self, r: &mut Rec, wname: &str, name: &str, cond: &Signal) {
         let f = r.get("flags");
-        let v = &f | &cond.zext(27).shl(fbit(name));
+        let v = &f | &cond.zext(28).shl(fbit(name));
         let v = self.w(wname, &v);
         r.set("flags", v);
     }
@@ -312,13 +312,16 @@ impl B {
         n: &Signal,
         limit: &Signal,
         len: &Signal,
-    ) -> (Signal, Signal, Signal) {
+    ) -> (Signal, Signal, Signal, Signal) {
         let end = self.w(&format!("{name}_end"), &off.add_w(n, O));
         let past = self.w(&format!("{name}_past"), &end.gt(len));
-        let ok = self.w(&format!("{name}_ok"), &(&end.le(limit) & &!&past));
-        let tr = &!&ok & &past;
-        let mf = &!&ok & &!&past;
-        (ok, tr, mf)
+        let fits = self.w(&format!("{name}_fits"), &(&end.le(limit) & &!&past));
+        let deep = self.w(&format!("{name}_deep"), &end.gt(&lit(O, self.depth.into())));
+        let ok = self.w(&format!("{name}_ok"), &(&fits & &!&deep));
+        let tr = &!&fits & &past;
+        let mf = &!&fits & &!&past;
+        let pd = &fits & &deep;
+        (ok, tr, mf, pd)
     }
 
     /// `n` bytes of `w` starting at the variable byte offset `off` (byte 0 = `w[off]`).
@@ -393,13 +396,14 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     p.validate().map_err(param_err)?;
     let key = parse_rss_key(&p.rss_key).map_err(|e| ParamError::invalid("rss_key", e, "hex"))?;
     let d = p.data_bytes;
-    let h = HEADER_BYTES;
+    let h = p.parse_depth;
     let qb = p.queue_bits;
     let buf_depth = BUFFER_BYTES / d;
     let aw = pow2_bits(buf_depth);
     let fw = pow2_bits(META_DEPTH);
     let mut b = B {
         m: ModuleBuilder::new(format!("packet_engine_d{d}")),
+        depth: p.parse_depth,
     };
     let (clk, rst) = b.m.clock_domain();
 
@@ -619,7 +623,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     r.set("valid", fire_last.clone());
     r.set("win", win0);
     r.set("len", len_f.clone());
-    let init_flags = Signal::concat(&[lit(2, 0), kbad_f.clone(), s_tuser.clone(), lit(23, 0)]);
+    let init_flags = Signal::concat(&[lit(3, 0), kbad_f.clone(), s_tuser.clone(), lit(23, 0)]);
     r.set("flags", init_flags);
     r.set("csum_complete", f2);
     let r = b.stage("p0", &r, &[]);
@@ -944,7 +948,7 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
     let is6 = b.w("l3_is6", &(&l3v & &et.eq_lit(0x86DD)));
     let isa = b.w("l3_isa", &(&l3v & &et.eq_lit(0x0806)));
     // IPv4.
-    let (ok20, tr20, _) = b.need("l3_n20", &off, &lit(O, 20), &len, &len);
+    let (ok20, tr20, _, pd20) = b.need("l3_n20", &off, &lit(O, 20), &len, &len);
     let ver = byte(&ip, 0).slice(4, 4);
     let ihl = b.w("l3_ihl", &byte(&ip, 0).slice(0, 4));
     let bad_vi = b.w(
@@ -952,7 +956,7 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
         &(&(&is4 & &ok20) & &(&ver.ne(&lit(4, 4)) | &ihl.lt(&lit(4, 5)))),
     );
     let hl = b.w("l3_hl", &Signal::concat(&[ihl.clone(), lit(2, 0)]).zext(O));
-    let (okhl, trhl, _) = b.need("l3_nhl", &off, &hl, &len, &len);
+    let (okhl, trhl, _, pdhl) = b.need("l3_nhl", &off, &hl, &len, &len);
     let s1 = b.w("l3_s1", &(&(&is4 & &ok20) & &!&bad_vi));
     let total = b.w("l3_total", &be(&ip, 2, 2));
     let bad_tot = b.w("l3_bad_tot", &(&(&s1 & &okhl) & &total.zext(O).lt(&hl)));
@@ -977,7 +981,7 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
         &(&ipv4 & &(&fl.bit(13) | &fl.slice(0, 13).ne(&lit(13, 0)))),
     );
     // IPv6.
-    let (ok40, tr40, _) = b.need("l3_n40", &off, &lit(O, 40), &len, &len);
+    let (ok40, tr40, _, pd40) = b.need("l3_n40", &off, &lit(O, 40), &len, &len);
     let bad_v6 = b.w(
         "l3_bad_v6",
         &(&(&is6 & &ok40) & &byte(&ip, 0).slice(4, 4).ne(&lit(4, 6))),
@@ -988,7 +992,7 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
         &off.add_w(&lit(O, 40), O).add_w(&be(&ip, 4, 2).zext(O), O),
     );
     // ARP.
-    let (ok28, tr28, _) = b.need("l3_n28", &off, &lit(O, 28), &len, &len);
+    let (ok28, tr28, _, pd28) = b.need("l3_n28", &off, &lit(O, 28), &len, &len);
     let claimed = b.w("l3_claimed", &ipv6.mux(&claimed6, &claimed4));
     let ip_any = b.w("l3_ip_any", &(&ipv4 | &ipv6));
     let trunc = &(&(&is4 & &tr20) | &(&s1 & &trhl)) | &(&(&is6 & &tr40) | &(&isa & &tr28));
@@ -1001,6 +1005,8 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
     b.setf(&mut r, "l3_f5", "l3_opt", &(&ipv4 & &ihl.gt(&lit(4, 5))));
     b.setf(&mut r, "l3_f6", "l3_bad_csum", &(&ipv4 & &!&csum_ok));
     b.setf(&mut r, "l3_f7", "frag", &frag4);
+    let pd = &(&(&is4 & &pd20) | &(&s1 & &pdhl)) | &(&(&is6 & &pd40) | &(&isa & &pd28));
+    b.setf(&mut r, "l3_f8", "parse_depth", &pd);
     r.set("ipv4_csum_ok", &ipv4 & &csum_ok);
     let z96 = lit(96, 0);
     let src = ipv6.mux(
@@ -1050,7 +1056,7 @@ fn ipv6_ext_step(b: &mut B, mut r: Rec, i: u32, last: bool) -> Rec {
     }
     b.setf(&mut r, &format!("{p}_f0"), "l3_opt", &is_ext);
     let e = b.at(&format!("{p}_hdr"), &w, &off, 4);
-    let (ok8, tr8, mf8) = b.need(&format!("{p}_n8"), &off, &lit(O, 8), &claimed, &len);
+    let (ok8, tr8, mf8, pd8) = b.need(&format!("{p}_n8"), &off, &lit(O, 8), &claimed, &len);
     let e1 = byte(&e, 1).zext(O);
     let elen = nh.eq_lit(44).mux(
         &lit(O, 8),
@@ -1060,7 +1066,7 @@ fn ipv6_ext_step(b: &mut B, mut r: Rec, i: u32, last: bool) -> Rec {
         ),
     );
     let elen = b.w(&format!("{p}_elen"), &elen);
-    let (okl, trl, mfl) = b.need(&format!("{p}_nl"), &off, &elen, &claimed, &len);
+    let (okl, trl, mfl, pdl) = b.need(&format!("{p}_nl"), &off, &elen, &claimed, &len);
     let s8 = b.w(&format!("{p}_s8"), &(&is_ext & &ok8));
     let acc = b.w(&format!("{p}_acc"), &(&s8 & &okl));
     let fail = &(&is_ext & &!&ok8) | &(&s8 & &!&okl);
@@ -1068,6 +1074,8 @@ fn ipv6_ext_step(b: &mut B, mut r: Rec, i: u32, last: bool) -> Rec {
     let mf = &(&is_ext & &mf8) | &(&s8 & &mfl);
     b.setf(&mut r, &format!("{p}_f1"), "trunc", &tr);
     b.setf(&mut r, &format!("{p}_f2"), "malformed", &mf);
+    let pd = &(&is_ext & &pd8) | &(&s8 & &pdl);
+    b.setf(&mut r, &format!("{p}_f4"), "parse_depth", &pd);
     let frag = b.w(
         &format!("{p}_frag"),
         &(&(&acc & &nh.eq_lit(44)) & &(&be(&e, 2, 2) & &lit(16, 0xFFF9)).ne(&lit(16, 0))),
@@ -1097,7 +1105,7 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
     r.set("l4_offset", l4.slice(0, 16));
     // UDP.
     let is_udp = b.w("l4_is_udp", &(&go & &proto.eq_lit(17)));
-    let (ok8, tr8, mf8) = b.need("l4_n8", &l4, &lit(O, 8), &claimed, &len);
+    let (ok8, tr8, mf8, pd8) = b.need("l4_n8", &l4, &lit(O, 8), &claimed, &len);
     let udp = b.w("l4_udp", &(&is_udp & &ok8));
     let ulen = b.w("l4_ulen", &be(&e, 4, 2).zext(O));
     let uend = b.w("l4_uend", &l4.add_w(&ulen, O));
@@ -1116,7 +1124,7 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
     r.set("uend", uend);
     // TCP.
     let is_tcp = b.w("l4_is_tcp", &(&go & &proto.eq_lit(6)));
-    let (ok20, tr20, mf20) = b.need("l4_n20", &l4, &lit(O, 20), &claimed, &len);
+    let (ok20, tr20, mf20, pd20) = b.need("l4_n20", &l4, &lit(O, 20), &claimed, &len);
     let tcp = b.w("l4_tcp", &(&is_tcp & &ok20));
     let doff = b.w("l4_doff", &byte(&e, 12).slice(4, 4));
     let doff_bad = b.w("l4_doff_bad", &(&tcp & &doff.lt(&lit(4, 5))));
@@ -1124,7 +1132,7 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
         "l4_thl",
         &Signal::concat(&[doff.clone(), lit(2, 0)]).zext(O),
     );
-    let (okt, trt, mft) = b.need("l4_nt", &l4, &thl, &claimed, &len);
+    let (okt, trt, mft, pdt) = b.need("l4_nt", &l4, &thl, &claimed, &len);
     let t1 = b.w("l4_t1", &(&tcp & &!&doff_bad));
     let tcp_done = b.w("l4_tcp_done", &(&t1 & &okt));
     // ICMP.
@@ -1149,6 +1157,8 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
         "l4_bad_csum",
         &(&in_frame & &(&ucs_zero & &v6)),
     );
+    let pd = &(&(&(&is_udp | &is_icmp) & &pd8) | &(&is_tcp & &pd20)) | &(&t1 & &pdt);
+    b.setf(&mut r, "l4_f8", "parse_depth", &pd);
     r.set("l4_csum", ucs);
     let ports = &udp | &tcp;
     r.set("src_port", ports.mux(&sport, &lit(16, 0)));
@@ -1170,7 +1180,7 @@ fn parse_roce(b: &mut B, mut r: Rec) -> Rec {
     let end = r.get("uend");
     let go = r.get("roce_go");
     let bth = b.w("rc_bth", &l4.add_w(&lit(O, 8), O));
-    let (ok12, tr12, mf12) = b.need("rc_n12", &bth, &lit(O, 12), &end, &len);
+    let (ok12, tr12, mf12, pd12) = b.need("rc_n12", &bth, &lit(O, 12), &end, &len);
     let roce = b.w("rc_roce", &(&go & &ok12));
     let opcode = byte(&e, 8);
     let b1 = byte(&e, 9);
@@ -1197,7 +1207,7 @@ fn parse_roce(b: &mut B, mut r: Rec) -> Rec {
     let elen = b.w("rc_elen", &elen);
     let e0 = b.w("rc_e0", &l4.add_w(&lit(O, 20), O));
     let lim = b.w("rc_lim", &end.sub_w(&lit(O, 4), O));
-    let (okx, trx, mfx) = b.need("rc_nx", &e0, &elen.zext(O), &lim, &len);
+    let (okx, trx, mfx, pdx) = b.need("rc_nx", &e0, &elen.zext(O), &lim, &len);
     let ext_ok = b.w("rc_ext_ok", &(&roce & &okx));
     let x = b.w("rc_x", &e.slice(20 * 8, 28 * 8));
     let fld = |b: &mut B, name: &str, k: usize, at: u32, n: u32| -> Signal {
@@ -1238,6 +1248,12 @@ fn parse_roce(b: &mut B, mut r: Rec) -> Rec {
     let malf = &(&go & &mf12) | &(&(&roce & &mfx) | &(&ext_ok & &neg));
     b.setf(&mut r, "rc_f3", "trunc", &trunc);
     b.setf(&mut r, "rc_f4", "malformed", &malf);
+    b.setf(
+        &mut r,
+        "rc_f5",
+        "parse_depth",
+        &(&(&go & &pd12) | &(&roce & &pdx)),
+    );
     let z = |n: u32| lit(n, 0);
     let on = |s: &Signal| roce.mux(s, &z(s.width()));
     r.set("roce_opcode", on(&opcode));

@@ -11,7 +11,7 @@ use thiserror::Error;
 use super::config::PacketConfig;
 use super::meta::{Frame, Verdict};
 use super::pcap::{read_frames, write_frames, CaptureError};
-use super::rtl::{compare, RtlEngine, RtlError};
+use super::rtl::{compare, deliverable, RtlEngine, RtlError};
 use super::run_frames;
 
 /// Why `nicc sim packet` / `nicc bench packet` failed.
@@ -72,7 +72,7 @@ pub fn sim_pcap(
     if !(0.0..=0.95).contains(&backpressure) {
         return Err(PacketCliError::Backpressure(backpressure));
     }
-    let frames = read_frames(pcap)?;
+    let frames: Vec<Frame> = read_frames(pcap)?.iter().map(deliverable).collect();
     let cfg = PacketConfig::from_params(p)?;
     let mut e = RtlEngine::new(p)?;
     let run = e.run(&frames, backpressure, seed)?;

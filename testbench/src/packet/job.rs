@@ -8,7 +8,7 @@ use nicc_rtl::blocks::packet_engine::packet_engine;
 use nicc_rtl::{emit, Design};
 use std::path::Path;
 
-use super::rtl::{compare, RtlEngine};
+use super::rtl::{compare, deliverable, RtlEngine};
 use super::stimulus::{matrix, random_frames};
 use super::{run_frames, Frame, PacketConfig};
 
@@ -47,6 +47,7 @@ impl Job for PacketJob {
             .map(|b| Frame::new(b.bytes))
             .collect();
         frames.extend(random_frames(7, if quick { 300 } else { 5000 }));
+        let frames: Vec<Frame> = frames.iter().map(deliverable).collect();
         let (golden, _) = run_frames(&cfg, &frames);
         let run = e.run(&frames, 0.2, 7)?;
         let errs = compare(&cfg, &frames, &golden, &run, usize::MAX);

@@ -855,11 +855,9 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         ));
     }
     let ind_sel = cfg_addr.slice(10, 6).eq_lit(1);
-    let ib = pow2_bits(p.indirection_size).max(1);
     let ind_idx = cfg_addr.slice(0, 10).zext(16);
     let in_range = ind_idx.lt(&lit(16, p.indirection_size.into()));
     let ind_amt = ind_idx.mul_w(&lit(16, qb.into()), 16);
-    let _ = ib;
     rd_cases.push((
         &ind_sel & &in_range,
         ind_vec.shr_var(&ind_amt).slice(0, qb).zext(32),

@@ -147,6 +147,27 @@ enum SimCmd {
         #[arg(long, default_value_t = 0)]
         bx: u32,
     },
+    /// The DPU packet engine on a pcap/pcapng capture (RTL beside the golden model).
+    Packet {
+        /// Parameter setting `key=value` (repeatable), e.g. data_bytes=64.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Input capture (pcap or pcapng, Ethernet).
+        #[arg(long)]
+        pcap: PathBuf,
+        /// Metadata output, one JSON object per frame.
+        #[arg(long)]
+        meta_out: PathBuf,
+        /// Passed frames as pcap.
+        #[arg(long)]
+        pcap_out: Option<PathBuf>,
+        /// Probability per cycle that each stream stalls.
+        #[arg(long, default_value_t = 0.0)]
+        backpressure: f64,
+        /// Seed of the back-pressure pattern.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -178,6 +199,12 @@ enum BenchCmd {
         /// Approximate number of IR expression nodes.
         #[arg(long, default_value_t = 1_000_000)]
         nodes: usize,
+    },
+    /// Packet engine: beats per cycle and frames/s on back-to-back 64- and 1518-byte frames.
+    Packet {
+        /// Frames per size and width.
+        #[arg(long, default_value_t = 20_000)]
+        frames: usize,
     },
 }
 
@@ -268,6 +295,31 @@ fn real_main() -> Result<()> {
                 let s = nicc_testbench::cim::cli::sim_npy(&p, &weights, &inputs, &out, bx)?;
                 println!("{s}");
             }
+            SimCmd::Packet {
+                sets,
+                pcap,
+                meta_out,
+                pcap_out,
+                backpressure,
+                seed,
+            } => {
+                let mut p = nicc_rtl::blocks::packet::PacketParams::default();
+                for (k, v) in &parse_sets(&sets)? {
+                    p.set(k, v)?;
+                }
+                let s = nicc_testbench::packet::cli::sim_pcap(
+                    &p,
+                    &pcap,
+                    &meta_out,
+                    pcap_out.as_deref(),
+                    backpressure,
+                    seed,
+                )?;
+                println!(
+                    "{} frames through the RTL and the golden model, {} passed, {} cycles, 0 mismatches",
+                    s.frames, s.passed, s.cycles
+                );
+            }
             SimCmd::Butterfly { sets, input, out } => {
                 let sets = parse_sets(&sets)?;
                 let mut p = nicc_rtl::blocks::butterfly::ButterflyParams::default();
@@ -346,6 +398,15 @@ fn real_main() -> Result<()> {
                     all.extend(parse_sets(&sets)?);
                     let p = nicc_rtl::blocks::cim::CimParams::from_sets(&all)?;
                     nicc_testbench::cim::bench::print(&p, sparsity)?;
+                }
+                BenchCmd::Packet { frames } => {
+                    println!("data_bytes  frame  frames  beats/cycle  frames/s (simulated)");
+                    for r in nicc_testbench::packet::cli::bench(&[8, 64], frames)? {
+                        println!(
+                            "{:>10}  {:>5}  {:>6}  {:>11.3}  {:>10.0}",
+                            r.data_bytes, r.frame_len, r.frames, r.beats_per_cycle, r.frames_per_s
+                        );
+                    }
                 }
                 BenchCmd::Sim {
                     cycles,

@@ -172,6 +172,7 @@ pub fn all() -> Vec<Box<dyn Job>> {
         Box::new(AdderTreeJob),
         Box::new(crate::butterfly::job::ButterflyJob),
         Box::new(crate::cim::job::CimJob),
+        Box::new(crate::packet::job::PacketJob),
         Box::new(HierSumJob),
     ]
 }

@@ -7,5 +7,6 @@ pub mod cim_bf16;
 pub mod demo;
 pub mod packet;
 pub mod packet_units;
+pub mod packet_engine;
 pub mod registry;
 pub mod synthetic;

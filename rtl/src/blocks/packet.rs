@@ -9,6 +9,13 @@ use thiserror::Error;
 pub const DEFAULT_RSS_KEY_HEX: &str =
     "6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa";
 
+/// Default parse depth: headers must end within the first 192 bytes of a frame.
+pub const DEFAULT_PARSE_DEPTH: u32 = 192;
+
+fn default_parse_depth() -> u32 {
+    DEFAULT_PARSE_DEPTH
+}
+
 /// Largest frame the engine accepts as `max_len` (jumbo frames).
 pub const MAX_FRAME_LEN: u32 = 9216;
 
@@ -143,6 +150,10 @@ pub struct PacketParams {
     pub ipv6_ext_max: u32,
     /// Reset values of the drop-or-flag policies.
     pub policies: DropPolicies,
+    /// Parse depth in bytes: headers ending beyond it are not parsed (flag `parse_depth`);
+    /// the size of the engine's header window. A multiple of 64 in 64..=1024. Default 192.
+    #[serde(default = "default_parse_depth")]
+    pub parse_depth: u32,
 }
 
 impl Default for PacketParams {
@@ -159,6 +170,7 @@ impl Default for PacketParams {
             em_size: 16,
             ipv6_ext_max: 4,
             policies: DropPolicies::default(),
+            parse_depth: DEFAULT_PARSE_DEPTH,
         }
     }
 }
@@ -221,6 +233,7 @@ impl PacketParams {
             "rss_queues",
             "em_size",
             "ipv6_ext_max",
+            "parse_depth",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -258,6 +271,10 @@ impl PacketParams {
         if self.ipv6_ext_max > 8 {
             return Err(invalid("ipv6_ext_max", self.ipv6_ext_max, "0..=8"));
         }
+        let pd = self.parse_depth;
+        if !(64..=1024).contains(&pd) || pd % 64 != 0 {
+            return Err(invalid("parse_depth", pd, "a multiple of 64 in 64..=1024"));
+        }
         Ok(())
     }
 
@@ -284,6 +301,7 @@ impl PacketParams {
             "rss_queues" => next.rss_queues = num(value)?,
             "em_size" => next.em_size = num(value)?,
             "ipv6_ext_max" => next.ipv6_ext_max = num(value)?,
+            "parse_depth" => next.parse_depth = num(value)?,
             _ => {
                 let slot = key
                     .strip_prefix("drop_")

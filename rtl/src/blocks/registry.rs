@@ -179,6 +179,13 @@ pub fn entries() -> Vec<Entry> {
             reference: None,
         },
         Entry {
+            name: "packet-engine",
+            about:
+                "DPU packet engine (data_bytes, min_len, max_len, em_size, indirection_size, ...)",
+            build: super::packet_engine::from_sets,
+            reference: None,
+        },
+        Entry {
             name: "crossbar",
             about: "plain N x N crossbar baseline, out_j = v[sel_j] (lanes, width)",
             build: crossbar_from_sets,

@@ -134,6 +134,13 @@ pub struct PacketConfig {
     pub queue_bits: u32,
     /// Most IPv6 extension headers walked.
     pub ipv6_ext_max: u32,
+    /// Headers must end within the first `parse_depth` bytes (else flag `parse_depth`).
+    #[serde(default = "default_parse_depth")]
+    pub parse_depth: u32,
+}
+
+fn default_parse_depth() -> u32 {
+    nicc_rtl::blocks::packet::DEFAULT_PARSE_DEPTH
 }
 
 impl PacketConfig {
@@ -154,6 +161,7 @@ impl PacketConfig {
             em_size: p.em_size as usize,
             queue_bits: p.queue_bits,
             ipv6_ext_max: p.ipv6_ext_max,
+            parse_depth: p.parse_depth,
         })
     }
 

@@ -7,6 +7,8 @@
 //! extension headers). Otherwise parsing stops there with `trunc` if `off + n > len` (the
 //! frame ends inside the header), else `malformed` (the frame has the bytes but the enclosing
 //! length field says the header does not fit). Flags of headers accepted earlier stay.
+//! Parse depth: a header that would be accepted but ends beyond `cfg.parse_depth` bytes (the
+//! header window of the hardware) sets `parse_depth` and stops parsing there instead.
 //!
 //! The record, field by field (the RTL must match it bit for bit):
 //! - Size: `runt` if len < min_len, `oversize` if len > max_len, `mac_bad` = tuser,
@@ -154,9 +156,13 @@ fn be64(b: &[u8], o: usize) -> u64 {
     (u64::from(be32(b, o)) << 32) | u64::from(be32(b, o + 4))
 }
 
-/// Header acceptance (see the module doc).
-fn need(m: &mut Meta, len: usize, off: usize, n: usize, limit: usize) -> bool {
+/// Header acceptance (see the module doc), with the parse-depth limit `depth`.
+fn need(m: &mut Meta, len: usize, off: usize, n: usize, limit: usize, depth: usize) -> bool {
     if off + n <= limit.min(len) {
+        if off + n > depth {
+            m.flags.set(Flag::ParseDepth);
+            return false;
+        }
         return true;
     }
     m.flags.set(if off + n > len {
@@ -245,7 +251,8 @@ fn tci(v: &SingleVlanHeaderSlice) -> u16 {
 
 fn parse_l2(cfg: &PacketConfig, b: &[u8], m: &mut Meta) {
     let len = b.len();
-    if !need(m, len, 0, 14, len) {
+    let depth = cfg.parse_depth as usize;
+    if !need(m, len, 0, 14, len, depth) {
         return;
     }
     let Ok(eth) = Ethernet2HeaderSlice::from_slice(b) else {
@@ -259,7 +266,7 @@ fn parse_l2(cfg: &PacketConfig, b: &[u8], m: &mut Meta) {
         if et != tpid {
             continue;
         }
-        if !need(m, len, off, 4, len) {
+        if !need(m, len, off, 4, len, depth) {
             return;
         }
         let Ok(v) = SingleVlanHeaderSlice::from_slice(&b[off..]) else {
@@ -283,14 +290,15 @@ fn parse_l2(cfg: &PacketConfig, b: &[u8], m: &mut Meta) {
     match et {
         0x0800 => parse_ipv4(cfg, b, off, m),
         0x86DD => parse_ipv6(cfg, b, off, m),
-        0x0806 if need(m, len, off, 28, len) => m.flags.set(Flag::Arp),
+        0x0806 if need(m, len, off, 28, len, depth) => m.flags.set(Flag::Arp),
         _ => {}
     }
 }
 
 fn parse_ipv4(cfg: &PacketConfig, b: &[u8], l3: usize, m: &mut Meta) {
     let len = b.len();
-    if !need(m, len, l3, 20, len) {
+    let depth = cfg.parse_depth as usize;
+    if !need(m, len, l3, 20, len, depth) {
         return;
     }
     let ihl = usize::from(b[l3] & 0x0F);
@@ -299,7 +307,7 @@ fn parse_ipv4(cfg: &PacketConfig, b: &[u8], l3: usize, m: &mut Meta) {
         return;
     }
     let hl = ihl * 4;
-    if !need(m, len, l3, hl, len) {
+    if !need(m, len, l3, hl, len, depth) {
         return;
     }
     let total = usize::from(be16(b, l3 + 2));
@@ -338,7 +346,8 @@ fn parse_ipv4(cfg: &PacketConfig, b: &[u8], l3: usize, m: &mut Meta) {
 
 fn parse_ipv6(cfg: &PacketConfig, b: &[u8], l3: usize, m: &mut Meta) {
     let len = b.len();
-    if !need(m, len, l3, 40, len) {
+    let depth = cfg.parse_depth as usize;
+    if !need(m, len, l3, 40, len, depth) {
         return;
     }
     if b[l3] >> 4 != 6 {
@@ -367,7 +376,7 @@ fn parse_ipv6(cfg: &PacketConfig, b: &[u8], l3: usize, m: &mut Meta) {
             return;
         }
         m.flags.set(Flag::L3Opt);
-        if !need(m, len, off, 8, claimed) {
+        if !need(m, len, off, 8, claimed, depth) {
             return;
         }
         let elen = match nh {
@@ -375,7 +384,7 @@ fn parse_ipv6(cfg: &PacketConfig, b: &[u8], l3: usize, m: &mut Meta) {
             51 => (usize::from(b[off + 1]) + 2) * 4,
             _ => (usize::from(b[off + 1]) + 1) * 8,
         };
-        if !need(m, len, off, elen, claimed) {
+        if !need(m, len, off, elen, claimed, depth) {
             return;
         }
         let frag = nh == 44 && (be16(b, off + 2) & 0xFFF9) != 0;
@@ -416,10 +425,11 @@ fn parse_l4(
     v6: bool,
 ) {
     let len = b.len();
+    let depth = cfg.parse_depth as usize;
     m.l4_offset = Some(l4 as u16);
     match (proto, v6) {
         (17, _) => {
-            if !need(m, len, l4, 8, claimed) {
+            if !need(m, len, l4, 8, claimed, depth) {
                 return;
             }
             let Ok(u) = UdpHeaderSlice::from_slice(&b[l4..l4 + 8]) else {
@@ -453,11 +463,11 @@ fn parse_l4(
                 m.flags.set(Flag::L4BadCsum);
             }
             if u.destination_port() == cfg.roce_udp_port {
-                parse_roce(b, m, l3, l4, end, v6);
+                parse_roce(b, m, l3, l4, end, v6, cfg.parse_depth as usize);
             }
         }
         (6, _) => {
-            if !need(m, len, l4, 20, claimed) {
+            if !need(m, len, l4, 20, claimed, depth) {
                 return;
             }
             m.flags.set(Flag::Tcp);
@@ -471,7 +481,7 @@ fn parse_l4(
             if doff > 5 {
                 m.flags.set(Flag::L4Opt);
             }
-            if !need(m, len, l4, doff * 4, claimed) {
+            if !need(m, len, l4, doff * 4, claimed, depth) {
                 return;
             }
             m.payload_offset = Some((l4 + doff * 4) as u16);
@@ -485,7 +495,7 @@ fn parse_l4(
                 };
             }
         }
-        (1, false) | (58, true) if need(m, len, l4, 8, claimed) => {
+        (1, false) | (58, true) if need(m, len, l4, 8, claimed, depth) => {
             m.flags.set(Flag::Icmp);
             m.payload_offset = Some((l4 + 8) as u16);
         }
@@ -493,10 +503,11 @@ fn parse_l4(
     }
 }
 
-fn parse_roce(b: &[u8], m: &mut Meta, l3: usize, l4: usize, end: usize, v6: bool) {
+#[allow(clippy::too_many_arguments)]
+fn parse_roce(b: &[u8], m: &mut Meta, l3: usize, l4: usize, end: usize, v6: bool, depth: usize) {
     let len = b.len();
     let bth = l4 + 8;
-    if !need(m, len, bth, 12, end) {
+    if !need(m, len, bth, 12, end, depth) {
         return;
     }
     m.flags.set(Flag::Rocev2);
@@ -536,7 +547,7 @@ fn parse_roce(b: &[u8], m: &mut Meta, l3: usize, l4: usize, end: usize, v6: bool
     let elen = ext.len();
     r.ext_len = elen as u8;
     let e0 = bth + 12;
-    r.ext_ok = need(m, len, e0, elen, end.saturating_sub(4));
+    r.ext_ok = need(m, len, e0, elen, end.saturating_sub(4), depth);
     if r.ext_ok {
         let mut o = e0;
         if ext.deth {

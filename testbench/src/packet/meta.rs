@@ -116,6 +116,8 @@ named_enum! {
         Ipv6ExtLimit = "ipv6_ext_limit",
         /// An exact-match entry matched.
         EmHit = "em_hit",
+        /// A header ends beyond the parse depth (`parse_depth` bytes): parsing stopped there.
+        ParseDepth = "parse_depth",
     }
 }
 

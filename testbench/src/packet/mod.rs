@@ -1,17 +1,23 @@
 //! The DPU packet engine (issue 7): golden model, stimulus and capture I/O.
 //!
+//! - [`cli`]: `nicc sim packet` and `nicc bench packet`.
 //! - [`config`]: run-time configuration ([`PacketConfig`]).
 //! - [`meta`]: input [`Frame`], output [`Meta`] record, [`Counters`].
+//! - [`job`]: the `nicc run` job.
 //! - [`golden`]: [`golden::process`] and the stateful [`GoldenEngine`].
 //! - [`math`]: checksum fold, CRC-32/ICRC, Toeplitz.
 //! - [`stimulus`]: matrix, hostile and random frames.
 //! - [`pcap`]: pcap/pcapng reading and pcap writing.
+//! - [`rtl`]: the Verilated engine driven from Rust, decoding and comparison.
 
+pub mod cli;
 pub mod config;
 pub mod golden;
+pub mod job;
 pub mod math;
 pub mod meta;
 pub mod pcap;
+pub mod rtl;
 pub mod stimulus;
 
 pub use config::{EmAction, EmEntry, EmKey, HashTypes, PacketConfig};

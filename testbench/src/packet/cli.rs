@@ -1,0 +1,165 @@
+//! `nicc sim packet` and `nicc bench packet`: frames of a capture file through the Verilated
+//! engine beside the golden model.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use nicc_rtl::blocks::packet::PacketParams;
+use thiserror::Error;
+
+use super::config::PacketConfig;
+use super::meta::{Frame, Verdict};
+use super::pcap::{read_frames, write_frames, CaptureError};
+use super::rtl::{compare, deliverable, RtlEngine, RtlError};
+use super::run_frames;
+
+/// Why `nicc sim packet` / `nicc bench packet` failed.
+#[derive(Debug, Error)]
+pub enum PacketCliError {
+    /// The capture could not be read or written.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// The configuration derived from the parameters is invalid.
+    #[error(transparent)]
+    Config(#[from] super::config::ConfigError),
+    /// Building or running the RTL failed.
+    #[error(transparent)]
+    Rtl(#[from] RtlError),
+    /// The metadata file could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// File name.
+        path: String,
+        /// OS error.
+        source: std::io::Error,
+    },
+    /// The RTL disagrees with the golden model.
+    #[error("RTL and golden model disagree ({count} problems); first: {first}")]
+    Mismatch {
+        /// Number of problems.
+        count: usize,
+        /// The first one (names the frame and the field).
+        first: String,
+    },
+    /// The back-pressure probability is outside [0, 0.95].
+    #[error("--backpressure {0} is out of range; give a probability in 0..=0.95")]
+    Backpressure(f64),
+}
+
+/// What `sim_pcap` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimSummary {
+    /// Frames read.
+    pub frames: usize,
+    /// Frames passed.
+    pub passed: usize,
+    /// Clock cycles.
+    pub cycles: u64,
+}
+
+/// Runs every frame of `pcap` through the RTL and the golden model; writes the RTL metadata
+/// as JSON lines to `meta_out` and the passed frames to `pcap_out`. Any difference between
+/// RTL and golden model (fields the RTL computes) is an error naming the frame and field.
+pub fn sim_pcap(
+    p: &PacketParams,
+    pcap: &Path,
+    meta_out: &Path,
+    pcap_out: Option<&Path>,
+    backpressure: f64,
+    seed: u64,
+) -> Result<SimSummary, PacketCliError> {
+    if !(0.0..=0.95).contains(&backpressure) {
+        return Err(PacketCliError::Backpressure(backpressure));
+    }
+    let frames: Vec<Frame> = read_frames(pcap)?.iter().map(deliverable).collect();
+    let cfg = PacketConfig::from_params(p)?;
+    let mut e = RtlEngine::new(p)?;
+    let run = e.run(&frames, backpressure, seed)?;
+    let (golden, _) = run_frames(&cfg, &frames);
+    let errs = compare(&cfg, &frames, &golden, &run, 20);
+    if let Some(first) = errs.first() {
+        return Err(PacketCliError::Mismatch {
+            count: errs.len(),
+            first: first.clone(),
+        });
+    }
+    let io = |source| PacketCliError::Io {
+        path: meta_out.display().to_string(),
+        source,
+    };
+    let f = std::fs::File::create(meta_out).map_err(io)?;
+    let mut w = std::io::BufWriter::new(f);
+    for m in &run.metas {
+        writeln!(w, "{}", m.to_json()).map_err(io)?;
+    }
+    w.flush().map_err(io)?;
+    if let Some(out) = pcap_out {
+        write_frames(out, run.passed.iter().map(|(b, _)| b.as_slice()))?;
+    }
+    Ok(SimSummary {
+        frames: frames.len(),
+        passed: run
+            .metas
+            .iter()
+            .filter(|m| m.verdict == Verdict::Pass)
+            .count(),
+        cycles: run.cycles,
+    })
+}
+
+/// One line of `nicc bench packet`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchRow {
+    /// Bytes per beat.
+    pub data_bytes: u32,
+    /// Frame size.
+    pub frame_len: usize,
+    /// Frames sent.
+    pub frames: usize,
+    /// Input beats accepted per clock cycle (target 1.00).
+    pub beats_per_cycle: f64,
+    /// Simulated frames per wall-clock second.
+    pub frames_per_s: f64,
+}
+
+/// Back-to-back frames of `len` bytes (a valid UDP/IPv4 matrix frame) without back-pressure.
+pub fn bench_frames(len: usize, n: usize) -> Vec<Frame> {
+    use super::stimulus::{build, Spec, Tags, L3, L4};
+    let b = build(&Spec {
+        tags: Tags::None,
+        l3: L3::Ipv4,
+        l4: L4::Udp,
+        size: len.max(42),
+        seed: 1,
+    })
+    .map(|b| b.bytes)
+    .unwrap_or_else(|| vec![0; len]);
+    vec![Frame::new(b); n]
+}
+
+/// Measures beats per cycle and simulation speed on back-to-back 64- and 1518-byte frames.
+pub fn bench(widths: &[u32], frames: usize) -> Result<Vec<BenchRow>, PacketCliError> {
+    let mut rows = Vec::new();
+    for &db in widths {
+        let p = PacketParams {
+            data_bytes: db,
+            ..PacketParams::default()
+        };
+        let mut e = RtlEngine::new(&p)?;
+        for len in [64usize, 1518] {
+            let fs = bench_frames(len, frames);
+            let t = Instant::now();
+            let run = e.run(&fs, 0.0, 1)?;
+            let secs = t.elapsed().as_secs_f64().max(1e-9);
+            rows.push(BenchRow {
+                data_bytes: db,
+                frame_len: len,
+                frames,
+                beats_per_cycle: run.beats_in as f64 / run.cycles.max(1) as f64,
+                frames_per_s: frames as f64 / secs,
+            });
+        }
+    }
+    Ok(rows)
+}

@@ -1,1 +1,444 @@
-fn main() {}
+//! `nicc`: generate, simulate, synthesise and verify the accelerator blocks.
+//!
+//! The binary is thin: it parses arguments, calls the library crates, prints.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "nicc",
+    version,
+    about = "Rust HDL generators with Verilator, Yosys and nextpnr flows"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Generate a design's Verilog, filelist (.f) and name map (.names.json).
+    Gen {
+        /// Design name (`nicc gen --list` shows them).
+        design: Option<String>,
+        /// Parameter setting `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Output directory.
+        #[arg(short, long, default_value = "out")]
+        out: PathBuf,
+        /// Name of the top module.
+        #[arg(long)]
+        top: Option<String>,
+        /// List the designs and exit.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Simulate a block on files of vectors, RTL and golden model side by side.
+    Sim {
+        #[command(subcommand)]
+        what: SimCmd,
+    },
+    /// Synthesise a design and report area and timing.
+    Synth {
+        /// Design name.
+        design: String,
+        /// Parameter setting `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Flow: generic | asic | ice40.
+        #[arg(long, default_value = "generic")]
+        flow: String,
+        /// Print every figure as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Ignore and do not fill the synthesis cache.
+        #[arg(long)]
+        no_cache: bool,
+    },
+    /// Prove a design formally equal to its behavioural reference (Yosys/ABC).
+    Equiv {
+        /// Design name.
+        design: String,
+        /// Parameter setting `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
+    /// The main job: every block generated, linted, co-simulated, proven and synthesised,
+    /// into OUT/<block>/ and OUT/report.md + OUT/report.json.
+    Run {
+        /// Output directory.
+        #[arg(short, long, default_value = "out")]
+        out: PathBuf,
+        /// Only this block (repeatable).
+        #[arg(long)]
+        only: Vec<String>,
+        /// Fewer vectors and no place-and-route.
+        #[arg(long)]
+        quick: bool,
+        /// Blocks run in parallel.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+    },
+    /// Sweep a design's parameters through synthesis flows (CSV, JSON and SVG plots), or
+    /// `nicc sweep merge PARTS...` to join shards.
+    Sweep {
+        /// Design name, or `merge`.
+        design: String,
+        /// With `merge`: the shard JSON files.
+        parts: Vec<PathBuf>,
+        /// Varied parameter `key=v1,v2,...` (repeatable).
+        #[arg(long)]
+        vary: Vec<String>,
+        /// Fixed parameter `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Flows, comma-separated: generic,asic,ice40.
+        #[arg(long, default_value = "generic")]
+        flow: String,
+        /// Run only shard I of N (`I/N`).
+        #[arg(long)]
+        shard: Option<String>,
+        /// Output file stem (writes STEM.csv, STEM.json, STEM-<metric>.svg).
+        #[arg(short, long, default_value = "out/sweep/sweep")]
+        out: PathBuf,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimCmd {
+    /// The sparse butterfly router on JSON-lines vectors.
+    Butterfly {
+        /// Parameter setting `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Input vectors (JSON lines).
+        #[arg(long)]
+        input: PathBuf,
+        /// Output file (JSON lines, what the RTL produced).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Simulation speed: per-cycle API vs batched vs a plain C++ Verilator harness.
+    Sim {
+        /// Cycles per variant.
+        #[arg(long, default_value_t = 10_000_000)]
+        cycles: u64,
+        /// Operands of the registered adder tree (8 bits each).
+        #[arg(long, default_value_t = 32)]
+        inputs: usize,
+        /// Interleaved rounds; the best rate of each variant is reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+    },
+    /// Time the Verilog emitter on a synthetic netlist of about N IR nodes.
+    Emit {
+        /// Approximate number of IR expression nodes.
+        #[arg(long, default_value_t = 1_000_000)]
+        nodes: usize,
+    },
+}
+
+/// Splits `key=value` settings, naming a malformed one.
+fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
+    sets.iter()
+        .map(|s| match s.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => bail!("malformed --set `{s}`: expected KEY=VALUE, e.g. --set width=8"),
+        })
+        .collect()
+}
+
+fn main() -> std::process::ExitCode {
+    match real_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Gen {
+            design,
+            sets,
+            out,
+            top,
+            list,
+        } => {
+            if list || design.is_none() {
+                for e in nicc_rtl::blocks::registry::entries() {
+                    println!("{:<12} {}", e.name, e.about);
+                }
+                if design.is_none() && !list {
+                    bail!("no design given; pick one of the above: nicc gen <design>");
+                }
+                return Ok(());
+            }
+            let design = design.unwrap();
+            let sets = parse_sets(&sets)?;
+            let d = nicc_rtl::blocks::registry::generate(&design, &sets, top.as_deref())?;
+            let files = d
+                .write_to(&out)
+                .with_context(|| format!("writing into {}", out.display()))?;
+            for f in files {
+                println!("{}", f.display());
+            }
+        }
+        Cmd::Run {
+            out,
+            only,
+            quick,
+            jobs,
+        } => {
+            let opts = nicc_testbench::run::RunOptions {
+                out: out.clone(),
+                only,
+                quick,
+                jobs,
+            };
+            let rows = nicc_testbench::run::run(&nicc_testbench::jobs::all(), &opts)?;
+            print!("{}", nicc_testbench::run::markdown(&rows));
+            println!("\nreport: {}", out.join("report.md").display());
+            let failed: Vec<&str> = rows
+                .iter()
+                .filter(|r| !r.pass)
+                .map(|r| r.block.as_str())
+                .collect();
+            if !failed.is_empty() {
+                bail!("blocks failed: {}", failed.join(", "));
+            }
+        }
+        Cmd::Sim { what } => match what {
+            SimCmd::Butterfly { sets, input, out } => {
+                let sets = parse_sets(&sets)?;
+                let mut p = nicc_rtl::blocks::butterfly::ButterflyParams::default();
+                for (k, v) in &sets {
+                    p.set(k, v)?;
+                }
+                if !sets.iter().any(|(k, _)| k == "out_lanes") {
+                    p.out_lanes = p.lanes;
+                }
+                let s = nicc_testbench::butterfly::cli::sim_jsonl(&p, &input, &out)?;
+                println!(
+                    "{} vectors through the RTL, {} mismatches against the golden model",
+                    s.vectors, s.mismatches
+                );
+            }
+        },
+        Cmd::Synth {
+            design,
+            sets,
+            flow,
+            json,
+            no_cache,
+        } => {
+            let sets = parse_sets(&sets)?;
+            let d = nicc_rtl::blocks::registry::generate(&design, &sets, None)?;
+            let flow: nicc_synth::Flow = flow.parse()?;
+            let opts = nicc_synth::Options {
+                use_cache: !no_cache,
+                ..Default::default()
+            };
+            let r = nicc_synth::run_flow(&d, flow, &opts)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("{}", r.to_table().trim_end());
+            }
+        }
+        Cmd::Equiv { design, sets } => {
+            let sets = parse_sets(&sets)?;
+            let entry = nicc_rtl::blocks::registry::entry(&design)?;
+            let Some(reference) = entry.reference else {
+                bail!("design `{design}` has no behavioural reference to prove it against");
+            };
+            let cand = nicc_rtl::emit(&(entry.build)(&sets)?)?;
+            let refd = nicc_rtl::emit(&reference(&sets)?)?;
+            let r = nicc_synth::check_equiv(&refd, &cand, &nicc_synth::EquivOptions::default())?;
+            println!("{} vs {}: {r}", cand.top, refd.top);
+            if !r.is_equivalent() {
+                bail!("`{}` is not proven equal to `{}`", cand.top, refd.top);
+            }
+        }
+        Cmd::Sweep {
+            design,
+            parts,
+            vary,
+            sets,
+            flow,
+            shard,
+            out,
+        } => sweep(&design, &parts, &vary, &sets, &flow, shard.as_deref(), &out)?,
+        Cmd::Bench { what } => {
+            match what {
+                BenchCmd::Sim {
+                    cycles,
+                    inputs,
+                    rounds,
+                } => {
+                    let m = nicc_rtl::blocks::synthetic::registered_sum(inputs, 8)?;
+                    let d = nicc_rtl::emit(&m)?;
+                    let b = nicc_sim::bench::bench_sim(&d, cycles, rounds)?;
+                    println!(
+                        "design:            {} ({inputs} x 8-bit registered adder tree)",
+                        d.top
+                    );
+                    println!("cycles per run:    {}", b.cycles);
+                    println!("rates: M cycles per CPU-second of the simulating thread (wall in brackets)");
+                    println!(
+                        "(a) per-cycle API: {:>6.2} M cycles/s [{:.2}] (set/step/get: {:.2} M)",
+                        b.per_cycle / 1e6,
+                        b.wall[0] / 1e6,
+                        b.per_port / 1e6
+                    );
+                    println!(
+                        "(b) batched:       {:>6.2} M cycles/s [{:.2}]",
+                        b.batched / 1e6,
+                        b.wall[1] / 1e6
+                    );
+                    println!(
+                        "(c) plain C++:     {:>6.2} M cycles/s [{:.2}]",
+                        b.plain_cpp / 1e6,
+                        b.wall[2] / 1e6
+                    );
+                    println!(
+                        "a/c = {:.2}, b/c = {:.2}",
+                        b.per_cycle / b.plain_cpp,
+                        b.batched / b.plain_cpp
+                    );
+                    println!(
+                        "model build: {:.2} s ({}), cached load: {:.3} s",
+                        b.build_seconds,
+                        if b.build_was_cached {
+                            "was cached"
+                        } else {
+                            "cold"
+                        },
+                        b.cached_load_seconds
+                    );
+                    println!("golden mismatches: {}", b.mismatches);
+                    if b.mismatches != 0 {
+                        bail!("{} cycles disagreed with the golden sum", b.mismatches);
+                    }
+                }
+                BenchCmd::Emit { nodes } => {
+                    let t0 = Instant::now();
+                    let m = nicc_rtl::blocks::synthetic::mesh(nodes)?;
+                    let t_build = t0.elapsed();
+                    let n = m.node_count();
+                    let t1 = Instant::now();
+                    let d = nicc_rtl::emit(&m)?;
+                    let t_emit = t1.elapsed();
+                    let bytes: usize = d.files.iter().map(|f| f.text.len()).sum();
+                    println!("IR nodes:      {n}");
+                    println!("build + check: {:.3} s", t_build.as_secs_f64());
+                    println!(
+                        "emit:          {:.3} s ({:.2} M nodes/s, {:.1} MB of Verilog)",
+                        t_emit.as_secs_f64(),
+                        n as f64 / t_emit.as_secs_f64() / 1e6,
+                        bytes as f64 / 1e6
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `nicc sweep`: run a (shard of a) grid, or merge shards; write CSV, JSON and plots.
+fn sweep(
+    design: &str,
+    parts: &[PathBuf],
+    vary: &[String],
+    sets: &[String],
+    flow: &str,
+    shard: Option<&str>,
+    out: &std::path::Path,
+) -> Result<()> {
+    use nicc_testbench::sweep::{self, Shard, SweepResult, Vary};
+    let res = if design == "merge" {
+        if parts.is_empty() {
+            bail!("nicc sweep merge needs the shard JSON files to join");
+        }
+        let loaded: Vec<SweepResult> = parts
+            .iter()
+            .map(|p| SweepResult::read(p))
+            .collect::<Result<_, _>>()?;
+        sweep::merge(&loaded)?
+    } else {
+        if !parts.is_empty() {
+            bail!("unexpected arguments after the design name: {parts:?}");
+        }
+        let vary: Vec<Vary> = vary
+            .iter()
+            .map(|v| Vary::parse(v))
+            .collect::<Result<_, _>>()?;
+        if vary.is_empty() {
+            bail!("nothing to sweep: give at least one --vary KEY=V1,V2,...");
+        }
+        let sets = parse_sets(sets)?;
+        nicc_rtl::blocks::registry::entry(design)?;
+        let flows: Vec<nicc_synth::Flow> = flow
+            .split(',')
+            .map(|f| f.trim().parse())
+            .collect::<Result<_, _>>()?;
+        let shard = shard.map(Shard::parse).transpose()?.unwrap_or(Shard::ALL);
+        let bar = indicatif::ProgressBar::new(0);
+        let r = sweep::run_sweep(design, &sets, &vary, &flows, shard, |k, n| {
+            bar.set_length(n as u64);
+            bar.set_position(k as u64);
+        });
+        bar.finish_and_clear();
+        r
+    };
+    res.write(out)?;
+    println!("{}", out.with_extension("csv").display());
+    println!("{}", out.with_extension("json").display());
+    // Plots: each metric against the first varied parameter, one series per second one.
+    if res.shard == Shard::ALL {
+        let x = res.vary[0].key.clone();
+        let series = res.vary.get(1).map(|v| v.key.clone());
+        let metrics: std::collections::BTreeSet<String> = res
+            .rows
+            .iter()
+            .flat_map(|r| r.metrics.keys().cloned())
+            .collect();
+        let stem = out
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for m in metrics {
+            let p = out.with_file_name(format!("{stem}-{}.svg", m.replace('.', "_")));
+            let title = format!("{} {m} vs {x}", res.block);
+            if sweep::plot_svg(&res, &x, series.as_deref(), &m, &title, &p).is_ok() {
+                println!("{}", p.display());
+            }
+        }
+    }
+    let failed = res.rows.iter().filter(|r| r.status != "ok").count();
+    if failed > 0 {
+        eprintln!(
+            "{failed} of {} points failed; see the status column",
+            res.rows.len()
+        );
+    }
+    Ok(())
+}

@@ -727,3 +727,10 @@ fn wire_order(m: &Module) -> Vec<usize> {
     }
     order
 }
+
+/// A copy of `m` under another (escaped) name, e.g. for `--top NAME`.
+pub fn renamed(m: &Rc<Module>, name: &str) -> Rc<Module> {
+    let mut c = (**m).clone();
+    c.name = crate::names::escape(name);
+    Rc::new(c)
+}

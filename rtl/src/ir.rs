@@ -270,21 +270,9 @@ impl Module {
     /// Total number of expression nodes in the module (shared nodes counted per use).
     pub fn node_count(&self) -> usize {
         fn count(e: &Expr) -> usize {
-            1 + match &e.kind {
-                ExprKind::Const(_) | ExprKind::Net(_) => 0,
-                ExprKind::Unary(_, a)
-                | ExprKind::Reduce(_, a)
-                | ExprKind::Slice(a, _)
-                | ExprKind::Repeat(a, _)
-                | ExprKind::Zext(a)
-                | ExprKind::Sext(a) => count(a),
-                ExprKind::Shift(_, a, ShiftAmount::Const(_)) => count(a),
-                ExprKind::Shift(_, a, ShiftAmount::Var(b))
-                | ExprKind::Binary(_, a, b)
-                | ExprKind::Cmp(_, _, a, b) => count(a) + count(b),
-                ExprKind::Concat(v) => v.iter().map(|x| count(x)).sum(),
-                ExprKind::Mux(s, a, b) => count(s) + count(a) + count(b),
-            }
+            let mut n = 1;
+            for_each_operand(e, |x| n += count(x));
+            n
         }
         let mut n = 0;
         for net in &self.nets {
@@ -334,27 +322,6 @@ pub fn nets_read(e: &ExprRef, out: &mut Vec<NetId>) {
         if let ExprKind::Net(id) = x.kind {
             out.push(id);
         }
-        match &x.kind {
-            ExprKind::Const(_) | ExprKind::Net(_) => {}
-            ExprKind::Unary(_, a)
-            | ExprKind::Reduce(_, a)
-            | ExprKind::Slice(a, _)
-            | ExprKind::Repeat(a, _)
-            | ExprKind::Zext(a)
-            | ExprKind::Sext(a) => stack.push(a),
-            ExprKind::Shift(_, a, ShiftAmount::Const(_)) => stack.push(a),
-            ExprKind::Shift(_, a, ShiftAmount::Var(b))
-            | ExprKind::Binary(_, a, b)
-            | ExprKind::Cmp(_, _, a, b) => {
-                stack.push(a);
-                stack.push(b)
-            }
-            ExprKind::Concat(v) => stack.extend(v.iter()),
-            ExprKind::Mux(s, a, b) => {
-                stack.push(s);
-                stack.push(a);
-                stack.push(b)
-            }
-        }
+        for_each_operand(x, |y| stack.push(y));
     }
 }

@@ -23,3 +23,8 @@ pub use emit::emit;
 pub use error::{CheckError, ParamError, RtlError};
 pub use ir::Module;
 pub use signal::Signal;
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctest;

@@ -1,3 +1,12 @@
-//! nicc-testbench: golden models, stimulus and co-simulation checks, one folder per block.
+//! nicc-testbench: golden models, stimulus, scoreboards, sweeps and co-simulation helpers.
+//!
+//! One module per block (`adder_tree`, `cim`, `butterfly`, `packet`): what the block must
+//! compute, written independently of its generator, and how that is checked.
 
+pub mod adder_tree;
+pub mod butterfly;
 pub mod cim;
+pub mod jobs;
+pub mod packet;
+pub mod run;
+pub mod sweep;

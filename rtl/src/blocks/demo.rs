@@ -109,6 +109,19 @@ pub fn hier_sum4(width: u32) -> Result<Rc<Module>, RtlError> {
     m.finish()
 }
 
+/// Behavioural reference of [`hier_sum4`]: `sum = in_0 + in_1 + in_2 + in_3`, flat.
+pub fn hier_sum4_reference(width: u32) -> Result<Rc<Module>, RtlError> {
+    check_width("width", width)?;
+    let mut m = ModuleBuilder::new(format!("hier_sum4_ref_w{width}"));
+    let ins: Vec<Signal> = (0..4).map(|i| m.input(&format!("in_{i}"), width)).collect();
+    let w = width + 2;
+    let sum = ins[1..]
+        .iter()
+        .fold(ins[0].zext(w), |acc, x| acc + x.zext(w));
+    m.output("sum", &sum);
+    m.finish()
+}
+
 /// Names that need escaping: Verilog keywords, a leading digit, illegal characters.
 pub fn keywords() -> Result<Rc<Module>, RtlError> {
     let mut m = ModuleBuilder::new("keywords");

@@ -1,0 +1,351 @@
+//! Parameters of the DPU packet engine (issue 7): the build-time shape of the block and the
+//! reset values of its run-time configuration. The generator and the golden model
+//! (`nicc_testbench::packet`) both read this struct; nothing else is shared between them.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The RSS key of Microsoft's RSS verification suite, the default reset value of the key.
+pub const DEFAULT_RSS_KEY_HEX: &str =
+    "6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa";
+
+/// Largest frame the engine accepts as `max_len` (jumbo frames).
+pub const MAX_FRAME_LEN: u32 = 9216;
+
+/// What the engine does with a frame that shows a given problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    /// Drop the frame (verdict `drop:<reason>`) and count it under the reason.
+    Drop,
+    /// Pass the frame with the flag set in its metadata.
+    Flag,
+}
+
+/// Drop-or-flag policy per reason. The names are the reason names of the metadata verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DropPolicies {
+    /// `tuser[0]` set on `tlast` (bad frame from the MAC). Default: drop.
+    pub mac_bad: Policy,
+    /// `tkeep` all zero on `tlast` or not contiguous. Default: drop.
+    pub tkeep: Policy,
+    /// Frame shorter than `min_len`. Default: drop.
+    pub runt: Policy,
+    /// Frame longer than `max_len`. Default: drop.
+    pub oversize: Policy,
+    /// Frame ends inside a header. Default: flag.
+    pub trunc: Policy,
+    /// Inconsistent header fields (IHL, version, lengths). Default: flag.
+    pub malformed: Policy,
+    /// IPv4 header checksum wrong. Default: flag.
+    pub l3_csum: Policy,
+    /// UDP/TCP checksum wrong. Default: flag.
+    pub l4_csum: Policy,
+    /// RoCEv2 ICRC wrong. Default: drop (issue 7).
+    pub icrc: Policy,
+    /// RoCEv2 BTH TVer not 0. Default: drop.
+    pub roce_tver: Policy,
+}
+
+impl Default for DropPolicies {
+    fn default() -> Self {
+        DropPolicies {
+            mac_bad: Policy::Drop,
+            tkeep: Policy::Drop,
+            runt: Policy::Drop,
+            oversize: Policy::Drop,
+            trunc: Policy::Flag,
+            malformed: Policy::Flag,
+            l3_csum: Policy::Flag,
+            l4_csum: Policy::Flag,
+            icrc: Policy::Drop,
+            roce_tver: Policy::Drop,
+        }
+    }
+}
+
+impl DropPolicies {
+    /// Reason names in verdict priority order (the first reason whose policy is drop wins).
+    pub const REASONS: [&'static str; 10] = [
+        "mac_bad",
+        "tkeep",
+        "runt",
+        "oversize",
+        "trunc",
+        "malformed",
+        "l3_csum",
+        "l4_csum",
+        "icrc",
+        "roce_tver",
+    ];
+
+    /// Policy of the reason named `name` (one of [`DropPolicies::REASONS`]).
+    pub fn get(&self, name: &str) -> Option<Policy> {
+        self.slot(name).copied()
+    }
+
+    fn slot(&self, name: &str) -> Option<&Policy> {
+        Some(match name {
+            "mac_bad" => &self.mac_bad,
+            "tkeep" => &self.tkeep,
+            "runt" => &self.runt,
+            "oversize" => &self.oversize,
+            "trunc" => &self.trunc,
+            "malformed" => &self.malformed,
+            "l3_csum" => &self.l3_csum,
+            "l4_csum" => &self.l4_csum,
+            "icrc" => &self.icrc,
+            "roce_tver" => &self.roce_tver,
+            _ => return None,
+        })
+    }
+
+    fn slot_mut(&mut self, name: &str) -> Option<&mut Policy> {
+        Some(match name {
+            "mac_bad" => &mut self.mac_bad,
+            "tkeep" => &mut self.tkeep,
+            "runt" => &mut self.runt,
+            "oversize" => &mut self.oversize,
+            "trunc" => &mut self.trunc,
+            "malformed" => &mut self.malformed,
+            "l3_csum" => &mut self.l3_csum,
+            "l4_csum" => &mut self.l4_csum,
+            "icrc" => &mut self.icrc,
+            "roce_tver" => &mut self.roce_tver,
+            _ => return None,
+        })
+    }
+}
+
+/// Parameters of the packet engine. `Default` gives the defaults of issue 7.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PacketParams {
+    /// Bytes per AXI-Stream beat: a power of two in 8..=64 (8 = 64-bit, 64 = 512-bit).
+    pub data_bytes: u32,
+    /// Reset value of the minimum frame length; shorter frames are runts. Default 60.
+    pub min_len: u32,
+    /// Reset value of the maximum frame length; longer frames are oversize. Default 1518, at most 9216.
+    pub max_len: u32,
+    /// Reset value of the RoCEv2 UDP destination port. Default 4791.
+    pub roce_udp_port: u16,
+    /// Reset value of the 40-byte RSS key as 80 hex digits.
+    pub rss_key: String,
+    /// Entries of the RSS indirection table: a power of two in 1..=1024. Default 128.
+    pub indirection_size: u32,
+    /// Width of `tdest` (queue number) in bits, 1..=16. Default 8.
+    pub queue_bits: u32,
+    /// Reset value of the number of queues used to fill the indirection table
+    /// (`entry i = i % rss_queues`), 1..=2^queue_bits. Default 8.
+    pub rss_queues: u32,
+    /// Entries of the exact-match steering table, 0..=256. Default 16.
+    pub em_size: u32,
+    /// Most IPv6 extension headers skipped before giving up on L4, 0..=8. Default 4.
+    pub ipv6_ext_max: u32,
+    /// Reset values of the drop-or-flag policies.
+    pub policies: DropPolicies,
+}
+
+impl Default for PacketParams {
+    fn default() -> Self {
+        PacketParams {
+            data_bytes: 8,
+            min_len: 60,
+            max_len: 1518,
+            roce_udp_port: 4791,
+            rss_key: DEFAULT_RSS_KEY_HEX.to_string(),
+            indirection_size: 128,
+            queue_bits: 8,
+            rss_queues: 8,
+            em_size: 16,
+            ipv6_ext_max: 4,
+            policies: DropPolicies::default(),
+        }
+    }
+}
+
+/// A parameter value that is out of range, malformed, or a key that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParamError {
+    /// A parameter holds a value outside its range.
+    #[error("packet parameter `{key}` = {value} is invalid: {reason}")]
+    Invalid {
+        /// Parameter name.
+        key: String,
+        /// The value given.
+        value: String,
+        /// What is accepted.
+        reason: String,
+    },
+    /// `set` got a key that is not a parameter.
+    #[error("unknown packet parameter `{key}`; accepted keys: {accepted}")]
+    UnknownKey {
+        /// The key given.
+        key: String,
+        /// Comma-separated list of accepted keys.
+        accepted: String,
+    },
+}
+
+fn invalid(key: &str, value: impl ToString, reason: &str) -> ParamError {
+    ParamError::Invalid {
+        key: key.to_string(),
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Parses 80 hex digits into the 40-byte RSS key.
+pub fn parse_rss_key(text: &str) -> Result<[u8; 40], ParamError> {
+    let bytes = hex::decode(text.trim()).map_err(|e| {
+        invalid(
+            "rss_key",
+            text,
+            &format!("not hex ({e}); give 80 hex digits"),
+        )
+    })?;
+    <[u8; 40]>::try_from(bytes.as_slice())
+        .map_err(|_| invalid("rss_key", text, "must be exactly 40 bytes (80 hex digits)"))
+}
+
+impl PacketParams {
+    /// Keys accepted by [`PacketParams::set`] (`drop_<reason>` takes `drop` or `flag`).
+    pub fn accepted_keys() -> Vec<String> {
+        let mut keys: Vec<String> = [
+            "data_bytes",
+            "min_len",
+            "max_len",
+            "roce_udp_port",
+            "rss_key",
+            "indirection_size",
+            "queue_bits",
+            "rss_queues",
+            "em_size",
+            "ipv6_ext_max",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        keys.extend(DropPolicies::REASONS.iter().map(|r| format!("drop_{r}")));
+        keys
+    }
+
+    /// Checks every range; the error names the parameter and what is accepted.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        let d = self.data_bytes;
+        if !(8..=64).contains(&d) || !d.is_power_of_two() {
+            return Err(invalid("data_bytes", d, "a power of two in 8..=64"));
+        }
+        if self.max_len > MAX_FRAME_LEN || self.max_len < 14 {
+            return Err(invalid("max_len", self.max_len, "14..=9216"));
+        }
+        if self.min_len > self.max_len {
+            return Err(invalid("min_len", self.min_len, "at most max_len"));
+        }
+        parse_rss_key(&self.rss_key)?;
+        let n = self.indirection_size;
+        if !(1..=1024).contains(&n) || !n.is_power_of_two() {
+            return Err(invalid("indirection_size", n, "a power of two in 1..=1024"));
+        }
+        if !(1..=16).contains(&self.queue_bits) {
+            return Err(invalid("queue_bits", self.queue_bits, "1..=16"));
+        }
+        if self.rss_queues == 0 || self.rss_queues > (1u32 << self.queue_bits) {
+            return Err(invalid("rss_queues", self.rss_queues, "1..=2^queue_bits"));
+        }
+        if self.em_size > 256 {
+            return Err(invalid("em_size", self.em_size, "0..=256"));
+        }
+        if self.ipv6_ext_max > 8 {
+            return Err(invalid("ipv6_ext_max", self.ipv6_ext_max, "0..=8"));
+        }
+        Ok(())
+    }
+
+    /// Sets one parameter from `--set key=value` text, then validates the whole struct.
+    /// On error `self` is left unchanged.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ParamError> {
+        let mut next = self.clone();
+        let num = |v: &str| -> Result<u32, ParamError> {
+            v.trim()
+                .parse::<u32>()
+                .map_err(|_| invalid(key, v, "an unsigned integer"))
+        };
+        match key {
+            "data_bytes" => next.data_bytes = num(value)?,
+            "min_len" => next.min_len = num(value)?,
+            "max_len" => next.max_len = num(value)?,
+            "roce_udp_port" => {
+                next.roce_udp_port = u16::try_from(num(value)?)
+                    .map_err(|_| invalid(key, value, "a UDP port 0..=65535"))?
+            }
+            "rss_key" => next.rss_key = value.trim().to_string(),
+            "indirection_size" => next.indirection_size = num(value)?,
+            "queue_bits" => next.queue_bits = num(value)?,
+            "rss_queues" => next.rss_queues = num(value)?,
+            "em_size" => next.em_size = num(value)?,
+            "ipv6_ext_max" => next.ipv6_ext_max = num(value)?,
+            _ => {
+                let slot = key
+                    .strip_prefix("drop_")
+                    .and_then(|r| next.policies.slot_mut(r));
+                match slot {
+                    Some(p) => {
+                        *p = match value.trim() {
+                            "drop" => Policy::Drop,
+                            "flag" => Policy::Flag,
+                            _ => return Err(invalid(key, value, "`drop` or `flag`")),
+                        }
+                    }
+                    None => {
+                        return Err(ParamError::UnknownKey {
+                            key: key.to_string(),
+                            accepted: Self::accepted_keys().join(", "),
+                        })
+                    }
+                }
+            }
+        }
+        next.validate()?;
+        *self = next;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        let p = PacketParams::default();
+        p.validate().unwrap();
+        assert_eq!(parse_rss_key(&p.rss_key).unwrap()[0], 0x6d);
+        assert_eq!(p.policies.get("icrc"), Some(Policy::Drop));
+    }
+
+    #[test]
+    fn set_checks_ranges_and_keys() {
+        let mut p = PacketParams::default();
+        p.set("data_bytes", "64").unwrap();
+        assert_eq!(p.data_bytes, 64);
+        assert!(p.set("data_bytes", "24").is_err());
+        assert!(p.set("data_bytes", "128").is_err());
+        assert!(p.set("max_len", "9217").is_err());
+        p.set("max_len", "9216").unwrap();
+        p.set("drop_l3_csum", "drop").unwrap();
+        assert_eq!(p.policies.l3_csum, Policy::Drop);
+        assert!(p.set("drop_l3_csum", "maybe").is_err());
+        assert!(p.set("rss_key", "00").is_err());
+        let e = p.set("nope", "1").unwrap_err().to_string();
+        assert!(e.contains("data_bytes") && e.contains("drop_icrc"), "{e}");
+        assert_eq!(p.data_bytes, 64);
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let p = PacketParams::default();
+        let s = serde_json::to_string(&p).unwrap();
+        let q: PacketParams = serde_json::from_str(&s).unwrap();
+        assert_eq!(p, q);
+    }
+}

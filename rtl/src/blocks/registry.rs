@@ -1,0 +1,302 @@
+//! The designs `nicc gen` knows by name, each with its `--set key=value` parameters.
+
+use crate::design::Design;
+use crate::error::{ParamError, RtlError};
+use crate::ir::Module;
+use std::rc::Rc;
+
+/// `key=value` settings from the command line, in order.
+pub type Settings = [(String, String)];
+
+/// A generator entry point: settings in, finished top module out.
+pub type BuildFn = fn(&Settings) -> Result<Rc<Module>, RtlError>;
+
+/// One named design: what it is and how to build it from `key=value` settings.
+pub struct Entry {
+    /// Name on the command line (`nicc gen <name>`).
+    pub name: &'static str,
+    /// One line for `--help` and error messages.
+    pub about: &'static str,
+    /// Builds the top module from the settings (unknown keys and bad values are errors).
+    pub build: BuildFn,
+    /// A behavioural reference with the same ports (for `nicc equiv`), if the design has one.
+    pub reference: Option<BuildFn>,
+}
+
+/// Parameters of the demonstration designs: `width` and `depth`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoParams {
+    /// Data width in bits (default 8).
+    pub width: u32,
+    /// Memory depth in words (default 16).
+    pub depth: u64,
+}
+
+impl Default for DemoParams {
+    fn default() -> Self {
+        DemoParams {
+            width: 8,
+            depth: 16,
+        }
+    }
+}
+
+/// Parses an unsigned integer setting, naming the key on failure.
+pub fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ParamError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ParamError::invalid(key, value, "an unsigned integer"))
+}
+
+impl DemoParams {
+    /// Applies `key=value` settings.
+    pub fn from_sets(sets: &[(String, String)]) -> Result<DemoParams, ParamError> {
+        let mut p = DemoParams::default();
+        for (k, v) in sets {
+            match k.as_str() {
+                "width" => p.width = parse_num(k, v)?,
+                "depth" => p.depth = parse_num(k, v)?,
+                _ => {
+                    return Err(ParamError::UnknownKey {
+                        key: k.clone(),
+                        accepted: "width, depth".into(),
+                    })
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// Every design `nicc gen` accepts.
+pub fn entries() -> Vec<Entry> {
+    use super::demo;
+    vec![
+        Entry {
+            name: "counter",
+            about: "up-counter with enable and wrap flag (width)",
+            build: |s| demo::counter(DemoParams::from_sets(s)?.width),
+            reference: None,
+        },
+        Entry {
+            name: "reg-adder",
+            about: "registered signed adder (width)",
+            build: |s| demo::reg_adder(DemoParams::from_sets(s)?.width),
+            reference: None,
+        },
+        Entry {
+            name: "switch2x2",
+            about: "2x2 crossbar switch (width)",
+            build: |s| demo::switch2x2(DemoParams::from_sets(s)?.width),
+            reference: None,
+        },
+        Entry {
+            name: "memory",
+            about: "memory with one write and two read ports (depth, width)",
+            build: |s| {
+                let p = DemoParams::from_sets(s)?;
+                demo::small_memory(p.depth, p.width)
+            },
+            reference: None,
+        },
+        Entry {
+            name: "hier-sum4",
+            about: "two-level hierarchy summing four inputs (width)",
+            build: |s| demo::hier_sum4(DemoParams::from_sets(s)?.width),
+            reference: Some(|s| demo::hier_sum4_reference(DemoParams::from_sets(s)?.width)),
+        },
+        Entry {
+            name: "signed-mix",
+            about: "signed multiply, shift, compare and extension (width)",
+            build: |s| demo::signed_mix(DemoParams::from_sets(s)?.width),
+            reference: None,
+        },
+        Entry {
+            name: "keywords",
+            about: "ports named after Verilog keywords (no parameters)",
+            build: |s| {
+                DemoParams::from_sets(s)?;
+                demo::keywords()
+            },
+            reference: None,
+        },
+        Entry {
+            name: "adder-tree",
+            about: "adder tree: inputs, width, signed, style, final_adder, pipeline, out_width",
+            build: |s| {
+                let p = super::adder_tree::AdderTreeParams::from_sets(s)?;
+                super::adder_tree::generate(&p, "adder_tree")
+            },
+            reference: Some(|s| {
+                let p = super::adder_tree::AdderTreeParams::from_sets(s)?;
+                if p.pipeline > 0 {
+                    return Err(ParamError::invalid(
+                        "pipeline",
+                        p.pipeline,
+                        "0 for `nicc equiv` (the reference is combinational)",
+                    )
+                    .into());
+                }
+                super::adder_tree::reference(&p)
+            }),
+        },
+        Entry {
+            name: "adder-tree-baseline",
+            about: "flat behavioural sum with input and output registers (the QoR baseline)",
+            build: |s| {
+                let p = super::adder_tree::AdderTreeParams::from_sets(s)?;
+                super::adder_tree::baseline(&p)
+            },
+            reference: None,
+        },
+        Entry {
+            name: "butterfly",
+            about: "sparse butterfly router (lanes, width, mode, pipeline, mask, out_lanes)",
+            build: |s| {
+                let mut p = super::butterfly::ButterflyParams::default();
+                for (k, v) in s {
+                    p.set(k, v)?;
+                }
+                // out_lanes follows lanes unless given (one beat carries every lane).
+                if !s.iter().any(|(k, _)| k == "out_lanes") {
+                    p.out_lanes = p.lanes;
+                }
+                Ok(super::butterfly::build(&p, "butterfly")?)
+            },
+            reference: None,
+        },
+        Entry {
+            name: "crossbar",
+            about: "plain N x N crossbar baseline, out_j = v[sel_j] (lanes, width)",
+            build: |s| {
+                let (mut lanes, mut width) = (16usize, 8usize);
+                for (k, v) in s {
+                    match k.as_str() {
+                        "lanes" => lanes = parse_num(k, v)?,
+                        "width" => width = parse_num(k, v)?,
+                        _ => {
+                            return Err(ParamError::UnknownKey {
+                                key: k.clone(),
+                                accepted: "lanes, width".into(),
+                            }
+                            .into())
+                        }
+                    }
+                }
+                if !lanes.is_power_of_two() || !(2..=1024).contains(&lanes) {
+                    return Err(ParamError::invalid(
+                        "lanes",
+                        lanes,
+                        "a power of two from 2 to 1024",
+                    )
+                    .into());
+                }
+                if width == 0 {
+                    return Err(
+                        ParamError::invalid("width", 0, "at least 1 (data bits per lane)").into(),
+                    );
+                }
+                Ok(super::butterfly::build_crossbar(lanes, width, "crossbar")?)
+            },
+            reference: None,
+        },
+    ]
+}
+
+/// Names of every design, comma-separated (for error messages).
+pub fn names() -> String {
+    entries()
+        .iter()
+        .map(|e| e.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Errors of [`generate`].
+#[derive(Debug, thiserror::Error)]
+pub enum GenError {
+    /// The design name is not known.
+    #[error("unknown design `{name}`; accepted: {accepted}")]
+    UnknownDesign {
+        /// The given name.
+        name: String,
+        /// Every accepted name.
+        accepted: String,
+    },
+    /// The generator or the emitter failed.
+    #[error(transparent)]
+    Rtl(#[from] RtlError),
+}
+
+/// Looks a design up by name.
+pub fn entry(name: &str) -> Result<Entry, GenError> {
+    entries()
+        .into_iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| GenError::UnknownDesign {
+            name: name.to_string(),
+            accepted: names(),
+        })
+}
+
+/// Builds design `name` with `sets` and emits it; `top` renames the top module.
+pub fn generate(
+    name: &str,
+    sets: &[(String, String)],
+    top: Option<&str>,
+) -> Result<Design, GenError> {
+    let entry = entry(name)?;
+    let m = (entry.build)(sets)?;
+    let m = match top {
+        Some(t) => crate::emit::renamed(&m, t),
+        None => m,
+    };
+    Ok(crate::emit::emit(&m)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sets(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn entry(name: &str) -> Entry {
+        entries().into_iter().find(|e| e.name == name).unwrap()
+    }
+
+    #[test]
+    fn butterfly_and_crossbar_build() {
+        let m = (entry("butterfly").build)(&sets(&[("lanes", "8"), ("mode", "compact")])).unwrap();
+        assert_eq!(m.name, "butterfly");
+        let m = (entry("crossbar").build)(&sets(&[("lanes", "8"), ("width", "4")])).unwrap();
+        assert_eq!(m.name, "crossbar");
+    }
+
+    #[test]
+    fn butterfly_errors_name_parameter_and_range() {
+        let e = (entry("butterfly").build)(&sets(&[("lanes", "6")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("lanes") && e.contains("power of two from 2 to 1024"),
+            "{e}"
+        );
+        let e = (entry("butterfly").build)(&sets(&[("colour", "red")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("colour") && e.contains("out_lanes"), "{e}");
+        let e = (entry("crossbar").build)(&sets(&[("lanes", "3")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("lanes") && e.contains("power of two"), "{e}");
+    }
+}

@@ -1,0 +1,65 @@
+//! Synthetic netlists of a chosen size, for measuring the emitter.
+
+use crate::builder::ModuleBuilder;
+use crate::error::RtlError;
+use crate::ir::Module;
+use crate::signal::Signal;
+use std::rc::Rc;
+
+/// A combinational netlist of about `nodes` IR expression nodes: layers of named 32-bit
+/// wires, each a mix of add, xor, mux, slice and concatenation of the previous layer.
+pub fn mesh(nodes: usize) -> Result<Rc<Module>, RtlError> {
+    const W: u32 = 32;
+    const LANES: usize = 64;
+    // Each wire below costs 12 expression nodes.
+    let layers = (nodes / (12 * LANES)).max(1);
+    let mut m = ModuleBuilder::new(format!("mesh_n{nodes}"));
+    let mut prev: Vec<Signal> = (0..LANES).map(|i| m.input(&format!("in_{i}"), W)).collect();
+    let sel = m.input("sel", 1);
+    for l in 0..layers {
+        let mut next = Vec::with_capacity(LANES);
+        for i in 0..LANES {
+            let a = &prev[i];
+            let b = &prev[(i + 1) % LANES];
+            let c = &prev[(i + 7) % LANES];
+            let sum = a + b;
+            let rot = Signal::concat(&[c.slice(0, 5), c.slice(5, W - 5)]);
+            let v = sel.mux(&(sum ^ rot), &(a & c));
+            next.push(m.wire(&format!("l{l}_n{i}"), &v));
+        }
+        prev = next;
+    }
+    let folded = prev
+        .iter()
+        .skip(1)
+        .fold(prev[0].clone(), |acc, x| acc ^ x.clone());
+    m.output("out", &folded);
+    m.finish()
+}
+
+/// A registered adder tree: `n` unsigned `w`-bit operands packed in `in_data` (operand i at
+/// `[i*w +: w]`), a balanced tree of adders, one output register `out_sum` (latency 1).
+pub fn registered_sum(n: usize, w: u32) -> Result<Rc<Module>, RtlError> {
+    let mut m = ModuleBuilder::new(format!("registered_sum_n{n}_w{w}"));
+    m.clock_domain();
+    let data = m.input("in_data", n as u32 * w);
+    let mut level: Vec<Signal> = (0..n).map(|i| data.slice(i as u32 * w, w)).collect();
+    let mut l = 0;
+    while level.len() > 1 {
+        let mut next = Vec::new();
+        for (k, pair) in level.chunks(2).enumerate() {
+            let wide = pair[0].width() + 1;
+            let s = if pair.len() == 2 {
+                pair[0].add_w(&pair[1], wide)
+            } else {
+                pair[0].zext(wide)
+            };
+            next.push(m.wire(&format!("l{l}_n{k}"), &s));
+        }
+        level = next;
+        l += 1;
+    }
+    let q = m.reg("out_sum_q", &level[0]);
+    m.output("out_sum", &q);
+    m.finish()
+}

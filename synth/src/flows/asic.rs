@@ -1,0 +1,217 @@
+//! `asic` flow: OSU 0.18 um liberty mapping (`dfflibmap`, `abc -liberty`), `stat -liberty`,
+//! then OpenSTA on the mapped netlist.
+
+use super::{key, read, versions, workdir, write, DESIGN_FILE};
+use crate::error::SynthError;
+use crate::parse::{
+    parse_liberty_cells, parse_ltp, parse_sta_path, parse_stat_area, parse_stat_json,
+};
+use crate::report::{AsicReport, AsicTiming, FlowResult, SynthReport, TimingKind};
+use crate::tools::{run, run_yosys, Tool};
+use crate::{render, Flow, Options};
+use nicc_rtl::{Design, Dir};
+use std::path::PathBuf;
+
+const SCRIPT: &str = include_str!("../../scripts/asic.ys");
+const STA: &str = include_str!("../../scripts/asic_sta.tcl");
+
+/// Environment variable naming the liberty file.
+pub(crate) const LIBERTY_ENV: &str = "NICC_LIBERTY";
+/// Where Debian's qflow-tech-osu018 installs the OSU 0.18 um library.
+const DEBIAN_LIBERTY: &str = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
+
+/// The liberty file to use, or an error naming the package.
+pub(crate) fn liberty(opts: &Options) -> Result<PathBuf, SynthError> {
+    let p = opts
+        .liberty
+        .clone()
+        .or_else(|| {
+            std::env::var_os(LIBERTY_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from(DEBIAN_LIBERTY));
+    if p.is_file() {
+        Ok(p)
+    } else {
+        Err(SynthError::MissingLiberty { path: p })
+    }
+}
+
+pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, SynthError> {
+    if opts.abc_delay_ps == 0 || opts.sta_period_ns.is_nan() || opts.sta_period_ns <= 0.0 {
+        return Err(SynthError::InvalidOption(
+            "asic: abc_delay_ps and sta_period_ns must be > 0".into(),
+        ));
+    }
+    let lib = liberty(opts)?;
+    let lib_text = std::fs::read_to_string(&lib)
+        .map_err(|e| SynthError::io(format!("reading liberty {}", lib.display()), e))?;
+    let lib_abs = lib
+        .canonicalize()
+        .map_err(|e| SynthError::io(format!("resolving {}", lib.display()), e))?;
+    let lib_str = lib_abs.to_string_lossy().to_string();
+    if lib_str.contains(char::is_whitespace) {
+        return Err(SynthError::InvalidOption(format!(
+            "liberty path `{lib_str}` contains whitespace; move or link it elsewhere"
+        )));
+    }
+    let tools = versions(false, true)?;
+    let opts_key = format!("{}|{}", opts.abc_delay_ps, opts.sta_period_ns);
+    let k = key("asic", design, &[SCRIPT, STA, &lib_text], &opts_key, &tools);
+    crate::cache::cached(opts, &k.clone(), || {
+        let dir = workdir(design)?;
+        let delay = opts.abc_delay_ps.to_string();
+        let script = render(
+            SCRIPT,
+            &[
+                ("VERILOG", DESIGN_FILE),
+                ("TOP", &design.top),
+                ("LIBERTY", &lib_str),
+                ("ABC_DELAY_PS", &delay),
+            ],
+        );
+        write(dir.path(), "flow.ys", &script)?;
+        run_yosys("flow.ys", dir.path())?;
+        let stats = parse_stat_json(&read(dir.path(), "stat.json")?)?;
+        let area = parse_stat_area(&read(dir.path(), "stat.txt")?)?;
+        let logic_depth = parse_ltp(&read(dir.path(), "ltp.txt")?)?;
+        let cells = parse_liberty_cells(&lib_text);
+        let mut ff_area = 0.0;
+        let mut flip_flops = 0;
+        for (t, n) in &stats.cells_by_type {
+            if let Some(c) = cells.get(t) {
+                if c.sequential {
+                    ff_area += c.area * *n as f64;
+                    flip_flops += n;
+                }
+            }
+        }
+        let timing = sta(design, opts, &lib_str, dir.path())?;
+        Ok(SynthReport {
+            design: design.top.clone(),
+            flow: Flow::Asic,
+            tools,
+            content_hash: k,
+            cached: false,
+            cache_warning: None,
+            result: FlowResult::Asic(AsicReport {
+                liberty: lib_abs
+                    .file_name()
+                    .map(|f| f.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+                abc_delay_ps: opts.abc_delay_ps,
+                stats,
+                area_um2: area,
+                ff_area_um2: ff_area,
+                ff_area_share: if area > 0.0 { ff_area / area } else { 0.0 },
+                flip_flops,
+                logic_depth,
+                timing,
+            }),
+        })
+    })
+}
+
+/// Runs OpenSTA: reg-to-reg for clocked designs, input-to-output for combinational ones.
+fn sta(
+    design: &Design,
+    opts: &Options,
+    lib: &str,
+    dir: &std::path::Path,
+) -> Result<AsicTiming, SynthError> {
+    let period = format!("{}", opts.sta_period_ns);
+    let has_inputs = design
+        .ports
+        .iter()
+        .any(|p| p.dir == Dir::Input && Some(&p.name) != design.clock.as_ref());
+    let has_outputs = design.ports.iter().any(|p| p.dir == Dir::Output);
+    let (setup, report, clocked) = match &design.clock {
+        Some(clk) => {
+            let mut s = format!("create_clock -name {clk} -period {period} [get_ports {clk}]\n");
+            if has_inputs {
+                s += &format!(
+                    "set_input_delay 0 -clock {clk} [delete_from_list [all_inputs] [get_ports {clk}]]\n"
+                );
+            }
+            if has_outputs {
+                s += &format!("set_output_delay 0 -clock {clk} [all_outputs]\n");
+            }
+            (
+                s,
+                "report_checks -from [all_registers -clock_pins] -to [all_registers -data_pins] -path_delay max -digits 4".to_string(),
+                true,
+            )
+        }
+        None => {
+            if !has_inputs || !has_outputs {
+                return Err(SynthError::InvalidDesign(format!(
+                    "`{}` has no clock and lacks inputs or outputs: nothing to time",
+                    design.top
+                )));
+            }
+            (
+                format!(
+                    "create_clock -name nicc_vclk -period {period}\nset_input_delay 0 -clock nicc_vclk [all_inputs]\nset_output_delay 0 -clock nicc_vclk [all_outputs]\n"
+                ),
+                "report_checks -from [all_inputs] -to [all_outputs] -path_delay max -digits 4".to_string(),
+                false,
+            )
+        }
+    };
+    let tcl = render(
+        STA,
+        &[
+            ("LIBERTY", lib),
+            ("TOP", &design.top),
+            ("CLOCK_SETUP", &setup),
+            ("REPORT", &report),
+        ],
+    );
+    write(dir, "sta.tcl", &tcl)?;
+    let out = run(Tool::Sta, &["-no_init", "-exit", "sta.tcl"], dir)?.check(Tool::Sta)?;
+    let section = out
+        .log
+        .split("NICC_BEGIN_REPORT")
+        .nth(1)
+        .and_then(|s| s.split("NICC_END_REPORT").next())
+        .ok_or_else(|| SynthError::ToolFailed {
+            tool: "sta".into(),
+            status: "script stopped early".into(),
+            log: out.tail(25),
+        })?;
+    if section.contains("Error:") {
+        return Err(SynthError::ToolFailed {
+            tool: "sta".into(),
+            status: "report error".into(),
+            log: section.trim().to_string(),
+        });
+    }
+    let path = parse_sta_path(section)?;
+    Ok(match (clocked, path) {
+        (true, Some(p)) => {
+            let worst = opts.sta_period_ns - p.slack_ns;
+            AsicTiming {
+                kind: TimingKind::RegToReg,
+                worst_path_ns: worst,
+                fmax_mhz: (worst > 0.0).then(|| 1000.0 / worst),
+                path: Some(p),
+                constraint_period_ns: opts.sta_period_ns,
+            }
+        }
+        (false, Some(p)) => AsicTiming {
+            kind: TimingKind::InputToOutput,
+            worst_path_ns: p.arrival_ns,
+            fmax_mhz: None,
+            path: Some(p),
+            constraint_period_ns: opts.sta_period_ns,
+        },
+        (_, None) => AsicTiming {
+            kind: TimingKind::NoRegToRegPath,
+            worst_path_ns: 0.0,
+            fmax_mhz: None,
+            path: None,
+            constraint_period_ns: opts.sta_period_ns,
+        },
+    })
+}

@@ -1,0 +1,388 @@
+//! Parsers for the tools' reports: nom for text, serde_json for JSON.
+//!
+//! Every parser takes the report text and returns plain values; none of them runs a tool, so
+//! they are unit-tested on captured output (tests/data/).
+
+use crate::error::SynthError;
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_till1, take_while1};
+use nom::character::complete::{char, digit1, space0, space1};
+use nom::combinator::{map, map_res, opt};
+use nom::number::complete::double;
+use nom::sequence::{preceded, tuple};
+use nom::IResult;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Cell statistics of the top module from `stat -json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CellStats {
+    /// Total number of cells.
+    pub cells: u64,
+    /// Cell count per cell type.
+    pub cells_by_type: BTreeMap<String, u64>,
+    /// Number of wires.
+    pub wires: u64,
+    /// Number of wire bits.
+    pub wire_bits: u64,
+}
+
+#[derive(Deserialize)]
+struct StatJson {
+    design: StatModule,
+}
+
+#[derive(Deserialize)]
+struct StatModule {
+    num_cells: u64,
+    #[serde(default)]
+    num_cells_by_type: BTreeMap<String, u64>,
+    num_wires: u64,
+    num_wire_bits: u64,
+}
+
+/// Parses Yosys `stat -json` output (the `design` totals).
+pub fn parse_stat_json(text: &str) -> Result<CellStats, SynthError> {
+    let s: StatJson = serde_json::from_str(text)
+        .map_err(|e| SynthError::parse("yosys stat -json", e.to_string()))?;
+    Ok(CellStats {
+        cells: s.design.num_cells,
+        cells_by_type: s.design.num_cells_by_type,
+        wires: s.design.num_wires,
+        wire_bits: s.design.num_wire_bits,
+    })
+}
+
+/// Parses `Chip area for module '\top': 1903.000000` from Yosys `stat -liberty` text (um^2).
+pub fn parse_stat_area(text: &str) -> Result<f64, SynthError> {
+    fn line(i: &str) -> IResult<&str, f64> {
+        preceded(
+            tuple((
+                space0,
+                tag("Chip area for module "),
+                take_till1(|c| c == ':'),
+                char(':'),
+                space0,
+            )),
+            double,
+        )(i)
+    }
+    text.lines()
+        .rev()
+        .find_map(|l| line(l).ok().map(|(_, v)| v))
+        .ok_or_else(|| SynthError::parse("yosys stat -liberty", "no `Chip area for module` line"))
+}
+
+/// Parses `Longest topological path in top (length=6):` from Yosys `ltp` output.
+pub fn parse_ltp(text: &str) -> Result<u32, SynthError> {
+    fn line(i: &str) -> IResult<&str, u32> {
+        preceded(
+            tuple((
+                space0,
+                tag("Longest topological path in "),
+                take_till1(|c| c == '('),
+                tag("(length="),
+            )),
+            map_res(digit1, str::parse::<u32>),
+        )(i)
+    }
+    text.lines()
+        .filter_map(|l| line(l).ok().map(|(_, v)| v))
+        .max()
+        .ok_or_else(|| SynthError::parse("yosys ltp", "no `Longest topological path` line"))
+}
+
+/// Area and sequential-ness of one liberty cell.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LibertyCell {
+    /// Cell area (library units, um^2 for OSU).
+    pub area: f64,
+    /// The cell has an `ff` or `latch` group.
+    pub sequential: bool,
+}
+
+/// Reads cell areas and which cells are flip-flops/latches from a liberty file.
+pub fn parse_liberty_cells(text: &str) -> BTreeMap<String, LibertyCell> {
+    fn cell_head(i: &str) -> IResult<&str, &str> {
+        preceded(
+            tuple((tag("cell"), space0, char('('), space0)),
+            take_while1(|c: char| c != ')' && !c.is_whitespace()),
+        )(i)
+    }
+    fn area(i: &str) -> IResult<&str, f64> {
+        preceded(tuple((tag("area"), space0, char(':'), space0)), double)(i)
+    }
+    let mut out = BTreeMap::new();
+    let mut cur: Option<(String, LibertyCell)> = None;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if let Ok((_, name)) = cell_head(t) {
+            if let Some((n, c)) = cur.take() {
+                out.insert(n, c);
+            }
+            let name = name.trim_matches('"').to_string();
+            cur = Some((
+                name,
+                LibertyCell {
+                    area: 0.0,
+                    sequential: false,
+                },
+            ));
+        } else if let Some((_, c)) = cur.as_mut() {
+            if let Ok((_, a)) = area(t) {
+                c.area = a;
+            } else if t.starts_with("ff ")
+                || t.starts_with("ff(")
+                || t.starts_with("latch ")
+                || t.starts_with("latch(")
+            {
+                c.sequential = true;
+            }
+        }
+    }
+    if let Some((n, c)) = cur {
+        out.insert(n, c);
+    }
+    out
+}
+
+/// One path from an OpenSTA `report_checks` report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaPath {
+    /// Path start (pin or port).
+    pub startpoint: String,
+    /// Path end (pin or port).
+    pub endpoint: String,
+    /// Data arrival time at the endpoint (ns).
+    pub arrival_ns: f64,
+    /// Data required time (ns).
+    pub required_ns: f64,
+    /// Library setup time of the capturing flip-flop (ns, 0 for output ports).
+    pub setup_ns: f64,
+    /// Slack (ns): required - arrival.
+    pub slack_ns: f64,
+}
+
+/// Parses the first path of an OpenSTA `report_checks -path_delay max` report; `None` when the
+/// report says `No paths found.`
+pub fn parse_sta_path(text: &str) -> Result<Option<StaPath>, SynthError> {
+    if text.contains("No paths found") {
+        return Ok(None);
+    }
+    fn point<'a>(key: &'static str) -> impl FnMut(&'a str) -> IResult<&'a str, &'a str> {
+        preceded(
+            tuple((space0, tag(key), char(':'), space1)),
+            take_while1(|c: char| !c.is_whitespace()),
+        )
+    }
+    /// `  <num>  <num>  <text>` or `  <num>  <text>`: returns the numbers and the rest.
+    fn numbered(i: &str) -> IResult<&str, (f64, Option<f64>, &str)> {
+        let (i, _) = space0(i)?;
+        let (i, a) = double(i)?;
+        let (i, b) = opt(preceded(space1, double))(i)?;
+        let (rest, _) = space1(i)?;
+        Ok(("", (a, b, rest.trim())))
+    }
+    let mut start = None;
+    let mut end = None;
+    let mut arrival = None;
+    let mut required = None;
+    let mut setup = 0.0;
+    let mut slack = None;
+    for line in text.lines() {
+        if start.is_none() {
+            if let Ok((_, s)) = point("Startpoint")(line) {
+                start = Some(s.to_string());
+                continue;
+            }
+        }
+        if end.is_none() {
+            if let Ok((_, s)) = point("Endpoint")(line) {
+                end = Some(s.to_string());
+                continue;
+            }
+        }
+        if let Ok((_, (a, b, rest))) = numbered(line) {
+            match rest {
+                "data arrival time" if b.is_none() && arrival.is_none() => arrival = Some(a),
+                "data required time" if b.is_none() && required.is_none() => required = Some(a),
+                "library setup time" => setup = -a,
+                r if r.starts_with("slack") && slack.is_none() => slack = Some(a),
+                _ => {}
+            }
+        }
+    }
+    let missing = |what: &str| SynthError::parse("OpenSTA report_checks", format!("no {what}"));
+    Ok(Some(StaPath {
+        startpoint: start.ok_or_else(|| missing("Startpoint"))?,
+        endpoint: end.ok_or_else(|| missing("Endpoint"))?,
+        arrival_ns: arrival.ok_or_else(|| missing("data arrival time"))?,
+        required_ns: required.ok_or_else(|| missing("data required time"))?,
+        setup_ns: setup,
+        slack_ns: slack.ok_or_else(|| missing("slack"))?,
+    }))
+}
+
+/// Figures from a nextpnr `--report` JSON file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NextpnrReport {
+    /// Achieved Fmax per clock net (MHz).
+    pub fmax_mhz: BTreeMap<String, f64>,
+    /// Used/available per bel type (ICESTORM_LC, ICESTORM_RAM, SB_IO, ...).
+    pub utilization: BTreeMap<String, (u64, u64)>,
+}
+
+#[derive(Deserialize)]
+struct PnrJson {
+    #[serde(default)]
+    fmax: BTreeMap<String, PnrFmax>,
+    #[serde(default)]
+    utilization: BTreeMap<String, PnrUtil>,
+}
+
+#[derive(Deserialize)]
+struct PnrFmax {
+    achieved: f64,
+}
+
+#[derive(Deserialize)]
+struct PnrUtil {
+    used: u64,
+    available: u64,
+}
+
+/// Parses a nextpnr `--report` JSON file.
+pub fn parse_nextpnr_report(text: &str) -> Result<NextpnrReport, SynthError> {
+    let j: PnrJson = serde_json::from_str(text)
+        .map_err(|e| SynthError::parse("nextpnr --report JSON", e.to_string()))?;
+    Ok(NextpnrReport {
+        fmax_mhz: j.fmax.into_iter().map(|(k, v)| (k, v.achieved)).collect(),
+        utilization: j
+            .utilization
+            .into_iter()
+            .map(|(k, v)| (k, (v.used, v.available)))
+            .collect(),
+    })
+}
+
+/// Verdict of `yosys-abc cec`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CecVerdict {
+    /// "Networks are equivalent".
+    Equivalent,
+    /// "Networks are NOT EQUIVALENT".
+    NotEquivalent,
+}
+
+/// Reads the verdict line of `yosys-abc -c "cec a b"` (ABC exits 0 either way).
+pub fn parse_cec_verdict(text: &str) -> Result<CecVerdict, SynthError> {
+    // Order matters: the mismatch line also contains "Networks are".
+    if text.contains("Networks are NOT EQUIVALENT") {
+        Ok(CecVerdict::NotEquivalent)
+    } else if text.contains("Networks are equivalent") {
+        Ok(CecVerdict::Equivalent)
+    } else {
+        Err(SynthError::parse(
+            "yosys-abc cec output",
+            format!(
+                "no verdict line (\"Networks are equivalent\" / \"Networks are NOT EQUIVALENT\") in:\n{}",
+                text.trim()
+            ),
+        ))
+    }
+}
+
+/// One row of a Yosys `sat -show-inputs` table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SatValue {
+    /// Time step (`None` for a non-temporal problem or the `init` row).
+    pub step: Option<u32>,
+    /// `true` for an `init` row (initial state, not an input).
+    pub init: bool,
+    /// Signal name without the leading backslash (e.g. `in_a`).
+    pub signal: String,
+    /// Bits, most significant first, as printed in the `Bin` column (`x` kept).
+    pub bin: String,
+}
+
+/// Parses the value table printed by `sat -show-inputs` (with or without a `Time` column).
+pub fn parse_sat_table(text: &str) -> Vec<SatValue> {
+    fn row(i: &str) -> IResult<&str, SatValue> {
+        let (i, _) = space0(i)?;
+        let (i, step) = opt(alt((
+            map(tuple((tag("init"), space1)), |_| (None, true)),
+            map(
+                tuple((map_res(digit1, str::parse::<u32>), space1)),
+                |(n, _)| (Some(n), false),
+            ),
+        )))(i)?;
+        let (i, signal) = preceded(char('\\'), take_while1(|c: char| !c.is_whitespace()))(i)?;
+        let (i, cols) =
+            nom::multi::many1(preceded(space1, take_while1(|c: char| !c.is_whitespace())))(i)?;
+        let bin = cols.last().copied().unwrap_or_default();
+        if cols.len() != 3 || !bin.chars().all(|c| matches!(c, '0' | '1' | 'x' | 'z')) {
+            return Err(nom::Err::Error(nom::error::Error::new(
+                i,
+                nom::error::ErrorKind::Verify,
+            )));
+        }
+        let (step, init) = step.unwrap_or((None, false));
+        Ok((
+            i,
+            SatValue {
+                step,
+                init,
+                signal: signal.to_string(),
+                bin: bin.to_string(),
+            },
+        ))
+    }
+    text.lines()
+        .filter_map(|l| row(l.trim_end()).ok().map(|(_, v)| v))
+        .collect()
+}
+
+/// The line `sat -tempinduct` prints before a real (from the initial state) counterexample.
+const BASE_CASE_FAIL: &str = "model found for base case: FAIL!";
+
+/// The counterexample table of a failed `sat -tempinduct` run: a failed induction step also
+/// prints a table (from a state that need not be reachable), so only the table after the
+/// base-case FAIL line is taken.
+pub fn parse_induction_counterexample(text: &str) -> Vec<SatValue> {
+    match text.rsplit_once(BASE_CASE_FAIL) {
+        Some((_, tail)) => parse_sat_table(tail),
+        None => Vec::new(),
+    }
+}
+
+/// Verdict of `sat -tempinduct -prove ...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InductionVerdict {
+    /// The induction step was proven.
+    Proven,
+    /// A base case has a model: a real counterexample from the initial state.
+    Failed,
+    /// Neither within the step limit.
+    Inconclusive,
+}
+
+/// Reads the verdict of a `sat -tempinduct` run.
+pub fn parse_induction_verdict(text: &str) -> Result<InductionVerdict, SynthError> {
+    if text.contains(BASE_CASE_FAIL) {
+        Ok(InductionVerdict::Failed)
+    } else if text.contains("Induction step proven: SUCCESS!") {
+        Ok(InductionVerdict::Proven)
+    } else if text.contains("Reached maximum number of time steps") {
+        Ok(InductionVerdict::Inconclusive)
+    } else {
+        Err(SynthError::parse(
+            "yosys sat -tempinduct output",
+            "no SUCCESS/FAIL/maximum-steps verdict line",
+        ))
+    }
+}
+
+/// `true` when `sat` reported a model (`SAT solving finished - model found`).
+pub fn sat_model_found(text: &str) -> bool {
+    text.contains("SAT solving finished - model found")
+}

@@ -1,0 +1,92 @@
+//! Hand-written test designs wrapped in `Design` values.
+#![allow(dead_code)]
+
+use nicc_rtl::{Design, Dir, PortInfo, VerilogFile};
+
+/// A port.
+pub fn port(name: &str, dir: Dir, width: u32) -> PortInfo {
+    PortInfo {
+        name: name.into(),
+        dir,
+        width,
+        signed: false,
+    }
+}
+
+/// One-module design.
+pub fn design(top: &str, text: &str, ports: Vec<PortInfo>, clock: Option<&str>) -> Design {
+    Design {
+        top: top.into(),
+        files: vec![VerilogFile {
+            module: top.into(),
+            text: text.into(),
+        }],
+        ports,
+        clock: clock.map(Into::into),
+        reset: None,
+        name_map: Default::default(),
+    }
+}
+
+/// Registered 4-bit + 4-bit adder (inputs and output registered).
+pub fn reg_add4() -> Design {
+    design(
+        "reg_add4",
+        "module reg_add4(input clk, input [3:0] a, input [3:0] b, output reg [4:0] s);\n  reg [3:0] ra, rb;\n  always @(posedge clk) begin ra <= a; rb <= b; s <= ra + rb; end\nendmodule\n",
+        vec![
+            port("clk", Dir::Input, 1),
+            port("a", Dir::Input, 4),
+            port("b", Dir::Input, 4),
+            port("s", Dir::Output, 5),
+        ],
+        Some("clk"),
+    )
+}
+
+/// Combinational 8-bit adder.
+pub fn comb_add8() -> Design {
+    design(
+        "comb_add8",
+        "module comb_add8(input [7:0] a, input [7:0] b, output [8:0] s);\n  assign s = a + b;\nendmodule\n",
+        vec![
+            port("a", Dir::Input, 8),
+            port("b", Dir::Input, 8),
+            port("s", Dir::Output, 9),
+        ],
+        None,
+    )
+}
+
+/// 64k x 8-bit synchronous RAM: 512 kbit, needs 128 iCE40 block RAMs (the HX8K has 32).
+pub fn big_ram() -> Design {
+    design(
+        "big_ram",
+        "module big_ram(input clk, input we, input [15:0] addr, input [7:0] d, output reg [7:0] q);\n  reg [7:0] mem [0:65535];\n  always @(posedge clk) begin if (we) mem[addr] <= d; q <= mem[addr]; end\nendmodule\n",
+        vec![
+            port("clk", Dir::Input, 1),
+            port("we", Dir::Input, 1),
+            port("addr", Dir::Input, 16),
+            port("d", Dir::Input, 8),
+            port("q", Dir::Output, 8),
+        ],
+        Some("clk"),
+    )
+}
+
+/// Registered XOR of `n` 8-bit inputs `x0..x{n-1}` into an 8-bit output (wide I/O, little logic).
+pub fn wide_xor(n: u32) -> Design {
+    let mut ports = vec![port("clk", Dir::Input, 1)];
+    let mut text = "module wide_xor(\n  input clk,\n".to_string();
+    for i in 0..n {
+        text += &format!("  input [7:0] x{i},\n");
+        ports.push(port(&format!("x{i}"), Dir::Input, 8));
+    }
+    text += "  output reg [7:0] y\n);\n";
+    ports.push(port("y", Dir::Output, 8));
+    let terms: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
+    text += &format!(
+        "  always @(posedge clk) y <= {};\nendmodule\n",
+        terms.join(" ^ ")
+    );
+    design("wide_xor", &text, ports, Some("clk"))
+}

@@ -1,0 +1,218 @@
+//! Each flow on small hand-written designs: plausible parsed numbers, the I/O harness reported
+//! separately, "does not fit" as a result, and the cache.
+
+mod common;
+
+use common::*;
+use nicc_synth::*;
+
+fn opts(cache: &std::path::Path) -> Options {
+    Options {
+        cache_dir: Some(cache.to_path_buf()),
+        ..Options::default()
+    }
+}
+
+#[test]
+fn generic_flow_on_registered_adder() {
+    let cache = tempfile::tempdir().unwrap();
+    let r = run_flow(&reg_add4(), Flow::Generic, &opts(cache.path())).unwrap();
+    println!("{}", r.to_table());
+    let FlowResult::Generic(g) = &r.result else {
+        panic!("wrong result kind: {r:?}")
+    };
+    // 4 + 4 input register bits and 5 output bits.
+    assert_eq!(g.flip_flops, 13);
+    assert!(g.stats.cells > g.flip_flops);
+    assert!(g.logic_depth >= 2, "a 4-bit carry chain has depth >= 2");
+    assert!(!r.cached);
+    assert!(r.tools.yosys.as_deref().unwrap_or("").contains("Yosys"));
+}
+
+#[test]
+fn cache_second_run_is_a_hit() {
+    let cache = tempfile::tempdir().unwrap();
+    let o = opts(cache.path());
+    let first = run_flow(&comb_add8(), Flow::Generic, &o).unwrap();
+    let t = std::time::Instant::now();
+    let second = run_flow(&comb_add8(), Flow::Generic, &o).unwrap();
+    assert!(!first.cached);
+    assert!(second.cached);
+    assert!(
+        t.elapsed().as_millis() < 500,
+        "cache hit took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(first.result, second.result);
+    assert_eq!(first.content_hash, second.content_hash);
+    // A change to the Verilog misses.
+    let mut d = comb_add8();
+    d.files[0].text = d.files[0].text.replace("a + b", "a - b");
+    let third = run_flow(&d, Flow::Generic, &o).unwrap();
+    assert!(!third.cached);
+    assert_ne!(third.content_hash, first.content_hash);
+}
+
+#[test]
+fn asic_flow_registered_and_combinational() {
+    let cache = tempfile::tempdir().unwrap();
+    let r = run_flow(&reg_add4(), Flow::Asic, &opts(cache.path())).unwrap();
+    println!("{}", r.to_table());
+    let FlowResult::Asic(a) = &r.result else {
+        panic!("wrong result kind: {r:?}")
+    };
+    assert!(a.area_um2 > 0.0);
+    assert_eq!(a.flip_flops, 13);
+    assert!(
+        a.ff_area_share > 0.1 && a.ff_area_share < 1.0,
+        "{}",
+        a.ff_area_share
+    );
+    assert_eq!(a.timing.kind, TimingKind::RegToReg);
+    let f = a.timing.fmax_mhz.unwrap();
+    assert!(a.timing.worst_path_ns > 0.1 && a.timing.worst_path_ns < 10.0);
+    assert!((f - 1000.0 / a.timing.worst_path_ns).abs() < 1e-6 && f > 0.0);
+    assert!(r.tools.sta.is_some());
+
+    let c = run_flow(&comb_add8(), Flow::Asic, &opts(cache.path())).unwrap();
+    println!("{}", c.to_table());
+    let FlowResult::Asic(ca) = &c.result else {
+        panic!("wrong result kind")
+    };
+    assert_eq!(ca.timing.kind, TimingKind::InputToOutput);
+    assert_eq!(ca.flip_flops, 0);
+    assert_eq!(ca.ff_area_um2, 0.0);
+    assert!(ca.timing.worst_path_ns > 0.0 && ca.timing.fmax_mhz.is_none());
+    // An 8-bit ripple path is longer than the registered 4-bit one.
+    assert!(ca.timing.worst_path_ns > a.timing.path.as_ref().unwrap().arrival_ns);
+}
+
+#[test]
+fn asic_missing_liberty_names_the_package() {
+    let cache = tempfile::tempdir().unwrap();
+    let o = Options {
+        liberty: Some(cache.path().join("nope.lib")),
+        ..opts(cache.path())
+    };
+    let e = run_flow(&reg_add4(), Flow::Asic, &o).unwrap_err();
+    assert!(e.to_string().contains("qflow-tech-osu018"), "{e}");
+}
+
+#[test]
+fn ice40_flow_three_seeds() {
+    let cache = tempfile::tempdir().unwrap();
+    let r = run_flow(&reg_add4(), Flow::Ice40, &opts(cache.path())).unwrap();
+    println!("{}", r.to_table());
+    let FlowResult::Ice40(i) = &r.result else {
+        panic!("wrong result kind")
+    };
+    assert!(i.harness.is_none());
+    assert_eq!(i.design_cells.dff, 13);
+    assert!(i.design_cells.lut4 > 0);
+    let Ice40Fit::Fits {
+        logic_cells, fmax, ..
+    } = &i.fit
+    else {
+        panic!("should fit: {:?}", i.fit)
+    };
+    assert!(*logic_cells >= 13);
+    let f = fmax.as_ref().unwrap();
+    assert_eq!(f.per_seed.len(), 3);
+    assert!(f.min_mhz > 0.0 && f.min_mhz <= f.median_mhz && f.median_mhz <= f.max_mhz);
+    assert!(r.tools.nextpnr_ice40.is_some());
+}
+
+#[test]
+fn ice40_wide_design_uses_harness_reported_separately() {
+    let cache = tempfile::tempdir().unwrap();
+    let o = Options {
+        ice40_seeds: vec![1],
+        ..opts(cache.path())
+    };
+    let d = wide_xor(64); // 64 x 8 = 512 input bits
+    let r = run_flow(&d, Flow::Ice40, &o).unwrap();
+    println!("{}", r.to_table());
+    let FlowResult::Ice40(i) = &r.result else {
+        panic!("wrong result kind")
+    };
+    assert_eq!(i.io_bits, 1 + 512 + 8);
+    let h = i.harness.as_ref().expect("harness expected");
+    assert!(h.generator.contains("nicc-rtl IR"), "{}", h.generator);
+    assert_eq!((h.scan_pins, h.fold_pins), (4, 8));
+    // The harness: 512 scan flip-flops + 8 registered output bits.
+    assert_eq!(h.harness_cells.dff, 512 + 8);
+    // The design alone: its 8 output register bits, no scan chain; 8 XORs of 64 bits each
+    // need at least 8 * 21 LUT4s.
+    assert_eq!(i.design_cells.dff, 8);
+    assert!(i.design_cells.lut4 >= 8 * 21, "{:?}", i.design_cells);
+    let Ice40Fit::Fits {
+        logic_cells,
+        fmax,
+        io,
+        ..
+    } = &i.fit
+    else {
+        panic!("should fit: {:?}", i.fit)
+    };
+    assert!(*io <= 20, "harness pins only, got {io}");
+    assert!(*logic_cells >= i.design_cells.lut4);
+    assert!(fmax.as_ref().unwrap().min_mhz > 0.0);
+}
+
+#[test]
+fn ice40_too_big_design_does_not_fit() {
+    let cache = tempfile::tempdir().unwrap();
+    let r = run_flow(&big_ram(), Flow::Ice40, &opts(cache.path())).unwrap();
+    println!("{}", r.to_table());
+    let FlowResult::Ice40(i) = &r.result else {
+        panic!("wrong result kind")
+    };
+    assert!(i.design_cells.bram > 32, "{:?}", i.design_cells);
+    match &i.fit {
+        Ice40Fit::DoesNotFit { reason } => assert!(reason.contains("block RAM"), "{reason}"),
+        other => panic!("expected does-not-fit, got {other:?}"),
+    }
+    assert!(r.to_table().contains("does not fit"));
+}
+
+#[test]
+fn bad_names_are_errors_not_panics() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut d = reg_add4();
+    d.top = "reg add4; shell".into();
+    assert!(matches!(
+        run_flow(&d, Flow::Generic, &opts(cache.path())),
+        Err(SynthError::InvalidDesign(_))
+    ));
+    let mut d = reg_add4();
+    d.files[0].text = "module reg_add4(input a; endmodule".into();
+    let e = run_flow(&d, Flow::Generic, &opts(cache.path())).unwrap_err();
+    assert!(matches!(e, SynthError::ToolFailed { .. }), "{e}");
+}
+
+#[test]
+fn json_round_trip() {
+    let cache = tempfile::tempdir().unwrap();
+    let r = run_flow(&comb_add8(), Flow::Generic, &opts(cache.path())).unwrap();
+    let j = serde_json::to_string(&r).unwrap();
+    assert!(j.contains("\"flow\":\"generic\""));
+    let back: SynthReport = serde_json::from_str(&j).unwrap();
+    assert_eq!(back, r);
+}
+
+#[test]
+fn unwritable_cache_keeps_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the cache directory should be: create_dir_all fails.
+    let blocker = dir.path().join("not_a_dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let r = run_flow(&comb_add8(), Flow::Generic, &opts(&blocker)).unwrap();
+    assert!(
+        r.cache_warning
+            .as_deref()
+            .unwrap_or("")
+            .contains("not cached"),
+        "{r:?}"
+    );
+    assert!(r.to_table().contains("result not cached"));
+}

@@ -1,0 +1,190 @@
+//! Capture files: read frames from pcap or pcapng (pcap-file crate), write frames as pcap.
+
+use std::borrow::Cow;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use pcap_file::pcap::{PcapPacket, PcapParser, PcapWriter};
+use pcap_file::pcapng::{Block, PcapNgParser};
+use pcap_file::{DataLink, PcapError};
+use thiserror::Error;
+
+use super::meta::Frame;
+
+/// Why a capture could not be read or written.
+#[derive(Debug, Error)]
+pub enum CaptureError {
+    /// The file could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// File name.
+        path: String,
+        /// OS error.
+        source: std::io::Error,
+    },
+    /// The first bytes are not a pcap or pcapng magic number.
+    #[error("{path} is not a pcap or pcapng file (starts with {magic}); give a capture from tcpdump, Wireshark or `nicc`")]
+    NotPcap {
+        /// File name.
+        path: String,
+        /// First bytes in hex.
+        magic: String,
+    },
+    /// The file ends inside a header or a record.
+    #[error("{path} is truncated at byte {offset} after {frames} complete frames; the capture was cut short, re-capture or drop the last record")]
+    Truncated {
+        /// File name.
+        path: String,
+        /// Offset where the incomplete record starts.
+        offset: usize,
+        /// Frames read before it.
+        frames: usize,
+    },
+    /// A record is invalid (bad block, length, interface).
+    #[error("{path}: invalid record at byte {offset}: {source}")]
+    Format {
+        /// File name.
+        path: String,
+        /// Offset of the record.
+        offset: usize,
+        /// Parser error.
+        source: PcapError,
+    },
+    /// The link type is not Ethernet.
+    #[error("{path}: link type {link} is not Ethernet; the packet engine takes Ethernet frames")]
+    LinkType {
+        /// File name.
+        path: String,
+        /// Link type found.
+        link: String,
+    },
+}
+
+const PCAP_MAGICS: [[u8; 4]; 4] = [
+    [0xD4, 0xC3, 0xB2, 0xA1],
+    [0xA1, 0xB2, 0xC3, 0xD4],
+    [0x4D, 0x3C, 0xB2, 0xA1],
+    [0xA1, 0xB2, 0x3C, 0x4D],
+];
+const PCAPNG_MAGIC: [u8; 4] = [0x0A, 0x0D, 0x0D, 0x0A];
+
+/// Reads every packet of a pcap or pcapng image in memory as a good frame. `name` is used
+/// in errors.
+pub fn frames_from_bytes(data: &[u8], name: &str) -> Result<Vec<Frame>, CaptureError> {
+    let magic: Option<[u8; 4]> = data.get(..4).and_then(|m| m.try_into().ok());
+    let path = name.to_string();
+    let err = |offset: usize, frames: usize, e: PcapError| match e {
+        PcapError::IncompleteBuffer => CaptureError::Truncated {
+            path: path.clone(),
+            offset,
+            frames,
+        },
+        e => CaptureError::Format {
+            path: path.clone(),
+            offset,
+            source: e,
+        },
+    };
+    let mut frames = Vec::new();
+    match magic {
+        Some(m) if PCAP_MAGICS.contains(&m) => {
+            let (mut rest, parser) = PcapParser::new(data).map_err(|e| err(0, 0, e))?;
+            if parser.header().datalink != DataLink::ETHERNET {
+                return Err(CaptureError::LinkType {
+                    path,
+                    link: format!("{:?}", parser.header().datalink),
+                });
+            }
+            while !rest.is_empty() {
+                let off = data.len() - rest.len();
+                let (r, p) = parser
+                    .next_packet(rest)
+                    .map_err(|e| err(off, frames.len(), e))?;
+                frames.push(Frame::new(p.data.into_owned()));
+                rest = r;
+            }
+        }
+        Some(PCAPNG_MAGIC) => {
+            let (mut rest, mut parser) = PcapNgParser::new(data).map_err(|e| err(0, 0, e))?;
+            while !rest.is_empty() {
+                let off = data.len() - rest.len();
+                let (r, block) = parser
+                    .next_block(rest)
+                    .map_err(|e| err(off, frames.len(), e))?;
+                let bytes: Option<Cow<[u8]>> = match block {
+                    Block::EnhancedPacket(b) => Some(b.data),
+                    Block::SimplePacket(b) => Some(b.data),
+                    Block::Packet(b) => Some(b.data),
+                    Block::InterfaceDescription(i) if i.linktype != DataLink::ETHERNET => {
+                        return Err(CaptureError::LinkType {
+                            path,
+                            link: format!("{:?}", i.linktype),
+                        })
+                    }
+                    _ => None,
+                };
+                if let Some(b) = bytes {
+                    frames.push(Frame::new(b.into_owned()));
+                }
+                rest = r;
+            }
+        }
+        _ => {
+            return Err(CaptureError::NotPcap {
+                path,
+                magic: data.iter().take(4).map(|b| format!("{b:02x}")).collect(),
+            })
+        }
+    }
+    Ok(frames)
+}
+
+/// Reads every packet of a pcap or pcapng file.
+pub fn read_frames(path: &Path) -> Result<Vec<Frame>, CaptureError> {
+    let data = std::fs::read(path).map_err(|source| CaptureError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    frames_from_bytes(&data, &path.display().to_string())
+}
+
+/// Writes frames as a classic Ethernet pcap (microsecond timestamps, frame `i` at `i` us).
+pub fn write_frames_to<'a, W: Write>(
+    w: W,
+    frames: impl IntoIterator<Item = &'a [u8]>,
+    name: &str,
+) -> Result<W, CaptureError> {
+    let io = |e: PcapError| match e {
+        PcapError::IoError(source) => CaptureError::Io {
+            path: name.to_string(),
+            source,
+        },
+        e => CaptureError::Format {
+            path: name.to_string(),
+            offset: 0,
+            source: e,
+        },
+    };
+    let mut pw = PcapWriter::new(w).map_err(io)?;
+    for (i, f) in frames.into_iter().enumerate() {
+        let p = PcapPacket::new(Duration::from_micros(i as u64), f.len() as u32, f);
+        pw.write_packet(&p).map_err(io)?;
+    }
+    Ok(pw.into_writer())
+}
+
+/// Writes frames to a pcap file.
+pub fn write_frames<'a>(
+    path: &Path,
+    frames: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<(), CaptureError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::create(path).map_err(|source| CaptureError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let mut w = write_frames_to(std::io::BufWriter::new(file), frames, &name)?;
+    w.flush()
+        .map_err(|source| CaptureError::Io { path: name, source })
+}

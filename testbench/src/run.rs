@@ -1,0 +1,370 @@
+//! `nicc run`: every block on its default parameters through the whole ladder (generate,
+//! lint, co-simulate against the golden model, prove, synthesise), into one report.
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use nicc_rtl::Design;
+use nicc_synth::{Flow, FlowResult, Options, SynthReport};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What a co-simulation run found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verified {
+    /// Vectors (or frames) checked against the golden model.
+    pub vectors: u64,
+    /// Mismatches (must be 0 to pass).
+    pub mismatches: u64,
+    /// Anything the reader should know (e.g. which fields are compared).
+    pub notes: String,
+}
+
+/// One block as `nicc run` sees it.
+pub trait Job: Sync {
+    /// Block name (`adder-tree`), also the output folder.
+    fn name(&self) -> &'static str;
+    /// The design on its default parameters.
+    fn design(&self) -> Result<Design>;
+    /// Co-simulates `d` against the golden model; `quick` runs fewer vectors; a short VCD of
+    /// the first cycles goes to `vcd`.
+    fn verify(&self, d: &Design, quick: bool, vcd: &Path) -> Result<Verified>;
+    /// A behavioural reference to prove `design()` equal to, for arithmetic blocks.
+    fn reference(&self) -> Result<Option<Design>> {
+        Ok(None)
+    }
+    /// Derived throughput at `fmax_mhz`: (value, unit), e.g. (12.8, "GOPS").
+    fn throughput(&self, _fmax_mhz: f64) -> Option<(f64, &'static str)> {
+        None
+    }
+    /// The block's plots (SVG, with the CSV/JSON of their points) written into `dir`;
+    /// `quick` uses fewer, smaller points. Returns the SVG files.
+    fn plots(&self, _dir: &Path, _quick: bool) -> Result<Vec<PathBuf>> {
+        Ok(Vec::new())
+    }
+}
+
+/// One curve of a [`growth_plot`]: a registry design with fixed settings.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Registry design name (`nicc gen --list`).
+    pub design: String,
+    /// Fixed `key=value` settings.
+    pub fixed: Vec<(String, String)>,
+}
+
+impl Series {
+    /// A series from a label, a design and `key=value` settings.
+    pub fn new(label: &str, design: &str, fixed: &[(&str, &str)]) -> Series {
+        Series {
+            label: label.into(),
+            design: design.into(),
+            fixed: fixed
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// Synthesises every series at every value of `x_key` with `flows`, writes the points to
+/// `<dir>/<name>.csv` and `.json` (a `series` column names the curve) and one SVG per
+/// `(metric, title)` to `<dir>/<name>-<metric>.svg`. A point that fails is a row with its
+/// error; a plot with no successful point is an error.
+pub fn growth_plot(
+    name: &str,
+    series: &[Series],
+    x_key: &str,
+    xs: &[&str],
+    flows: &[Flow],
+    metrics: &[(&str, &str)],
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    use crate::sweep::{plot_svg, run_sweep, Shard, SweepResult, Vary};
+    let vary = vec![Vary {
+        key: x_key.into(),
+        values: xs.iter().map(|x| x.to_string()).collect(),
+    }];
+    let mut all = SweepResult {
+        block: name.into(),
+        vary: vary.clone(),
+        fixed: Vec::new(),
+        shard: Shard::ALL,
+        rows: Vec::new(),
+    };
+    for s in series {
+        let r = run_sweep(&s.design, &s.fixed, &vary, flows, Shard::ALL, |_, _| {});
+        for mut row in r.rows {
+            row.index = all.rows.len();
+            row.params.insert("series".into(), s.label.clone());
+            all.rows.push(row);
+        }
+    }
+    let stem = dir.join(name);
+    all.write(&stem)?;
+    let mut out = Vec::new();
+    for (metric, title) in metrics {
+        let path = dir.join(format!("{name}-{}.svg", metric.replace('.', "_")));
+        plot_svg(&all, x_key, Some("series"), metric, title, &path)?;
+        out.push(path);
+    }
+    Ok(out)
+}
+
+/// Options of `nicc run`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Output directory.
+    pub out: PathBuf,
+    /// Only these blocks (empty = all).
+    pub only: Vec<String>,
+    /// Fewer vectors, no place-and-route.
+    pub quick: bool,
+    /// Parallel blocks.
+    pub jobs: usize,
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Row {
+    /// Block name.
+    pub block: String,
+    /// Top module.
+    pub top: String,
+    /// Everything passed.
+    pub pass: bool,
+    /// What failed, if anything.
+    pub failures: Vec<String>,
+    /// Lint clean.
+    pub lint: bool,
+    /// Co-simulation result.
+    pub verified: Verified,
+    /// Formal equivalence: `Some(true)` proven, `Some(false)` refuted, `None` not applicable.
+    pub equivalent: Option<bool>,
+    /// Generic flow cells.
+    pub cells: Option<u64>,
+    /// OSU 0.18 um area (um2).
+    pub area_um2: Option<f64>,
+    /// OSU 0.18 um Fmax from OpenSTA (MHz), clocked designs.
+    pub asic_fmax_mhz: Option<f64>,
+    /// iCE40 HX8K median Fmax over the seeds (MHz).
+    pub ice40_fmax_mhz: Option<f64>,
+    /// iCE40 logic cells.
+    pub ice40_cells: Option<u64>,
+    /// Derived throughput (value, unit) at the best Fmax measured.
+    pub throughput: Option<(f64, String)>,
+    /// Relative links.
+    pub links: BTreeMap<String, String>,
+    /// Wall time (s).
+    pub seconds: f64,
+}
+
+fn synth_row(row: &mut Row, r: &SynthReport) {
+    match &r.result {
+        FlowResult::Generic(g) => row.cells = Some(g.stats.cells),
+        FlowResult::Asic(a) => {
+            row.area_um2 = Some(a.area_um2);
+            row.asic_fmax_mhz = a.timing.fmax_mhz;
+        }
+        FlowResult::Ice40(i) => match &i.fit {
+            nicc_synth::Ice40Fit::Fits {
+                logic_cells, fmax, ..
+            } => {
+                row.ice40_cells = Some(*logic_cells);
+                row.ice40_fmax_mhz = fmax.as_ref().map(|f| f.median_mhz);
+            }
+            nicc_synth::Ice40Fit::DoesNotFit { reason } => {
+                row.failures
+                    .push(format!("ice40: does not fit the HX8K ({reason})"));
+            }
+        },
+    }
+}
+
+fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
+    let t0 = Instant::now();
+    let mut row = Row {
+        block: job.name().to_string(),
+        ..Default::default()
+    };
+    let stage = |s: &str| bar.set_message(format!("{:<14} {s}", job.name()));
+    let dir = opts.out.join(job.name());
+    let res: Result<()> = (|| {
+        stage("generate");
+        let d = job.design()?;
+        row.top = d.top.clone();
+        d.write_to(&dir)
+            .with_context(|| format!("writing {}", dir.display()))?;
+        row.links
+            .insert("verilog".into(), format!("{}/{}.v", job.name(), d.top));
+        row.links
+            .insert("filelist".into(), format!("{}/{}.f", job.name(), d.top));
+        bar.inc(1);
+        stage("lint");
+        match nicc_sim::lint::verilator_lint(&d) {
+            Ok(()) => row.lint = true,
+            Err(e) => row.failures.push(format!("lint: {e}")),
+        }
+        bar.inc(1);
+        stage("co-simulate");
+        let vcd = dir.join(format!("{}.vcd", d.top));
+        match job.verify(&d, opts.quick, &vcd) {
+            Ok(v) => {
+                if v.mismatches > 0 || v.vectors == 0 {
+                    row.failures.push(format!(
+                        "co-simulation: {} mismatches in {} vectors",
+                        v.mismatches, v.vectors
+                    ));
+                }
+                row.verified = v;
+                if vcd.exists() {
+                    row.links
+                        .insert("waveform".into(), format!("{}/{}.vcd", job.name(), d.top));
+                }
+            }
+            Err(e) => row.failures.push(format!("co-simulation: {e:#}")),
+        }
+        bar.inc(1);
+        stage("prove");
+        if let Some(r) = job.reference()? {
+            let res = nicc_synth::check_equiv(&r, &d, &nicc_synth::EquivOptions::default())?;
+            row.equivalent = Some(res.is_equivalent());
+            if !res.is_equivalent() {
+                row.failures.push(format!("equivalence: {res}"));
+            }
+        }
+        bar.inc(1);
+        let mut flows = vec![Flow::Generic, Flow::Asic];
+        if !opts.quick {
+            flows.push(Flow::Ice40);
+        }
+        for f in flows {
+            stage(&format!("synth {}", f.name()));
+            match nicc_synth::run_flow(&d, f, &Options::default()) {
+                Ok(r) => {
+                    synth_row(&mut row, &r);
+                    let p = dir.join(format!("synth_{}.json", f.name()));
+                    std::fs::write(&p, serde_json::to_string_pretty(&r)?)?;
+                }
+                Err(e) => row.failures.push(format!("synth {}: {e}", f.name())),
+            }
+            bar.inc(1);
+        }
+        stage("plots");
+        match job.plots(&opts.out.join("plots"), opts.quick) {
+            Ok(paths) => {
+                for p in paths {
+                    if let Some(f) = p.file_name().and_then(|f| f.to_str()) {
+                        let key = format!("plot:{}", f.trim_end_matches(".svg"));
+                        row.links.insert(key, format!("plots/{f}"));
+                    }
+                }
+            }
+            Err(e) => row.failures.push(format!("plots: {e:#}")),
+        }
+        bar.inc(1);
+        let best = row.ice40_fmax_mhz.or(row.asic_fmax_mhz);
+        if let Some(f) = best {
+            row.throughput = job.throughput(f).map(|(v, u)| (v, u.to_string()));
+        }
+        Ok(())
+    })();
+    if let Err(e) = res {
+        row.failures.push(format!("{e:#}"));
+    }
+    row.pass = row.failures.is_empty();
+    row.seconds = t0.elapsed().as_secs_f64();
+    row
+}
+
+/// Runs `jobs` (filtered by `opts.only`) and writes `report.md` and `report.json`.
+pub fn run(all: &[Box<dyn Job>], opts: &RunOptions) -> Result<Vec<Row>> {
+    let selected: Vec<&dyn Job> = all
+        .iter()
+        .map(|b| b.as_ref())
+        .filter(|j| opts.only.is_empty() || opts.only.iter().any(|o| o == j.name()))
+        .collect();
+    if selected.is_empty() {
+        let names: Vec<&str> = all.iter().map(|j| j.name()).collect();
+        anyhow::bail!("--only matched no block; blocks: {}", names.join(", "));
+    }
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("creating {}", opts.out.display()))?;
+    let stages = if opts.quick { 7 } else { 8 };
+    let bar = ProgressBar::new((selected.len() * stages) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let rows = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.max(1).min(selected.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(job) = selected.get(i) else { break };
+                let row = one(*job, opts, &bar);
+                rows.lock().expect("report rows").push((i, row));
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let mut rows = rows.into_inner().expect("report rows");
+    rows.sort_by_key(|(i, _)| *i);
+    let rows: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
+    std::fs::write(
+        opts.out.join("report.json"),
+        serde_json::to_string_pretty(&rows)?,
+    )?;
+    std::fs::write(opts.out.join("report.md"), markdown(&rows))?;
+    Ok(rows)
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("-".into(), |x| format!("{x:.digits$}"))
+}
+
+/// The report table.
+pub fn markdown(rows: &[Row]) -> String {
+    let mut s = String::from("# nicc run report\n\n");
+    s.push_str("| block | result | vectors | mismatches | formal | cells (generic) | area um2 (OSU 0.18) | Fmax MHz (OSU) | Fmax MHz (iCE40, median) | iCE40 LCs | throughput | links |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let links: Vec<String> = r.links.iter().map(|(k, v)| format!("[{k}]({v})")).collect();
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            r.block,
+            if r.pass { "pass" } else { "FAIL" },
+            r.verified.vectors,
+            r.verified.mismatches,
+            match r.equivalent {
+                Some(true) => "proven",
+                Some(false) => "REFUTED",
+                None => "n/a",
+            },
+            r.cells.map_or("-".into(), |c| c.to_string()),
+            fmt(r.area_um2, 0),
+            fmt(r.asic_fmax_mhz, 1),
+            fmt(r.ice40_fmax_mhz, 1),
+            r.ice40_cells.map_or("-".into(), |c| c.to_string()),
+            r.throughput
+                .as_ref()
+                .map_or("-".into(), |(v, u)| format!("{v:.2} {u}")),
+            links.join(" "),
+        ));
+    }
+    for r in rows.iter().filter(|r| !r.pass) {
+        s.push_str(&format!("\n## {} failures\n\n", r.block));
+        for f in &r.failures {
+            s.push_str(&format!("- {}\n", f.replace('\n', " ")));
+        }
+    }
+    for r in rows.iter().filter(|r| !r.verified.notes.is_empty()) {
+        s.push_str(&format!("\n{}: {}\n", r.block, r.verified.notes));
+    }
+    s
+}

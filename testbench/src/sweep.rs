@@ -1,0 +1,571 @@
+//! Parameter sweeps: the points of a `--vary` grid, deterministic shards, results as CSV and
+//! JSON, merging of shards, and SVG plots.
+//!
+//! A sweep is the cartesian product of the `--vary key=v1,v2,...` lists, in the order given
+//! (the last key varies fastest). Point `i` of `n` total belongs to shard `i % count`, so every
+//! shard gets an even, deterministic slice and `merge` of all shards equals the whole sweep.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use thiserror::Error;
+
+/// Errors of sweeps.
+#[derive(Debug, Error)]
+pub enum SweepError {
+    /// A `--vary` argument is malformed.
+    #[error("malformed --vary `{0}`: expected KEY=V1,V2,... (e.g. --vary inputs=16,64,256)")]
+    BadVary(String),
+    /// A `--shard` argument is malformed.
+    #[error("malformed --shard `{0}`: expected I/N with 0 <= I < N (e.g. --shard 0/4)")]
+    BadShard(String),
+    /// Shards do not fit together.
+    #[error("cannot merge: {0}")]
+    Merge(String),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A JSON file is not a sweep result.
+    #[error("{path}: not a nicc sweep result: {source}")]
+    Json {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: serde_json::Error,
+    },
+    /// Plotting failed.
+    #[error("plot: {0}")]
+    Plot(String),
+}
+
+/// One `--vary key=v1,v2,...`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vary {
+    /// Parameter name.
+    pub key: String,
+    /// Values in order.
+    pub values: Vec<String>,
+}
+
+impl Vary {
+    /// Parses `key=v1,v2,...`.
+    pub fn parse(s: &str) -> Result<Vary, SweepError> {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| SweepError::BadVary(s.into()))?;
+        let values: Vec<String> = v.split(',').map(|x| x.trim().to_string()).collect();
+        if k.trim().is_empty() || values.iter().any(|x| x.is_empty()) {
+            return Err(SweepError::BadVary(s.into()));
+        }
+        Ok(Vary {
+            key: k.trim().to_string(),
+            values,
+        })
+    }
+}
+
+/// A shard `index/count` of a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This shard, `0 <= index < count`.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl Shard {
+    /// The whole sweep as one shard.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `I/N`.
+    pub fn parse(s: &str) -> Result<Shard, SweepError> {
+        let bad = || SweepError::BadShard(s.into());
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether point `i` belongs to this shard.
+    pub fn owns(&self, i: usize) -> bool {
+        i % self.count == self.index
+    }
+}
+
+/// One point of a sweep: its global index and its settings (fixed ones first, then varied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Point {
+    /// Index in the unsharded sweep.
+    pub index: usize,
+    /// `key=value` settings for the generator.
+    pub settings: Vec<(String, String)>,
+}
+
+/// Every point of the grid (fixed settings + the product of `vary`), restricted to `shard`.
+pub fn points(fixed: &[(String, String)], vary: &[Vary], shard: Shard) -> Vec<Point> {
+    let total: usize = vary.iter().map(|v| v.values.len()).product();
+    let mut out = Vec::new();
+    for index in 0..total {
+        if !shard.owns(index) {
+            continue;
+        }
+        let mut settings: Vec<(String, String)> = fixed
+            .iter()
+            .filter(|(k, _)| !vary.iter().any(|v| &v.key == k))
+            .cloned()
+            .collect();
+        let mut rem = index;
+        let mut chosen = vec![String::new(); vary.len()];
+        for (j, v) in vary.iter().enumerate().rev() {
+            chosen[j] = v.values[rem % v.values.len()].clone();
+            rem /= v.values.len();
+        }
+        for (v, c) in vary.iter().zip(chosen) {
+            settings.push((v.key.clone(), c));
+        }
+        out.push(Point { index, settings });
+    }
+    out
+}
+
+/// The measured result of one point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Index in the unsharded sweep.
+    pub index: usize,
+    /// The settings of the point.
+    pub params: BTreeMap<String, String>,
+    /// `ok`, or the error text (a failed point is a result, not a crash).
+    pub status: String,
+    /// Figures by name (e.g. `generic.cells`, `asic.area_um2`, `ice40.fmax_mhz_median`).
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// A sweep result file: which block, which grid, which shard, the rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepResult {
+    /// Block (design) name.
+    pub block: String,
+    /// The varied parameters.
+    pub vary: Vec<Vary>,
+    /// Fixed settings.
+    pub fixed: Vec<(String, String)>,
+    /// Which shard this file holds.
+    pub shard: Shard,
+    /// Rows in index order.
+    pub rows: Vec<Row>,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
+    move |source| SweepError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+impl SweepResult {
+    /// Writes `<stem>.json` and `<stem>.csv`.
+    pub fn write(&self, stem: &Path) -> Result<(), SweepError> {
+        if let Some(dir) = stem.parent() {
+            std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        }
+        let json = stem.with_extension("json");
+        let text = serde_json::to_string_pretty(self).expect("sweep results serialise");
+        std::fs::write(&json, text + "\n").map_err(io_err(&json))?;
+        let csv = stem.with_extension("csv");
+        std::fs::write(&csv, self.to_csv()).map_err(io_err(&csv))?;
+        Ok(())
+    }
+
+    /// Reads a result written by [`SweepResult::write`] (the `.json` file).
+    pub fn read(path: &Path) -> Result<SweepResult, SweepError> {
+        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        serde_json::from_str(&text).map_err(|source| SweepError::Json {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// CSV: `index`, one column per parameter, `status`, one column per metric.
+    pub fn to_csv(&self) -> String {
+        let pkeys: std::collections::BTreeSet<&String> =
+            self.rows.iter().flat_map(|r| r.params.keys()).collect();
+        let mkeys: std::collections::BTreeSet<&String> =
+            self.rows.iter().flat_map(|r| r.metrics.keys()).collect();
+        let quote = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let mut out = String::from("index");
+        for k in &pkeys {
+            out.push(',');
+            out.push_str(&quote(k));
+        }
+        out.push_str(",status");
+        for k in &mkeys {
+            out.push(',');
+            out.push_str(&quote(k));
+        }
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&r.index.to_string());
+            for k in &pkeys {
+                out.push(',');
+                out.push_str(&quote(r.params.get(*k).map_or("", |s| s.as_str())));
+            }
+            out.push(',');
+            out.push_str(&quote(&r.status));
+            for k in &mkeys {
+                out.push(',');
+                if let Some(v) = r.metrics.get(*k) {
+                    out.push_str(&format!("{v}"));
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Joins shard results of one sweep into the whole: same block and grid, every shard of the
+/// count exactly once, every point present.
+pub fn merge(parts: &[SweepResult]) -> Result<SweepResult, SweepError> {
+    let first = parts
+        .first()
+        .ok_or_else(|| SweepError::Merge("no shard files given".into()))?;
+    let count = first.shard.count;
+    let mut seen = vec![false; count];
+    for p in parts {
+        if p.block != first.block || p.vary != first.vary || p.fixed != first.fixed {
+            return Err(SweepError::Merge(format!(
+                "shard {}/{} is of a different sweep",
+                p.shard.index, p.shard.count
+            )));
+        }
+        if p.shard.count != count {
+            return Err(SweepError::Merge(format!(
+                "shard counts differ ({} and {})",
+                count, p.shard.count
+            )));
+        }
+        if std::mem::replace(&mut seen[p.shard.index], true) {
+            return Err(SweepError::Merge(format!(
+                "shard {}/{count} given twice",
+                p.shard.index
+            )));
+        }
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(SweepError::Merge(format!(
+            "shard {missing}/{count} is missing"
+        )));
+    }
+    let mut rows: Vec<Row> = parts.iter().flat_map(|p| p.rows.clone()).collect();
+    rows.sort_by_key(|r| r.index);
+    let total: usize = first.vary.iter().map(|v| v.values.len()).product();
+    if rows.len() != total || rows.iter().enumerate().any(|(i, r)| r.index != i) {
+        return Err(SweepError::Merge(format!(
+            "expected points 0..{total}, found {} rows",
+            rows.len()
+        )));
+    }
+    Ok(SweepResult {
+        block: first.block.clone(),
+        vary: first.vary.clone(),
+        fixed: first.fixed.clone(),
+        shard: Shard::ALL,
+        rows,
+    })
+}
+
+/// Plots `metric` against the numeric parameter `x` as an SVG, one line per value of
+/// `series` (or a single line). Points whose status is not `ok` are left out.
+pub fn plot_svg(
+    res: &SweepResult,
+    x: &str,
+    series: Option<&str>,
+    metric: &str,
+    title: &str,
+    path: &Path,
+) -> Result<(), SweepError> {
+    use plotters::prelude::*;
+    let mut lines: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for r in res.rows.iter().filter(|r| r.status == "ok") {
+        let (Some(xv), Some(yv)) = (
+            r.params.get(x).and_then(|s| s.parse::<f64>().ok()),
+            r.metrics.get(metric),
+        ) else {
+            continue;
+        };
+        let name = series
+            .and_then(|s| r.params.get(s).cloned())
+            .unwrap_or_else(|| metric.to_string());
+        lines.entry(name).or_default().push((xv, *yv));
+    }
+    if lines.is_empty() {
+        return Err(SweepError::Plot(format!(
+            "no ok points with `{x}` and `{metric}`"
+        )));
+    }
+    for v in lines.values_mut() {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let all: Vec<(f64, f64)> = lines.values().flatten().copied().collect();
+    let (xmin, xmax) = all
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let ymax = all.iter().fold(0f64, |a, p| a.max(p.1)) * 1.1 + 1e-9;
+    let log_x = xmin > 0.0 && xmax / xmin >= 8.0;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
+    let perr = |e: &dyn std::fmt::Display| SweepError::Plot(e.to_string());
+    root.fill(&WHITE).map_err(|e| perr(&e))?;
+    let xr = if log_x {
+        (xmin.log2() - 0.2)..(xmax.log2() + 0.2)
+    } else {
+        (xmin - 0.5)..(xmax + 0.5)
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(xr, 0f64..ymax)
+        .map_err(|e| perr(&e))?;
+    let xdesc = if log_x {
+        format!("log2({x})")
+    } else {
+        x.to_string()
+    };
+    chart
+        .configure_mesh()
+        .x_desc(xdesc)
+        .y_desc(metric)
+        .draw()
+        .map_err(|e| perr(&e))?;
+    for (i, (name, pts)) in lines.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let pts: Vec<(f64, f64)> = pts
+            .iter()
+            .map(|(a, b)| (if log_x { a.log2() } else { *a }, *b))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(|e| perr(&e))?
+            .label(name.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))
+            .map_err(|e| perr(&e))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| perr(&e))?;
+    root.present().map_err(|e| perr(&e))?;
+    Ok(())
+}
+
+/// The figures of one flow's report, named `<flow>.<figure>`.
+pub fn metrics_of(r: &nicc_synth::SynthReport) -> BTreeMap<String, f64> {
+    use nicc_synth::FlowResult;
+    let mut m = BTreeMap::new();
+    let f = r.flow.name();
+    match &r.result {
+        FlowResult::Generic(g) => {
+            m.insert(format!("{f}.cells"), g.stats.cells as f64);
+            m.insert(format!("{f}.flip_flops"), g.flip_flops as f64);
+            m.insert(format!("{f}.logic_depth"), g.logic_depth as f64);
+        }
+        FlowResult::Asic(a) => {
+            m.insert(format!("{f}.area_um2"), a.area_um2);
+            m.insert(format!("{f}.ff_area_um2"), a.ff_area_um2);
+            m.insert(format!("{f}.comb_area_um2"), a.area_um2 - a.ff_area_um2);
+            m.insert(format!("{f}.worst_path_ns"), a.timing.worst_path_ns);
+            if let Some(x) = a.timing.fmax_mhz {
+                m.insert(format!("{f}.fmax_mhz"), x);
+            }
+        }
+        FlowResult::Ice40(i) => {
+            m.insert(format!("{f}.lut4"), i.design_cells.lut4 as f64);
+            m.insert(format!("{f}.carry"), i.design_cells.carry as f64);
+            m.insert(format!("{f}.dff"), i.design_cells.dff as f64);
+            if let nicc_synth::Ice40Fit::Fits {
+                logic_cells, fmax, ..
+            } = &i.fit
+            {
+                m.insert(format!("{f}.logic_cells"), *logic_cells as f64);
+                if let Some(x) = fmax {
+                    m.insert(format!("{f}.fmax_mhz_min"), x.min_mhz);
+                    m.insert(format!("{f}.fmax_mhz_median"), x.median_mhz);
+                    m.insert(format!("{f}.fmax_mhz_max"), x.max_mhz);
+                }
+            }
+        }
+    }
+    m
+}
+
+/// Runs the shard of a sweep of registry design `block`: each point is generated and put
+/// through every flow; a point that fails is a row with its error, not an abort.
+pub fn run_sweep(
+    block: &str,
+    fixed: &[(String, String)],
+    vary: &[Vary],
+    flows: &[nicc_synth::Flow],
+    shard: Shard,
+    mut progress: impl FnMut(usize, usize),
+) -> SweepResult {
+    let pts = points(fixed, vary, shard);
+    let mut rows = Vec::new();
+    for (k, p) in pts.iter().enumerate() {
+        progress(k, pts.len());
+        let mut row = Row {
+            index: p.index,
+            params: p.settings.iter().cloned().collect(),
+            status: "ok".into(),
+            metrics: BTreeMap::new(),
+        };
+        match nicc_rtl::blocks::registry::generate(block, &p.settings, None) {
+            Err(e) => row.status = e.to_string(),
+            Ok(d) => {
+                for f in flows {
+                    match nicc_synth::run_flow(&d, *f, &nicc_synth::Options::default()) {
+                        Ok(r) => row.metrics.extend(metrics_of(&r)),
+                        Err(e) => {
+                            row.status = format!("{}: {e}", f.name());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        rows.push(row);
+    }
+    progress(pts.len(), pts.len());
+    SweepResult {
+        block: block.to_string(),
+        vary: vary.to_vec(),
+        fixed: fixed.to_vec(),
+        shard,
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid() -> Vec<Vary> {
+        vec![
+            Vary::parse("style=binary,dadda").unwrap(),
+            Vary::parse("inputs=16,64,256").unwrap(),
+        ]
+    }
+
+    #[test]
+    fn grid_order_and_shards_partition_it() {
+        let all = points(&[("width".into(), "8".into())], &grid(), Shard::ALL);
+        assert_eq!(all.len(), 6);
+        assert_eq!(
+            all[4].settings,
+            vec![
+                ("width".to_string(), "8".to_string()),
+                ("style".into(), "dadda".into()),
+                ("inputs".into(), "64".into())
+            ]
+        );
+        let mut joined: Vec<Point> = (0..4)
+            .flat_map(|i| {
+                points(
+                    &[("width".into(), "8".into())],
+                    &grid(),
+                    Shard { index: i, count: 4 },
+                )
+            })
+            .collect();
+        joined.sort_by_key(|p| p.index);
+        assert_eq!(joined, all);
+    }
+
+    #[test]
+    fn parse_errors_are_clear() {
+        assert_eq!(
+            Vary::parse("inputs").unwrap_err().to_string(),
+            "malformed --vary `inputs`: expected KEY=V1,V2,... (e.g. --vary inputs=16,64,256)"
+        );
+        assert!(Vary::parse("inputs=1,,2").is_err());
+        assert!(Shard::parse("2/2").is_err());
+        assert!(Shard::parse("x/2").is_err());
+        assert_eq!(Shard::parse("1/3").unwrap(), Shard { index: 1, count: 3 });
+    }
+
+    fn result(shard: Shard) -> SweepResult {
+        let rows = points(&[], &grid(), shard)
+            .into_iter()
+            .map(|p| Row {
+                index: p.index,
+                params: p.settings.into_iter().collect(),
+                status: "ok".into(),
+                metrics: [("cells".to_string(), p.index as f64 * 10.0)].into(),
+            })
+            .collect();
+        SweepResult {
+            block: "adder-tree".into(),
+            vary: grid(),
+            fixed: vec![],
+            shard,
+            rows,
+        }
+    }
+
+    #[test]
+    fn merge_checks_completeness() {
+        let parts: Vec<SweepResult> = (0..3)
+            .map(|i| result(Shard { index: i, count: 3 }))
+            .collect();
+        assert_eq!(merge(&parts).unwrap(), result(Shard::ALL));
+        let e = merge(&parts[..2]).unwrap_err().to_string();
+        assert_eq!(e, "cannot merge: shard 2/3 is missing");
+        let e = merge(&[parts[0].clone(), parts[0].clone()])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "cannot merge: shard 0/3 given twice");
+    }
+
+    #[test]
+    fn files_round_trip_and_plot() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = result(Shard::ALL);
+        r.write(&dir.path().join("s")).unwrap();
+        assert_eq!(SweepResult::read(&dir.path().join("s.json")).unwrap(), r);
+        let csv = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
+        assert_eq!(
+            csv.lines().next().unwrap(),
+            "index,inputs,style,status,cells"
+        );
+        assert_eq!(csv.lines().nth(2).unwrap(), "1,64,binary,ok,10");
+        let svg = dir.path().join("p.svg");
+        plot_svg(&r, "inputs", Some("style"), "cells", "cells", &svg).unwrap();
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(text.starts_with("<svg") && text.contains("dadda"));
+        assert!(SweepResult::read(&dir.path().join("s.csv")).is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! pcap/pcapng reading and writing of frames, and the errors for bad captures.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use nicc_testbench::packet::golden::process;
+use nicc_testbench::packet::pcap::{
+    frames_from_bytes, read_frames, write_frames, write_frames_to, CaptureError,
+};
+use nicc_testbench::packet::stimulus;
+use nicc_testbench::packet::{PacketConfig, Verdict};
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
+use pcap_file::pcapng::PcapNgWriter;
+use pcap_file::DataLink;
+
+fn sample() -> Vec<Vec<u8>> {
+    stimulus::random_frames(9, 200)
+        .into_iter()
+        .map(|f| f.bytes)
+        .collect()
+}
+
+#[test]
+fn pcap_round_trip_and_passed_frames() {
+    let dir = std::env::temp_dir().join(format!("nicc-packet-pcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let frames = sample();
+    let path = dir.join("in.pcap");
+    write_frames(&path, frames.iter().map(|f| f.as_slice())).unwrap();
+    let back = read_frames(&path).unwrap();
+    assert_eq!(back.len(), frames.len());
+    for (a, b) in back.iter().zip(&frames) {
+        assert_eq!(&a.bytes, b);
+        assert!(!a.bad);
+    }
+    // write only the passed frames, read them again
+    let cfg = PacketConfig::default();
+    let passed: Vec<&[u8]> = back
+        .iter()
+        .filter(|f| process(&cfg, f).verdict == Verdict::Pass)
+        .map(|f| f.bytes.as_slice())
+        .collect();
+    assert!(!passed.is_empty() && passed.len() < frames.len());
+    let out = dir.join("passed.pcap");
+    write_frames(&out, passed.iter().copied()).unwrap();
+    assert_eq!(read_frames(&out).unwrap().len(), passed.len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn pcapng_is_read() {
+    let frames = sample();
+    let mut w = PcapNgWriter::new(Vec::new()).unwrap();
+    w.write_pcapng_block(InterfaceDescriptionBlock {
+        linktype: DataLink::ETHERNET,
+        snaplen: 0xFFFF,
+        options: vec![],
+    })
+    .unwrap();
+    for f in &frames {
+        w.write_pcapng_block(EnhancedPacketBlock {
+            interface_id: 0,
+            timestamp: Duration::from_micros(1),
+            original_len: f.len() as u32,
+            data: Cow::Borrowed(f),
+            options: vec![],
+        })
+        .unwrap();
+    }
+    let data = w.into_inner();
+    let back = frames_from_bytes(&data, "mem.pcapng").unwrap();
+    assert_eq!(
+        back.iter().map(|f| f.bytes.clone()).collect::<Vec<_>>(),
+        frames
+    );
+    // truncated pcapng
+    let err = frames_from_bytes(&data[..data.len() - 5], "cut.pcapng").unwrap_err();
+    assert!(
+        matches!(err, CaptureError::Truncated { frames: 199, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_captures_are_clear_errors() {
+    let frames = sample();
+    let data = write_frames_to(Vec::new(), frames.iter().map(|f| f.as_slice()), "mem").unwrap();
+    // cut inside the last record, inside a record header, inside the file header
+    let e = frames_from_bytes(&data[..data.len() - 3], "x.pcap").unwrap_err();
+    assert!(
+        matches!(e, CaptureError::Truncated { frames: 199, .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("truncated"), "{e}");
+    let last = frames.last().unwrap().len();
+    let e = frames_from_bytes(&data[..data.len() - last - 10], "x.pcap").unwrap_err();
+    assert!(
+        matches!(e, CaptureError::Truncated { frames: 199, .. }),
+        "{e}"
+    );
+    let e = frames_from_bytes(&data[..10], "x.pcap").unwrap_err();
+    assert!(
+        matches!(e, CaptureError::Truncated { frames: 0, .. }),
+        "{e}"
+    );
+    // not a capture at all
+    for junk in [&b"hello world, this is text"[..], &[], &[0xD4, 0xC3]] {
+        let e = frames_from_bytes(junk, "notes.txt").unwrap_err();
+        assert!(matches!(e, CaptureError::NotPcap { .. }), "{e}");
+        assert!(e.to_string().contains("not a pcap"), "{e}");
+    }
+    // missing file
+    let e = read_frames(std::path::Path::new("does/not/exist.pcap")).unwrap_err();
+    assert!(matches!(e, CaptureError::Io { .. }));
+    // non-Ethernet link type
+    let mut raw = data.clone();
+    raw[20] = 101; // LINKTYPE_RAW, little-endian header
+    let e = frames_from_bytes(&raw, "raw.pcap").unwrap_err();
+    assert!(matches!(e, CaptureError::LinkType { .. }), "{e}");
+}

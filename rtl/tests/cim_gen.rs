@@ -2,6 +2,7 @@
 //! parameter errors.
 
 mod common;
+use nicc_rtl::blocks::adder_tree::FinalAdder;
 use nicc_rtl::blocks::cim::{generate, CimFormat, CimParams, TreeStyle};
 use nicc_rtl::{emit, ParamError, RtlError};
 
@@ -33,23 +34,36 @@ fn snapshot_4x2() {
 #[test]
 fn lint_parameter_set() {
     let mut configs = Vec::new();
+    let mut k = 0usize;
     for (rows, cols) in [(1, 1), (3, 2), (8, 4), (16, 1), (5, 3)] {
         for (wbits, xbits) in [(1, 1), (4, 4), (8, 8), (3, 5)] {
             for x_signed in [false, true] {
-                let pipe_max = 32 - (rows as u32 - 1).leading_zeros();
-                for tree_pipeline in [0, pipe_max] {
-                    configs.push(CimParams {
+                for deep in [false, true] {
+                    // Cycle through every tree style (popcount only where wbits = 1) and
+                    // final adder; the deep variant has the most register cuts allowed.
+                    let styles: Vec<TreeStyle> = TreeStyle::ALL
+                        .into_iter()
+                        .filter(|s| *s != TreeStyle::Popcount || wbits == 1)
+                        .collect();
+                    let mut p = CimParams {
                         rows,
                         cols,
                         wbits,
                         xbits,
                         x_signed,
                         banks: 1 + (rows % 3),
-                        tree_pipeline: if rows == 1 { 0 } else { tree_pipeline },
+                        tree: styles[k % styles.len()],
+                        final_adder: FinalAdder::ALL[(k / 2) % 3],
+                        tree_pipeline: 0,
                         row_block: 1 + rows / 3,
                         col_group: 1 + cols / 2,
                         ..CimParams::default()
-                    });
+                    };
+                    k += 1;
+                    if deep {
+                        p.tree_pipeline = p.max_tree_pipeline();
+                    }
+                    configs.push(p);
                 }
             }
         }
@@ -79,6 +93,19 @@ fn bad_parameters_are_clear_errors() {
         .unwrap_err()
         .to_string()
         .contains("tree_pipeline"));
+    let p = CimParams {
+        wbits: 4,
+        tree: TreeStyle::Popcount,
+        ..CimParams::default()
+    };
+    let e = p.validate().unwrap_err().to_string();
+    assert!(e.contains("set wbits=1"), "{e}");
+    let e = p
+        .clone()
+        .set("final_adder", "carry_skip")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("kogge_stone"), "{e}");
     let p = CimParams {
         format: CimFormat::Bf16,
         ..CimParams::default()

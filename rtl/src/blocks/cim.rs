@@ -35,8 +35,12 @@
 //!   colen(c)`. A job with no non-zero plane issues one null plane. Accepted at the edge
 //!   ending cycle `t`, its planes issue in cycles `t+1 .. t+n`; the next job may be
 //!   accepted in cycle `t+n`, so back-to-back MVMs take `n` cycles each.
-//! - **Trees.** One adder tree per column sums the `R` gated `BW`-bit products exactly
-//!   (`BW + ceil(log2 R)` bits), with `tree_pipeline` = `p` register cuts.
+//! - **Trees.** One adder tree per column, built by the adder-tree library
+//!   (`adder_tree::build_tree`: style `tree` = binary, wallace, dadda, compressor42, or
+//!   popcount when `BW = 1`; `final_adder` for the carry-save styles), sums the `R` gated
+//!   `BW`-bit two's complement products exactly (`BW + ceil(log2 R)` bits), with
+//!   `tree_pipeline` = `p` register cuts (at most the tree's levels): its sum for the plane
+//!   issued in cycle `u` is ready in cycle `u+p`.
 //! - **Accumulate.** `A += s_b * (P << b)` (`s_b = -1` for the MSB plane `bx-1` when
 //!   `x_signed`), which equals the Horner form `A <- 2A + s_b P` over all planes; the last
 //!   plane writes `A` into the output FIFO at the end of cycle `t+n+p`, so `out_valid` rises
@@ -51,6 +55,7 @@
 //!   edge; a computation on another bank is never disturbed. Writing the bank being computed
 //!   changes the planes issued after the write (avoid it).
 
+use crate::blocks::adder_tree::{self, AdderTreeParams, FinalAdder};
 use crate::error::{ParamError, RtlError};
 use crate::ir::Module;
 use crate::signal::Signal;
@@ -73,15 +78,18 @@ pub enum TreeStyle {
     Dadda,
     /// 4:2 compressors.
     Compressor42,
+    /// 3:2 counter network over single-bit operands (needs `wbits = 1`).
+    Popcount,
 }
 
 impl TreeStyle {
     /// Every style, in a fixed order.
-    pub const ALL: [TreeStyle; 4] = [
+    pub const ALL: [TreeStyle; 5] = [
         TreeStyle::Binary,
         TreeStyle::Wallace,
         TreeStyle::Dadda,
         TreeStyle::Compressor42,
+        TreeStyle::Popcount,
     ];
 
     /// The `--set tree=` spelling.
@@ -91,6 +99,18 @@ impl TreeStyle {
             TreeStyle::Wallace => "wallace",
             TreeStyle::Dadda => "dadda",
             TreeStyle::Compressor42 => "compressor42",
+            TreeStyle::Popcount => "popcount",
+        }
+    }
+
+    /// The adder-tree library's style of the same name.
+    pub fn library_style(self) -> adder_tree::TreeStyle {
+        match self {
+            TreeStyle::Binary => adder_tree::TreeStyle::Binary,
+            TreeStyle::Wallace => adder_tree::TreeStyle::Wallace,
+            TreeStyle::Dadda => adder_tree::TreeStyle::Dadda,
+            TreeStyle::Compressor42 => adder_tree::TreeStyle::Compressor42,
+            TreeStyle::Popcount => adder_tree::TreeStyle::Popcount,
         }
     }
 }
@@ -107,7 +127,13 @@ impl FromStr for TreeStyle {
         TreeStyle::ALL
             .into_iter()
             .find(|t| t.as_str() == s)
-            .ok_or_else(|| ParamError::invalid("tree", s, "binary, wallace, dadda or compressor42"))
+            .ok_or_else(|| {
+                ParamError::invalid(
+                    "tree",
+                    s,
+                    "binary, wallace, dadda, compressor42 or popcount (wbits = 1)",
+                )
+            })
     }
 }
 
@@ -151,7 +177,8 @@ pub struct CimParams {
     pub banks: u32,
     /// Adder-tree style of the column trees.
     pub tree: TreeStyle,
-    /// Register cuts inside each column tree (0 = combinational), at most `ceil(log2 R)`.
+    /// Register cuts inside each column tree (0 = combinational), at most the tree's
+    /// levels ([`CimParams::max_tree_pipeline`]); adds `tree_pipeline` cycles of latency.
     pub tree_pipeline: u32,
     /// Integer or BF16 (pre-aligned) operation.
     pub format: CimFormat,
@@ -164,6 +191,9 @@ pub struct CimParams {
     pub row_block: u32,
     /// Columns per column group of the column-group enable mask (more than `cols`: one group).
     pub col_group: u32,
+    /// Carry-propagate adder after the carry-save reduction of the column trees (ignored by
+    /// `binary`).
+    pub final_adder: FinalAdder,
 }
 
 impl Default for CimParams {
@@ -183,6 +213,7 @@ impl Default for CimParams {
             align_group: 16,
             row_block: 4,
             col_group: 2,
+            final_adder: FinalAdder::Ripple,
         }
     }
 }
@@ -197,7 +228,7 @@ fn clog2(n: u64) -> u32 {
 }
 
 /// The keys accepted by [`CimParams::set`].
-pub const CIM_KEYS: [&str; 13] = [
+pub const CIM_KEYS: [&str; 14] = [
     "rows",
     "cols",
     "wbits",
@@ -211,6 +242,7 @@ pub const CIM_KEYS: [&str; 13] = [
     "align_group",
     "row_block",
     "col_group",
+    "final_adder",
 ];
 
 fn parse_u32(key: &str, v: &str) -> Result<u32, ParamError> {
@@ -244,6 +276,15 @@ impl CimParams {
             "align_group" => self.align_group = parse_u32(key, value)?,
             "row_block" => self.row_block = parse_u32(key, value)?,
             "col_group" => self.col_group = parse_u32(key, value)?,
+            "final_adder" => {
+                self.final_adder = FinalAdder::parse(value.trim()).ok_or_else(|| {
+                    ParamError::invalid(
+                        "final_adder",
+                        value,
+                        "one of ripple, kogge_stone, brent_kung",
+                    )
+                })?
+            }
             _ => {
                 return Err(ParamError::UnknownKey {
                     key: key.to_string(),
@@ -268,14 +309,24 @@ impl CimParams {
         range("wbits", self.wbits, 1, 32)?;
         range("xbits", self.xbits, 1, 32)?;
         range("banks", self.banks, 1, 16)?;
-        let depth = clog2(self.rows as u64);
-        if self.tree_pipeline > depth {
+        if self.tree == TreeStyle::Popcount && self.wbits != 1 {
+            return Err(ParamError::invalid(
+                "tree",
+                "popcount",
+                format!(
+                    "popcount sums single-bit weights: set wbits=1 (got {}) or choose binary, wallace, dadda or compressor42",
+                    self.wbits
+                ),
+            ));
+        }
+        let max = self.max_tree_pipeline();
+        if self.tree_pipeline > max {
             return Err(ParamError::invalid(
                 "tree_pipeline",
                 self.tree_pipeline,
                 format!(
-                    "at most ceil(log2 rows) = {depth} register cuts for {} rows",
-                    self.rows
+                    "at most {max} register cuts: the {} column tree over {} rows has {max} levels",
+                    self.tree, self.rows
                 ),
             ));
         }
@@ -310,6 +361,29 @@ impl CimParams {
     /// Result width `OUT_W = xbits + wbits + ceil(log2 rows)` (signed).
     pub fn out_width(&self) -> u32 {
         self.xbits + self.wbits + clog2(self.rows as u64)
+    }
+
+    /// The adder-tree library parameters of one column tree: `rows` signed `wbits`-bit
+    /// operands, the style, final adder and `tree_pipeline` cuts, exact output width.
+    pub fn tree_params(&self) -> AdderTreeParams {
+        AdderTreeParams {
+            inputs: self.rows,
+            width: self.wbits,
+            signed: true,
+            style: self.tree.library_style(),
+            final_adder: self.final_adder,
+            pipeline: self.tree_pipeline,
+            out_width: None,
+        }
+    }
+
+    /// The deepest allowed `tree_pipeline`: the number of levels of the column tree.
+    pub fn max_tree_pipeline(&self) -> u32 {
+        AdderTreeParams {
+            pipeline: 0,
+            ..self.tree_params()
+        }
+        .max_pipeline()
     }
 
     /// Exact width of one column tree's sum: `wbits + ceil(log2 rows)`.
@@ -347,10 +421,16 @@ impl CimParams {
         (self.tree_pipeline + 3).next_power_of_two()
     }
 
-    /// A module name carrying the parameters, e.g. `cim_r16_c4_w8_x8s_b2_binary_p0`.
+    /// A module name carrying the parameters, e.g. `cim_r16_c4_w8_x8s_b2_binary_p0_rb4_cg2`
+    /// (carry-save styles with a prefix final adder add `_ks` / `_bk` after the style).
     pub fn module_name(&self) -> String {
+        let fa = match (self.tree, self.final_adder) {
+            (TreeStyle::Binary, _) | (_, FinalAdder::Ripple) => "",
+            (_, FinalAdder::KoggeStone) => "_ks",
+            (_, FinalAdder::BrentKung) => "_bk",
+        };
         format!(
-            "cim_r{}_c{}_w{}_x{}{}_b{}_{}_p{}_rb{}_cg{}",
+            "cim_r{}_c{}_w{}_x{}{}_b{}_{}{fa}_p{}_rb{}_cg{}",
             self.rows,
             self.cols,
             self.wbits,
@@ -421,63 +501,24 @@ fn mux_tree(items: Vec<Signal>, addr: &Signal) -> Signal {
     items.pop().expect("mux_tree of an empty list")
 }
 
-/// One column's adder tree: the signed sum of `rows` two's complement `wbits`-bit operands
-/// (`in_data`, operand `i` at `[i*wbits +: wbits]`) into `out_sum` of `tree_width()` bits,
-/// with `tree_pipeline` register cuts (then also `clk`, `rst`, `in_valid`, `out_valid`), the
-/// port interface of the adder-tree library's top module.
-///
-/// This is the single swap point for the adder-tree library: until
-/// `nicc_rtl::blocks::adder_tree::build_tree` is available it builds a local balanced binary
-/// tree of carry-propagate adders for every [`TreeStyle`].
+/// One column's adder tree, built by the adder-tree library
+/// ([`adder_tree::build_tree`], parameters [`CimParams::tree_params`]): the signed sum of
+/// `rows` two's complement `wbits`-bit operands (`in_data`, operand `i` at
+/// `[i*wbits +: wbits]`) into `out_sum` of `tree_width()` bits. With `tree_pipeline > 0` it
+/// also has `clk` and its sum appears `tree_pipeline` cycles after its operands (data
+/// registers, no reset; the macro times the valid bits itself).
 fn column_tree(p: &CimParams) -> Result<Rc<Module>, RtlError> {
-    local_binary_tree(p.rows, p.wbits, p.tree_pipeline)
-}
-
-/// The local balanced binary adder tree used by [`column_tree`].
-fn local_binary_tree(n: u32, w: u32, pipeline: u32) -> Result<Rc<Module>, RtlError> {
-    let levels = clog2(n as u64);
-    let mut m = ModuleBuilder::new(format!("cim_coltree_n{n}_w{w}_p{pipeline}"));
-    let mut valid = None;
-    if pipeline > 0 {
-        m.clock_domain();
-        valid = Some(m.input("in_valid", 1));
+    let tp = p.tree_params();
+    let mut m = ModuleBuilder::new(format!("cim_coltree_{}", tp.module_name()));
+    if tp.pipeline > 0 {
+        m.clock_input("clk");
     }
-    let data = m.input("in_data", n * w);
-    // Register cuts after these levels (1-based), spread evenly, the last after level `levels`.
-    let cuts: Vec<u32> = (0..pipeline)
-        .map(|i| ((i + 1) * levels).div_ceil(pipeline + 1).max(1))
+    let data = m.input("in_data", tp.inputs * tp.width);
+    let ops: Vec<Signal> = (0..tp.inputs)
+        .map(|i| data.slice(i * tp.width, tp.width))
         .collect();
-    let mut items: Vec<Signal> = (0..n).map(|i| data.slice(i * w, w).as_signed()).collect();
-    for l in 1..=levels {
-        let wl = w + l;
-        let mut next = Vec::with_capacity(items.len().div_ceil(2));
-        let mut it = items.into_iter().enumerate();
-        let mut k = 0;
-        while let Some((_, a)) = it.next() {
-            let v = match it.next() {
-                Some((_, b)) => a.add_w(&b, wl),
-                None => a.sext(wl),
-            };
-            let s = m.wire(&format!("l{l}_n{k}"), &v.as_signed()).as_signed();
-            next.push(s);
-            k += 1;
-        }
-        items = next;
-        if cuts.contains(&l) {
-            items = items
-                .iter()
-                .enumerate()
-                .map(|(k, s)| m.reg(&format!("l{l}_n{k}_q"), s).as_signed())
-                .collect();
-            if let Some(v) = valid.take() {
-                valid = Some(m.reg(&format!("l{l}_valid_q"), &v));
-            }
-        }
-    }
-    m.output("out_sum", &items[0].as_signed());
-    if let Some(v) = valid {
-        m.output("out_valid", &v);
-    }
+    let sum = adder_tree::build_tree(&mut m, "", &ops, &tp)?;
+    m.output("out_sum", &sum.as_signed());
     m.finish()
 }
 
@@ -508,7 +549,7 @@ pub fn generate(p: &CimParams, top: &str) -> Result<Rc<Module>, RtlError> {
     let tree = column_tree(p)?;
 
     let mut m = ModuleBuilder::new(top);
-    let (clk, rst) = m.clock_domain();
+    let (clk, _rst) = m.clock_domain();
     let in_valid = m.input("in_valid", 1);
     let in_x = m.input("in_x", r * bx);
     let in_bx = m.input("in_bx", pw);
@@ -677,7 +718,6 @@ pub fn generate(p: &CimParams, top: &str) -> Result<Rc<Module>, RtlError> {
         .map(|g| m.wire(&format!("g{g}_xb"), &(&xb & job_colmask.bit(g).repeat(r))))
         .collect();
     let mut sums = Vec::new();
-    let mut tree_valid = Vec::new();
     for col in 0..c {
         let g = &gxb[(col / p.col_group) as usize];
         let cells: Vec<Signal> = (0..r)
@@ -688,18 +728,19 @@ pub fn generate(p: &CimParams, top: &str) -> Result<Rc<Module>, RtlError> {
         let mut conns: Vec<(&str, &Signal)> = vec![("in_data", &pp)];
         if p.tree_pipeline > 0 {
             conns.push(("clk", &clk));
-            conns.push(("rst", &rst));
-            conns.push(("in_valid", &busy_s));
         }
         let o = m.instance(&format!("c{col}_tree"), &tree, &conns);
         sums.push(o.out("out_sum").as_signed());
-        if p.tree_pipeline > 0 {
-            tree_valid.push(o.out("out_valid"));
-        }
     }
 
     // Side band travelling with the planes through the tree pipeline.
-    let mut sb_parts = vec![first_s.clone(), last_issue.clone(), neg, job_n.clone()];
+    let mut sb_parts = vec![
+        busy_s.clone(),
+        first_s.clone(),
+        last_issue.clone(),
+        neg,
+        job_n.clone(),
+    ];
     if let Some(i) = &idx {
         sb_parts.push(i.clone());
     }
@@ -710,14 +751,14 @@ pub fn generate(p: &CimParams, top: &str) -> Result<Rc<Module>, RtlError> {
         sb_t = m.reg(&format!("sb_s{s}"), &sb_t);
     }
     let valid_t = if p.tree_pipeline > 0 {
-        m.wire("tree_valid", &reduce_tree(tree_valid, &|a, b| a & b))
+        m.wire("tree_valid", &sb_t.bit(sbw - 1))
     } else {
         busy_s.clone()
     };
-    let first_t = sb_t.bit(sbw - 1);
-    let last_t = sb_t.bit(sbw - 2);
-    let neg_t = sb_t.bit(sbw - 3);
-    let n_t = sb_t.slice(sbw - 3 - pw, pw);
+    let first_t = sb_t.bit(sbw - 2);
+    let last_t = sb_t.bit(sbw - 3);
+    let neg_t = sb_t.bit(sbw - 4);
+    let n_t = sb_t.slice(sbw - 4 - pw, pw);
     let idx_t = idx.as_ref().map(|_| sb_t.slice(0, iw));
 
     // Shift-and-accumulate: A += s_b * (P << b); the last plane goes to the FIFO.

@@ -23,7 +23,7 @@ use nicc_rtl::Design;
 use nom::{
     bytes::complete::{tag, take_till, take_till1},
     character::complete::{char, digit1, space0},
-    combinator::map_res,
+    combinator::{map_res, opt},
     multi::many0,
     sequence::{preceded, separated_pair},
     IResult,
@@ -186,16 +186,17 @@ fn kv(i: &str) -> IResult<&str, (&str, &str)> {
         separated_pair(
             take_till1(|c| c == '\x02' || c == '\x01'),
             char('\x02'),
-            take_till(|c| c == '\x01'),
+            take_till(|c| c == '\x01' || c == '\''),
         ),
     )(i)
 }
 
-/// `C '<pairs>\x01' <count>`.
+/// `C '<pairs>' <count>` (some writers end the pairs with `\x01`).
 fn record(i: &str) -> IResult<&str, (Vec<(&str, &str)>, u64)> {
     let (i, _) = tag("C '")(i)?;
     let (i, pairs) = many0(kv)(i)?;
-    let (i, _) = tag("\x01'")(i)?;
+    let (i, _) = opt(char('\x01'))(i)?;
+    let (i, _) = char('\'')(i)?;
     let (i, _) = space0(i)?;
     let (i, n) = map_res(digit1, str::parse::<u64>)(i)?;
     Ok((i, (pairs, n)))
@@ -295,7 +296,7 @@ mod tests {
     fn parses_records() {
         let text = "# SystemC::Coverage-3\n\
             C '\x01t\x02toggle\x01page\x02v_toggle/t\x01f\x02t.v\x01l\x021\x01n\x020\x01o\x02a[3]\x01h\x02TOP.t\x01' 7\n\
-            C '\x01t\x02toggle\x01page\x02v_toggle/sub\x01o\x02y\x01h\x02TOP.t.u_sub\x01' 2\n\
+            C '\x01f\x02/x/sub.v\x01l\x025\x01page\x02v_toggle/sub\x01o\x02y\x01h\x02top.t.u_sub' 2\n\
             C '\x01t\x02line\x01page\x02v_line/t\x01o\x02block\x01h\x02TOP.t\x01' 9\n";
         let c = ToggleCounts::parse(text).unwrap();
         assert_eq!(c.entries.len(), 2);

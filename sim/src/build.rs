@@ -454,7 +454,16 @@ pub fn build_executable(d: &Design, main_cpp: &str, out: &Path) -> Result<(), Si
     let version = verilator_version()?;
     let cache = default_cache_dir();
     let key = sha(&[d.verilog().as_bytes(), main_cpp.as_bytes(), b"exe"]);
-    let c = compile(d, &cache, &key, &version, "nicc_main", main_cpp, false, false)?;
+    let c = compile(
+        d,
+        &cache,
+        &key,
+        &version,
+        "nicc_main",
+        main_cpp,
+        false,
+        false,
+    )?;
     link(&c, "nicc_main", out, false)?;
     let _ = std::fs::remove_dir_all(&c.work);
     Ok(())

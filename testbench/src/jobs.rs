@@ -172,5 +172,6 @@ pub fn all() -> Vec<Box<dyn Job>> {
         Box::new(AdderTreeJob),
         Box::new(crate::butterfly::job::ButterflyJob),
         Box::new(HierSumJob),
+        Box::new(crate::sparse_ffn::job::SparseFfnJob),
     ]
 }

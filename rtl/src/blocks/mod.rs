@@ -6,4 +6,5 @@ pub mod cim;
 pub mod demo;
 pub mod packet;
 pub mod registry;
+pub mod sparse_ffn;
 pub mod synthetic;

@@ -168,6 +168,24 @@ enum SimCmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The sparse FFN tile (router + CIM) on .npy weights and inputs.
+    SparseFfn {
+        /// Parameter setting `key=value` (repeatable): rows, cols, col_group, cim_rows, banks.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Weights W, integer array of shape (rows, cols).
+        #[arg(long)]
+        weights: PathBuf,
+        /// Inputs X, integer array of shape (B, rows).
+        #[arg(long)]
+        inputs: PathBuf,
+        /// Output Y, int64 array of shape (B, cols).
+        #[arg(long)]
+        out: PathBuf,
+        /// Magnitude-prune this fraction of the weights first (e.g. 0.75).
+        #[arg(long)]
+        prune: Option<f64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -205,6 +223,21 @@ enum BenchCmd {
         /// Frames per size and width.
         #[arg(long, default_value_t = 20_000)]
         frames: usize,
+    },
+    /// Sparse FFN tile vs dense CIM tile: toggles and cycles per vector, area.
+    SparseFfn {
+        /// Parameter setting `key=value` (repeatable): rows, cols, col_group, cim_rows, banks.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Vectors per point.
+        #[arg(long, default_value_t = 16)]
+        vectors: usize,
+        /// Skip the synthesis (area) part.
+        #[arg(long)]
+        no_area: bool,
+        /// Directory for the table (sparse-ffn-bench.md), JSON and SVG plot.
+        #[arg(long, default_value = "docs/blocks")]
+        out: PathBuf,
     },
 }
 
@@ -335,6 +368,21 @@ fn real_main() -> Result<()> {
                     s.vectors, s.mismatches
                 );
             }
+            SimCmd::SparseFfn {
+                sets,
+                weights,
+                inputs,
+                out,
+                prune,
+            } => {
+                let mut p = nicc_rtl::blocks::sparse_ffn::SparseFfnParams::default();
+                for (k, v) in &parse_sets(&sets)? {
+                    p.set(k, v)?;
+                }
+                let s =
+                    nicc_testbench::sparse_ffn::cli::sim_npy(&p, &weights, &inputs, &out, prune)?;
+                println!("{s}");
+            }
         },
         Cmd::Synth {
             design,
@@ -457,6 +505,19 @@ fn real_main() -> Result<()> {
                     if b.mismatches != 0 {
                         bail!("{} cycles disagreed with the golden sum", b.mismatches);
                     }
+                }
+                BenchCmd::SparseFfn {
+                    sets,
+                    vectors,
+                    no_area,
+                    out,
+                } => {
+                    let mut p = nicc_testbench::sparse_ffn::bench::bench_params();
+                    for (k, v) in &parse_sets(&sets)? {
+                        p.set(k, v)?;
+                    }
+                    let s = nicc_testbench::sparse_ffn::bench::run(&p, vectors, !no_area, &out)?;
+                    println!("{s}");
                 }
                 BenchCmd::Emit { nodes } => {
                     let t0 = Instant::now();

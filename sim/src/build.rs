@@ -210,6 +210,15 @@ fn verilator_flags(trace: bool) -> Vec<String> {
     f
 }
 
+/// Extra Verilator flags of a toggle-coverage build (see [`crate::toggle`]): every bit of every
+/// signal of any width, `_`-prefixed names included.
+fn coverage_flags() -> Vec<String> {
+    ["--coverage-toggle", "--coverage-max-width", "1048576"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
 fn make_vars() -> Vec<String> {
     vec![
         format!("OPT_FAST={OPT_FAST}"),
@@ -282,6 +291,7 @@ fn compile(
     cpp_name: &str,
     cpp_src: &str,
     trace: bool,
+    coverage: bool,
 ) -> Result<Compiled, SimError> {
     let work = work_dir(cache, key)?;
     let src = work.join("src");
@@ -296,8 +306,11 @@ fn compile(
     std::fs::write(&cpp_path, cpp_src).map_err(io("writing the C++ source"))?;
     let obj = work.join("obj");
     let mut cmd = Command::new(verilator_bin());
-    cmd.args(verilator_flags(trace))
-        .arg("--top-module")
+    cmd.args(verilator_flags(trace));
+    if coverage {
+        cmd.args(coverage_flags());
+    }
+    cmd.arg("--top-module")
         .arg(&d.top)
         .arg("-Mdir")
         .arg(&obj)
@@ -312,7 +325,15 @@ fn compile(
         .chain(mk_list(&classes, "VM_GLOBAL_SLOW").iter())
         .map(|g| format!("{g}.o"))
         .collect();
-    let rdir = ensure_runtime(cache, version, &obj, &prefix, &runtime_objs, trace)?;
+    let rdir = ensure_runtime(
+        cache,
+        version,
+        &obj,
+        &prefix,
+        &runtime_objs,
+        trace,
+        coverage,
+    )?;
     let mut mk = Command::new("make");
     mk.arg("-s")
         .arg("-j")
@@ -353,16 +374,31 @@ fn link(c: &Compiled, cpp_name: &str, out: &Path, shared: bool) -> Result<(), Si
 
 /// Builds (or finds in the cache) the shared library of `d`'s model.
 pub fn build_library(d: &Design, opts: &BuildOptions) -> Result<BuildInfo, SimError> {
+    build_library_opt(d, opts, false)
+}
+
+/// [`build_library`] with toggle coverage compiled in when `coverage` (its own cache entry:
+/// the shim, the flags and so the hash differ; without coverage nothing changes).
+pub(crate) fn build_library_opt(
+    d: &Design,
+    opts: &BuildOptions,
+    coverage: bool,
+) -> Result<BuildInfo, SimError> {
     let t0 = Instant::now();
     let version = verilator_version()?;
     let cache = opts.cache_dir.clone().unwrap_or_else(default_cache_dir);
-    let shim_src = shim::source(d, opts.trace);
+    let mut shim_src = shim::source(d, opts.trace);
+    let mut flags = verilator_flags(opts.trace);
+    if coverage {
+        shim_src.push_str(shim::COVERAGE_SOURCE);
+        flags.extend(coverage_flags());
+    }
     let key = sha(&[
         d.verilog().as_bytes(),
         d.top.as_bytes(),
         shim_src.as_bytes(),
         version.as_bytes(),
-        verilator_flags(opts.trace).join(" ").as_bytes(),
+        flags.join(" ").as_bytes(),
         make_vars().join(" ").as_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
     ]);
@@ -380,13 +416,14 @@ pub fn build_library(d: &Design, opts: &BuildOptions) -> Result<BuildInfo, SimEr
                 "nicc_shim",
                 &shim_src,
                 opts.trace,
+                coverage,
             )?;
             let out_dir = c.work.join("out");
             std::fs::create_dir_all(&out_dir).map_err(io("creating the output dir"))?;
             link(&c, "nicc_shim", &out_dir.join("libnicc_model.so"), true)?;
             std::fs::write(
                 out_dir.join("meta.json"),
-                serde_json::json!({"top": d.top, "verilator": version, "trace": opts.trace})
+                serde_json::json!({"top": d.top, "verilator": version, "trace": opts.trace, "coverage": coverage})
                     .to_string(),
             )
             .map_err(io("writing meta.json"))?;
@@ -417,7 +454,16 @@ pub fn build_executable(d: &Design, main_cpp: &str, out: &Path) -> Result<(), Si
     let version = verilator_version()?;
     let cache = default_cache_dir();
     let key = sha(&[d.verilog().as_bytes(), main_cpp.as_bytes(), b"exe"]);
-    let c = compile(d, &cache, &key, &version, "nicc_main", main_cpp, false)?;
+    let c = compile(
+        d,
+        &cache,
+        &key,
+        &version,
+        "nicc_main",
+        main_cpp,
+        false,
+        false,
+    )?;
     link(&c, "nicc_main", out, false)?;
     let _ = std::fs::remove_dir_all(&c.work);
     Ok(())
@@ -432,13 +478,16 @@ fn ensure_runtime(
     prefix: &str,
     objs: &[String],
     trace: bool,
+    coverage: bool,
 ) -> Result<PathBuf, SimError> {
-    let rkey = sha(&[
-        version.as_bytes(),
-        objs.join(" ").as_bytes(),
-        make_vars().join(" ").as_bytes(),
-        &[trace as u8],
-    ]);
+    // The coverage runtime is compiled with VM_COVERAGE=1: its own entry (and the key of the
+    // plain runtime stays what it was).
+    let (joined, mv, tr) = (objs.join(" "), make_vars().join(" "), [trace as u8]);
+    let mut parts: Vec<&[u8]> = vec![version.as_bytes(), joined.as_bytes(), mv.as_bytes(), &tr];
+    if coverage {
+        parts.push(b"coverage");
+    }
+    let rkey = sha(&parts);
     let dir = cache.join("runtime").join(&rkey);
     let done = |d: &Path| objs.iter().all(|o| d.join(o).exists());
     if done(&dir) {

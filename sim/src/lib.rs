@@ -23,7 +23,9 @@ pub mod icarus;
 pub mod lint;
 pub mod model;
 pub mod shim;
+pub mod toggle;
 
 pub use build::{build_count, BuildInfo, BuildOptions};
 pub use error::SimError;
 pub use model::{Model, Port};
+pub use toggle::{ToggleCounts, ToggleModel};

@@ -43,14 +43,14 @@ impl Port {
 /// A loaded model instance.
 pub struct Model {
     // Field order: the handle must be destroyed before the library is unloaded (see Drop).
-    handle: *mut c_void,
+    pub(crate) handle: *mut c_void,
     destroy: VoidFn,
     eval: VoidFn,
     step: VoidFn,
     set: SetFn,
     get: GetFn,
     batch: BatchFn,
-    _lib: Library,
+    pub(crate) _lib: Library,
     ports: Vec<PortInfo>,
     top: String,
     clock: Option<usize>,
@@ -89,6 +89,11 @@ impl Model {
         vcd: Option<&Path>,
     ) -> Result<Model, SimError> {
         let info = build_library(d, opts)?;
+        Model::load(d, info, vcd)
+    }
+
+    /// Loads and instantiates the built library `info` of `d`.
+    pub(crate) fn load(d: &Design, info: BuildInfo, vcd: Option<&Path>) -> Result<Model, SimError> {
         // SAFETY: the library is one nicc-sim built from its own shim; its initialisers are
         // Verilator's and the symbols below have the declared C signatures.
         let lib = unsafe { Library::new(&info.library) }.map_err(|source| SimError::Load {

@@ -186,3 +186,20 @@ void nicc_step(void* p) {{
     );
     s
 }
+
+/// C++ appended to the shim of a toggle-coverage build (see [`crate::toggle`]): write the
+/// coverage counters to a file, and zero them.
+pub const COVERAGE_SOURCE: &str = r#"
+#include "verilated_cov.h"
+extern "C" {
+int nicc_cov_write(void* p, const char* path) {
+    NiccModel* h = (NiccModel*)p;
+    h->ctx->coveragep()->write(path);
+    return 0;
+}
+void nicc_cov_zero(void* p) {
+    NiccModel* h = (NiccModel*)p;
+    h->ctx->coveragep()->zero();
+}
+} // extern "C"
+"#;

@@ -174,5 +174,6 @@ pub fn all() -> Vec<Box<dyn Job>> {
         Box::new(crate::cim::job::CimJob),
         Box::new(crate::packet::job::PacketJob),
         Box::new(HierSumJob),
+        Box::new(crate::sparse_ffn::job::SparseFfnJob),
     ]
 }

@@ -1,6 +1,6 @@
 //! nicc-testbench: golden models, stimulus, scoreboards, sweeps and co-simulation helpers.
 //!
-//! One module per block (`adder_tree`, `cim`, `butterfly`, `packet`): what the block must
+//! One module per block (`adder_tree`, `cim`, `butterfly`, `packet`, `sparse_ffn`): what the block must
 //! compute, written independently of its generator, and how that is checked.
 
 pub mod adder_tree;
@@ -9,4 +9,5 @@ pub mod cim;
 pub mod jobs;
 pub mod packet;
 pub mod run;
+pub mod sparse_ffn;
 pub mod sweep;

@@ -9,4 +9,5 @@ pub mod packet;
 pub mod packet_units;
 pub mod packet_engine;
 pub mod registry;
+pub mod sparse_ffn;
 pub mod synthetic;

@@ -281,15 +281,20 @@ struct Compiled {
     runtime: Vec<PathBuf>,
 }
 
-/// Verilates `d` with one extra C++ file (`cpp_name` = `cpp_src`) and compiles the model
-/// archive and that file's object with Verilator's own rules and our flags.
+/// One C++ file compiled beside the model: its base name and its text.
+struct CppFile<'a> {
+    name: &'a str,
+    src: &'a str,
+}
+
+/// Verilates `d` with one extra C++ file and compiles the model archive and that file's
+/// object with Verilator's own rules and our flags.
 fn compile(
     d: &Design,
     cache: &Path,
     key: &str,
     version: &str,
-    cpp_name: &str,
-    cpp_src: &str,
+    cpp: CppFile<'_>,
     trace: bool,
     coverage: bool,
 ) -> Result<Compiled, SimError> {
@@ -302,8 +307,8 @@ fn compile(
         std::fs::write(&p, &f.text).map_err(io(format!("writing {}", p.display())))?;
         vfiles.push(p);
     }
-    let cpp_path = src.join(format!("{cpp_name}.cpp"));
-    std::fs::write(&cpp_path, cpp_src).map_err(io("writing the C++ source"))?;
+    let cpp_path = src.join(format!("{}.cpp", cpp.name));
+    std::fs::write(&cpp_path, cpp.src).map_err(io("writing the C++ source"))?;
     let obj = work.join("obj");
     let mut cmd = Command::new(verilator_bin());
     cmd.args(verilator_flags(trace));
@@ -344,7 +349,7 @@ fn compile(
         .arg(format!("{prefix}.mk"))
         .args(make_vars())
         .arg(format!("{prefix}__ALL.a"))
-        .arg(format!("{cpp_name}.o"));
+        .arg(format!("{}.o", cpp.name));
     run(&mut mk, "make (Verilated model)", "make")?;
     Ok(Compiled {
         work,
@@ -413,8 +418,10 @@ pub(crate) fn build_library_opt(
                 &cache,
                 &key,
                 &version,
-                "nicc_shim",
-                &shim_src,
+                CppFile {
+                    name: "nicc_shim",
+                    src: &shim_src,
+                },
                 opts.trace,
                 coverage,
             )?;
@@ -459,8 +466,10 @@ pub fn build_executable(d: &Design, main_cpp: &str, out: &Path) -> Result<(), Si
         &cache,
         &key,
         &version,
-        "nicc_main",
-        main_cpp,
+        CppFile {
+            name: "nicc_main",
+            src: main_cpp,
+        },
         false,
         false,
     )?;

@@ -191,8 +191,11 @@ fn kv(i: &str) -> IResult<&str, (&str, &str)> {
     )(i)
 }
 
+/// One coverage record: its key/value pairs and its count.
+type Record<'a> = (Vec<(&'a str, &'a str)>, u64);
+
 /// `C '<pairs>' <count>` (some writers end the pairs with `\x01`).
-fn record(i: &str) -> IResult<&str, (Vec<(&str, &str)>, u64)> {
+fn record(i: &str) -> IResult<&str, Record<'_>> {
     let (i, _) = tag("C '")(i)?;
     let (i, pairs) = many0(kv)(i)?;
     let (i, _) = opt(char('\x01'))(i)?;

@@ -169,7 +169,7 @@ fn stream(
     let mut last_cycles = Vec::new();
     let mut seen = Vec::new();
     let valid = format!("{p}_out_valid");
-    let mut collect = |tb: &mut Tb, seen: &mut Vec<(u64, Vec<Bits>)>| {
+    let collect = |tb: &mut Tb, seen: &mut Vec<(u64, Vec<Bits>)>| {
         if tb.get_u(&valid) == 1 {
             let v = out_names
                 .iter()
@@ -653,7 +653,8 @@ fn toeplitz_input(l: &Lookup) -> Vec<u8> {
             v.extend(l.src.to_be_bytes());
             v.extend(l.dst.to_be_bytes());
         }
-        _ => {}
+        // T_NONE and the unused codes 5..7 hash nothing.
+        _ => assert!(l.ty == T_NONE || l.ty > T_V6P),
     }
     if l.ty == T_V4P || l.ty == T_V6P {
         v.extend(l.sport.to_be_bytes());

@@ -272,7 +272,7 @@ impl PacketParams {
             return Err(invalid("ipv6_ext_max", self.ipv6_ext_max, "0..=8"));
         }
         let pd = self.parse_depth;
-        if !(64..=1024).contains(&pd) || pd % 64 != 0 {
+        if !(64..=1024).contains(&pd) || !pd.is_multiple_of(64) {
             return Err(invalid("parse_depth", pd, "a multiple of 64 in 64..=1024"));
         }
         Ok(())

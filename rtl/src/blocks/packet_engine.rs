@@ -26,6 +26,9 @@ use crate::ir::Module;
 use crate::signal::Signal;
 use std::rc::Rc;
 
+/// One exact-match entry's (hit, index, action, value) signals.
+type EmHit = (Signal, usize, Signal, Signal);
+
 /// Entries of the metadata FIFO (frames between `tlast` in and metadata/egress out).
 pub const META_DEPTH: u32 = 32;
 /// Bytes of the frame buffer.
@@ -1383,7 +1386,7 @@ fn steer(b: &mut B, mut r: Rec, p: &PacketParams, ind: &Signal, em: &[Em], polic
         let h = b.w(&format!("st_em{i}_hit"), &h);
         hits.push((h, i, e.action.clone(), e.value.clone()));
     }
-    let cases = |sel: &dyn Fn(&(Signal, usize, Signal, Signal)) -> Signal, w: u32| {
+    let cases = |sel: &dyn Fn(&EmHit) -> Signal, w: u32| {
         let c: Vec<(Signal, Signal)> = hits.iter().map(|h| (h.0.clone(), sel(h))).collect();
         Signal::priority(&c, &lit(w, 0))
     };

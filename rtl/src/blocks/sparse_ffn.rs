@@ -141,7 +141,7 @@ impl SparseFfnParams {
         if self.cols == 0 || self.cols > 1024 {
             return Err(ParamError::invalid("cols", self.cols, "1..=1024"));
         }
-        if self.col_group == 0 || self.cols % self.col_group != 0 {
+        if self.col_group == 0 || !self.cols.is_multiple_of(self.col_group) {
             return Err(ParamError::invalid(
                 "col_group",
                 self.col_group,

@@ -37,12 +37,16 @@ pub struct SimBench {
     pub mismatches: u64,
 }
 
-/// The xorshift64 generator used by all three variants (the C++ harness has the same).
-fn next(s: &mut u64) -> u64 {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    *s
+/// Stimulus word number `i` (word `k` of cycle `c` is `i = c * words + k`): the SplitMix64
+/// finaliser of `SEED + i * 0x9E37_79B9_7F4A_7C15`, truncated. Counter-based, so no serial dependency chain links the
+/// words: a variant that generates a chunk of stimulus before simulating it (batched) pays the
+/// same generation cost as one that interleaves it with the model (per cycle, plain C++). The
+/// C++ harness has the same function.
+fn stim(i: u64) -> u32 {
+    let mut z = SEED.wrapping_add(i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) as u32
 }
 
 fn golden(words: &[u32]) -> u64 {
@@ -128,13 +132,12 @@ pub fn bench_sim(d: &Design, cycles: u64, rounds: u32) -> Result<SimBench, SimEr
         // (a1) per port: set, step, get.
         let (pin, pout) = (m.port("in_data")?, m.port("out_sum")?);
         m.reset(1)?;
-        let mut s = SEED;
         let mut buf = vec![0u32; words];
         let mut out = [0u32; 2];
         let t = Watch::start();
-        for _ in 0..cycles {
-            for w in buf.iter_mut() {
-                *w = next(&mut s) as u32;
+        for c in 0..cycles {
+            for (k, w) in buf.iter_mut().enumerate() {
+                *w = stim(c * words as u64 + k as u64);
             }
             m.set_words(pin, &buf)?;
             m.step()?;
@@ -150,11 +153,10 @@ pub fn bench_sim(d: &Design, cycles: u64, rounds: u32) -> Result<SimBench, SimEr
         let (iw, ow) = m.batch_words();
         let mut cin = vec![0u32; iw];
         let mut cout = vec![0u32; ow];
-        let mut s = SEED;
         let t = Watch::start();
-        for _ in 0..cycles {
-            for w in cin[1..].iter_mut() {
-                *w = next(&mut s) as u32;
+        for c in 0..cycles {
+            for (k, w) in cin[1..].iter_mut().enumerate() {
+                *w = stim(c * words as u64 + k as u64);
             }
             m.cycle_raw(&cin, &mut cout)?;
             if cout[0] as u64 != golden(&cin[1..]) {
@@ -172,7 +174,6 @@ pub fn bench_sim(d: &Design, cycles: u64, rounds: u32) -> Result<SimBench, SimEr
         let mut input = vec![0u32; chunk * iw];
         let mut output = vec![0u32; chunk * ow];
         let mut expect = vec![0u32; chunk];
-        let mut s = SEED;
         let t = Watch::start();
         let mut done = 0u64;
         while done < cycles {
@@ -182,8 +183,9 @@ pub fn bench_sim(d: &Design, cycles: u64, rounds: u32) -> Result<SimBench, SimEr
                 let row = &mut input[c * iw..(c + 1) * iw];
                 row[0] = 0; // rst
                 let mut sum = 0u32;
-                for w in row[1..].iter_mut() {
-                    let x = next(&mut s) as u32;
+                let base = (done + c as u64) * words as u64;
+                for (k, w) in row[1..].iter_mut().enumerate() {
+                    let x = stim(base + k as u64);
                     *w = x;
                     sum += (x & 0xff) + ((x >> 8) & 0xff) + ((x >> 16) & 0xff) + (x >> 24);
                 }
@@ -215,9 +217,15 @@ pub fn bench_sim(d: &Design, cycles: u64, rounds: u32) -> Result<SimBench, SimEr
     })
 }
 
-/// The plain harness: same xorshift stimulus, golden sum in C++; prints cycles, errors,
+/// The plain harness: same counter-based stimulus, golden sum in C++; prints cycles, errors,
 /// thread CPU seconds and wall seconds.
 fn harness_cpp(top: &str, words: usize) -> String {
+    // Verilator holds a port of up to 32 bits as IData, up to 64 as QData, wider as VlWide.
+    let set = match words {
+        1 => "m->in_data = w[0];".to_string(),
+        2 => "m->in_data = ((uint64_t)w[1] << 32) | w[0];".to_string(),
+        _ => format!("for (int k = 0; k < {words}; ++k) m->in_data[k] = w[k];"),
+    };
     format!(
         r#"#include "V{top}.h"
 #include "verilated.h"
@@ -231,23 +239,28 @@ static double thread_cpu() {{
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }}
+static inline uint32_t stim(uint64_t i) {{
+    uint64_t z = 0x9E3779B97F4A7C15ULL + i * 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return (uint32_t)(z ^ (z >> 31));
+}}
 int main(int argc, char** argv) {{
     uint64_t n = argc > 1 ? strtoull(argv[1], 0, 10) : 1000000;
     VerilatedContext* ctx = new VerilatedContext();
     V{top}* m = new V{top}(ctx);
     m->rst = 1; m->clk = 1; m->eval(); m->clk = 0; m->eval(); m->rst = 0;
-    uint64_t s = 0x9E3779B97F4A7C15ULL, errors = 0;
+    uint64_t errors = 0;
     uint32_t w[{words}];
     auto t0 = std::chrono::steady_clock::now();
     double c0 = thread_cpu();
     for (uint64_t i = 0; i < n; ++i) {{
         uint64_t expect = 0;
         for (int k = 0; k < {words}; ++k) {{
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-            w[k] = (uint32_t)s;
-            m->in_data[k] = w[k];
+            w[k] = stim(i * {words} + k);
             expect += (w[k] & 0xff) + ((w[k] >> 8) & 0xff) + ((w[k] >> 16) & 0xff) + (w[k] >> 24);
         }}
+        {set}
         m->clk = 1; m->eval(); m->clk = 0; m->eval();
         if ((uint64_t)m->out_sum != expect) ++errors;
     }}

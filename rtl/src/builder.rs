@@ -86,6 +86,17 @@ impl InstanceOutputs {
         self.get(port)
             .unwrap_or_else(|| panic!("instance has no output port `{port}`"))
     }
+
+    /// The outputs not named in `used`, in port order: what a parent that does not need them
+    /// gathers into a lint sink (a wire whose name contains `unused`, Verilator's
+    /// `--unused-regexp` default).
+    pub fn others(&self, used: &[&str]) -> Vec<Signal> {
+        self.outputs
+            .iter()
+            .filter(|(p, _)| !used.contains(&p.as_str()))
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
 }
 
 /// Builds one module. Create it, declare ports, add logic, then [`ModuleBuilder::finish`].

@@ -25,6 +25,9 @@ pub struct CellStats {
     pub wires: u64,
     /// Number of wire bits.
     pub wire_bits: u64,
+    /// Bits of the memories kept as memory cells (not in `cells_by_type`' gate counts).
+    #[serde(default)]
+    pub memory_bits: u64,
 }
 
 #[derive(Deserialize)]
@@ -39,6 +42,8 @@ struct StatModule {
     num_cells_by_type: BTreeMap<String, u64>,
     num_wires: u64,
     num_wire_bits: u64,
+    #[serde(default)]
+    num_memory_bits: u64,
 }
 
 /// Parses Yosys `stat -json` output (the `design` totals).
@@ -50,6 +55,41 @@ pub fn parse_stat_json(text: &str) -> Result<CellStats, SynthError> {
         cells_by_type: s.design.num_cells_by_type,
         wires: s.design.num_wires,
         wire_bits: s.design.num_wire_bits,
+        memory_bits: s.design.num_memory_bits,
+    })
+}
+
+/// Total bits (`SIZE x WIDTH`) of the `$mem_v2` cells in a Yosys `dump` (RTLIL text): the
+/// memories a flow keeps as memory macros.
+pub fn parse_memory_bits(rtlil: &str) -> Result<u64, SynthError> {
+    // (SIZE, WIDTH) of each memory cell, in order.
+    let mut cells: Vec<(Option<u64>, Option<u64>)> = Vec::new();
+    let mut in_mem = false;
+    for line in rtlil.lines().map(str::trim) {
+        if line.starts_with("cell ") {
+            in_mem = line.starts_with("cell $mem_v2 ");
+            if in_mem {
+                cells.push((None, None));
+            }
+            continue;
+        }
+        let mut it = line.split_whitespace();
+        if let (true, Some("parameter"), Some(cur)) = (in_mem, it.next(), cells.last_mut()) {
+            let name = it.next();
+            let value = it.next().and_then(|v| v.parse::<u64>().ok());
+            match name {
+                Some("\\SIZE") => cur.0 = value,
+                Some("\\WIDTH") => cur.1 = value,
+                _ => {}
+            }
+        }
+    }
+    cells.iter().try_fold(0u64, |acc, c| match c {
+        (Some(s), Some(w)) => Ok(acc + s * w),
+        _ => Err(SynthError::parse(
+            "yosys dump of $mem_v2",
+            "a memory cell without a decimal SIZE or WIDTH",
+        )),
     })
 }
 

@@ -222,6 +222,9 @@ impl SynthReport {
             FlowResult::Generic(g) => {
                 push("cells", g.stats.cells.to_string());
                 push("flip-flops", g.flip_flops.to_string());
+                if g.stats.memory_bits > 0 {
+                    push("memory macro bits", g.stats.memory_bits.to_string());
+                }
                 push("logic depth (ltp -noff)", g.logic_depth.to_string());
                 for (t, n) in &g.stats.cells_by_type {
                     push(&format!("  {t}"), n.to_string());
@@ -232,6 +235,12 @@ impl SynthReport {
                 push("abc -D (ps)", a.abc_delay_ps.to_string());
                 push("cells", a.stats.cells.to_string());
                 push("area (um2)", format!("{:.1}", a.area_um2));
+                if a.stats.memory_bits > 0 {
+                    push(
+                        "memory macro bits (not in area, not timed)",
+                        a.stats.memory_bits.to_string(),
+                    );
+                }
                 push(
                     "flip-flop area (um2)",
                     format!("{:.1} ({:.1}%)", a.ff_area_um2, 100.0 * a.ff_area_share),

@@ -162,3 +162,12 @@ fn sat_induction_step_table_is_not_the_counterexample() {
     insta::assert_debug_snapshot!(cex);
     assert!(parse_induction_counterexample(&data("sat_seq_proven.txt")).is_empty());
 }
+
+#[test]
+fn memory_bits_from_a_dump() {
+    let dump = "  cell $mem_v2 \\mem\n    parameter \\ABITS 9\n    parameter \\SIZE 512\n    parameter \\WIDTH 8\n    connect \\CLK x\n  end\n  cell $mem_v2 \\b\n    parameter \\SIZE 2048\n    parameter \\WIDTH 64\n  end\n  cell $and \\g\n    parameter \\WIDTH 7\n  end\n";
+    assert_eq!(parse_memory_bits(dump).unwrap(), 512 * 8 + 2048 * 64);
+    assert_eq!(parse_memory_bits("").unwrap(), 0);
+    let e = parse_memory_bits("cell $mem_v2 \\m\n parameter \\SIZE 4\nend\n").unwrap_err();
+    assert!(e.to_string().contains("SIZE or WIDTH"), "{e}");
+}

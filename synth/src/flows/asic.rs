@@ -4,7 +4,8 @@
 use super::{key, read, versions, workdir, write, DESIGN_FILE};
 use crate::error::SynthError;
 use crate::parse::{
-    parse_liberty_cells, parse_ltp, parse_sta_path, parse_stat_area, parse_stat_json,
+    parse_liberty_cells, parse_ltp, parse_memory_bits, parse_sta_path, parse_stat_area,
+    parse_stat_json,
 };
 use crate::report::{AsicReport, AsicTiming, FlowResult, SynthReport, TimingKind};
 use crate::tools::{run, run_yosys, Tool};
@@ -73,7 +74,8 @@ pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, S
         );
         write(dir.path(), "flow.ys", &script)?;
         run_yosys("flow.ys", dir.path())?;
-        let stats = parse_stat_json(&read(dir.path(), "stat.json")?)?;
+        let mut stats = parse_stat_json(&read(dir.path(), "stat.json")?)?;
+        stats.memory_bits = parse_memory_bits(&read(dir.path(), "memories.il")?)?;
         let area = parse_stat_area(&read(dir.path(), "stat.txt")?)?;
         let logic_depth = parse_ltp(&read(dir.path(), "ltp.txt")?)?;
         let cells = parse_liberty_cells(&lib_text);

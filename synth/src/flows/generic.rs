@@ -2,7 +2,7 @@
 
 use super::{is_yosys_ff, key, read, versions, workdir, write, DESIGN_FILE};
 use crate::error::SynthError;
-use crate::parse::{parse_ltp, parse_stat_json};
+use crate::parse::{parse_ltp, parse_memory_bits, parse_stat_json};
 use crate::report::{FlowResult, GenericReport, SynthReport};
 use crate::tools::run_yosys;
 use crate::{render, Flow, Options};
@@ -18,7 +18,8 @@ pub(crate) fn run(design: &Design, opts: &Options) -> Result<SynthReport, SynthE
         let script = render(SCRIPT, &[("VERILOG", DESIGN_FILE), ("TOP", &design.top)]);
         write(dir.path(), "flow.ys", &script)?;
         run_yosys("flow.ys", dir.path())?;
-        let stats = parse_stat_json(&read(dir.path(), "stat.json")?)?;
+        let mut stats = parse_stat_json(&read(dir.path(), "stat.json")?)?;
+        stats.memory_bits = parse_memory_bits(&read(dir.path(), "memories.il")?)?;
         let logic_depth = parse_ltp(&read(dir.path(), "ltp.txt")?)?;
         let flip_flops = stats
             .cells_by_type

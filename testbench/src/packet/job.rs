@@ -50,7 +50,7 @@ impl Job for PacketJob {
         let frames: Vec<Frame> = frames.iter().map(deliverable).collect();
         let (golden, _) = run_frames(&cfg, &frames);
         let run = e.run(&frames, 0.2, 7)?;
-        let errs = compare(&cfg, &frames, &golden, &run, usize::MAX);
+        let errs = compare(&frames, &golden, &run, usize::MAX);
         Ok(Verified {
             vectors: frames.len() as u64,
             mismatches: errs.len() as u64,

@@ -55,8 +55,8 @@ impl Job for PacketJob {
             vectors: frames.len() as u64,
             mismatches: errs.len() as u64,
             notes: "matrix and random frames, back-pressure 0.2 on every stream; metadata \
-                    field by field and passed frames byte for byte (L4 checksum ok/bad and \
-                    ICRC not computed by the RTL yet); no waveform written"
+                    every field (L4 checksum status, CHECKSUM_COMPLETE and ICRC included) \
+                    and passed frames byte for byte; no waveform written"
                 .into(),
         })
     }

@@ -14,11 +14,12 @@
 //!   `pkt_csum` (CHECKSUM_COMPLETE, L4 sum with the pseudo-header the parser computed) and
 //!   `pkt_icrc` (RoCEv2 ICRC) of [`crate::blocks::packet_units`]. Results go to a result
 //!   FIFO in frame order.
-//! - **Metadata FIFO** ([`META_DEPTH`] records) read by two independent consumers, each
-//!   waiting for the frame's checksum-pass result: the metadata output (`m_axis_meta_*`,
-//!   through a skid buffer; `l4_csum`, `csum_complete`, ICRC fields and the final verdict are
-//!   joined here; counters update here) and the egress, which streams passed frames from the
-//!   frame buffer with `tdest` = queue and skips dropped ones in one cycle.
+//! - **Metadata FIFO** ([`META_DEPTH`] records) read by two independent consumers: the
+//!   metadata output (`m_axis_meta_*`, through a skid buffer), which waits for the frame's
+//!   checksum-pass result and joins `l4_csum`, `csum_complete`, the ICRC fields and the final
+//!   verdict (counters update here), and the egress, which streams passed frames from the
+//!   frame buffer with `tdest` = queue and skips dropped ones in one cycle; it waits for the
+//!   pass result only when that result can turn the verdict into a drop.
 //!
 //! Parse-depth limit: headers are parsed from the first `parse_depth` bytes only; the sums
 //! and the ICRC cover the whole frame.
@@ -716,12 +717,6 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     b.m.set_enable(&in_cnt, &fire_last);
     let fl_m = b.w("inflight_m", &in_cnt.sig().sub_w(&f_rm.sig(), fw + 1));
     let fl_d = b.w("inflight_d", &in_cnt.sig().sub_w(&f_rd.sig(), fw + 1));
-    let used = b.w("buf_used", &wr_ptr.sig().sub_w(&rd_ptr.sig(), aw + 1));
-    let lim_f = lit(fw + 1, u64::from(META_DEPTH - 3));
-    let ready_next =
-        &(&used.le(&lit(aw + 1, u64::from(buf_depth - 3))) & &fl_m.le(&lim_f)) & &fl_d.le(&lim_f);
-    b.m.set_next(&s_ready_q, &ready_next);
-    b.m.output("s_axis_tready", &s_ready_q.sig());
 
     // ---------------- checksum pass: second read of each stored frame ----------------
     // One beat per cycle, frames back to back, in arrival order, into `pkt_csum` (L4 sum with
@@ -778,6 +773,16 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     b.m.set_enable(&ps_ptr, &ps_avail);
     b.m.set_next(&ps_rd, &ps_rd.sig().add_w(&lit(fw + 1, 1), fw + 1));
     b.m.set_enable(&ps_rd, &(&ps_avail & &ps_last));
+    // Input flow control: buffer space behind both readers (the egress may run ahead of the
+    // pass on frames that do not wait for it), frames in flight to each consumer.
+    let used = b.w("buf_used", &wr_ptr.sig().sub_w(&rd_ptr.sig(), aw + 1));
+    let used_p = b.w("buf_used_pass", &wr_ptr.sig().sub_w(&ps_ptr.sig(), aw + 1));
+    let buf_lim = lit(aw + 1, u64::from(buf_depth - 3));
+    let lim_f = lit(fw + 1, u64::from(META_DEPTH - 3));
+    let ready_next =
+        &(&(&used.le(&buf_lim) & &used_p.le(&buf_lim)) & &fl_m.le(&lim_f)) & &fl_d.le(&lim_f);
+    b.m.set_next(&s_ready_q, &ready_next);
+    b.m.output("s_axis_tready", &s_ready_q.sig());
     let csum_unit = pkt_csum(d)?;
     let cs = b.m.instance(
         "pass_csum",
@@ -954,18 +959,37 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     // Egress (data consumer).
     let head_d = b.m.mem_read(dfifo, "eg_head", &f_rd.sig().slice(0, fw));
     let ra_d = b.m.mem_read(res_a, "res_a_d", &f_rd.sig().slice(0, fw));
+    // The egress waits for the checksum pass only when its result can turn the p6 verdict
+    // into a drop (a passing frame with an L4 sum to check under a drop policy for l4_csum,
+    // or an ICRC to check under a drop policy for icrc); other frames leave without waiting.
+    let pol_at =
+        |name: &str| policy.bit(REASON_NAMES.iter().position(|r| *r == name).unwrap() as u32);
+    let fl_d_chk =
+        b.m.mem_read(ps_flag_fifo, "eg_checks", &f_rd.sig().slice(0, fw));
+    let pre_pass = head_d.bit(16);
+    let waits = b.w(
+        "eg_waits",
+        &(&pre_pass
+            & &(&(&fl_d_chk.bit(0) & &pol_at("l4_csum")) | &(&fl_d_chk.bit(1) & &pol_at("icrc")))),
+    );
+    // The egress may be ahead of the pass results: the result of frame f_rd is in when
+    // res_wr - f_rd is positive (both stay within META_DEPTH of each other).
+    let res_ahead = b.w("eg_res_ahead", &res_wr.sig().sub_w(&f_rd.sig(), fw + 1));
+    let res_in = b.w(
+        "eg_res_in",
+        &(&res_ahead.ne(&lit(fw + 1, 0)) & &!&res_ahead.bit(fw)),
+    );
     let avail_d = b.w(
         "meta_avail_d",
-        &(&f_rd.sig().ne(&f_wr.sig()) & &f_rd.sig().ne(&res_wr.sig())),
+        &(&f_rd.sig().ne(&f_wr.sig()) & &(&!&waits | &res_in)),
     );
     let hd_len = b.w("eg_len", &head_d.slice(0, 16));
     // The verdict of p6 with the checksum-pass drops added.
-    let pol_at =
-        |name: &str| policy.bit(REASON_NAMES.iter().position(|r| *r == name).unwrap() as u32);
     let hd_pass = b.w(
         "eg_pass",
-        &(&(&head_d.bit(16) & &!&(&ra_d.bit(0) & &pol_at("l4_csum")))
-            & &!&(&ra_d.bit(1) & &pol_at("icrc"))),
+        &(&pre_pass
+            & &!&(&waits
+                & &(&(&ra_d.bit(0) & &pol_at("l4_csum")) | &(&ra_d.bit(1) & &pol_at("icrc"))))),
     );
     let hd_queue = head_d.slice(17, qb);
     let nbeats = b.w(

@@ -2,24 +2,31 @@
 //!
 //! Micro-architecture (docs/blocks/packet-engine.md has the datasheet):
 //! - **Ingress** (`s_axis`, registered `tready` computed from occupancy, so no
-//!   combinational `tready` path): tkeep checks, length count, the CHECKSUM_COMPLETE sum of
-//!   bytes 14.. in the stream, capture of the first `parse_depth` bytes into a window
-//!   register, every beat with a non-zero `tkeep` written into the frame buffer memory.
+//!   combinational `tready` path): tkeep checks, length count, capture of the first
+//!   `parse_depth` bytes into a window register, every beat with a non-zero `tkeep` written
+//!   into the frame buffer memory.
 //! - **Parser**: a stall-free pipeline (one frame per cycle) over the captured window: L2 with
 //!   S/C tags, IPv4 (options, checksum, fragments), IPv6 with up to `ipv6_ext_max` extension
 //!   headers (one stage per header), ARP, UDP/TCP/ICMP, RoCEv2 BTH and extension headers,
-//!   Toeplitz RSS, indirection table, exact-match table, verdict.
+//!   Toeplitz RSS, indirection table, exact-match table, verdict before the checksum pass.
+//! - **Checksum pass**: once the parser knows a frame's offsets (stage p4) the frame is read
+//!   a second time from the frame buffer, one beat per cycle and frames back to back, into
+//!   `pkt_csum` (CHECKSUM_COMPLETE, L4 sum with the pseudo-header the parser computed) and
+//!   `pkt_icrc` (RoCEv2 ICRC) of [`crate::blocks::packet_units`]. Results go to a result
+//!   FIFO in frame order.
 //! - **Metadata FIFO** ([`META_DEPTH`] records) read by two independent consumers: the
-//!   metadata output (`m_axis_meta_*`, through a skid buffer; counters update here) and the
-//!   egress, which streams passed frames from the frame buffer with `tdest` = queue and skips
-//!   dropped ones in one cycle.
+//!   metadata output (`m_axis_meta_*`, through a skid buffer), which waits for the frame's
+//!   checksum-pass result and joins `l4_csum`, `csum_complete`, the ICRC fields and the final
+//!   verdict (counters update here), and the egress, which streams passed frames from the
+//!   frame buffer with `tdest` = queue and skips dropped ones in one cycle; it waits for the
+//!   pass result only when that result can turn the verdict into a drop.
 //!
-//! Parse-depth limit: headers are parsed from the first `parse_depth` bytes only. The L4
-//! checksum (ok/bad) and the RoCE ICRC need a pass over the stored frame and are not computed
-//! yet (`l4_csum` reports `zero`/`na` cases only; see the datasheet).
+//! Parse-depth limit: headers are parsed from the first `parse_depth` bytes only; the sums
+//! and the ICRC cover the whole frame.
 
 use crate::bits::Bits;
 use crate::blocks::packet::{parse_rss_key, PacketParams, Policy};
+use crate::blocks::packet_units::{pkt_csum, pkt_icrc, CSUM_LATENCY, ICRC_LATENCY};
 use crate::builder::ModuleBuilder;
 use crate::error::{ParamError, RtlError};
 use crate::ir::Module;
@@ -201,6 +208,17 @@ pub fn meta_fields(p: &PacketParams) -> Vec<(&'static str, u32)> {
         ("roce_icrc_ok", 1),
     ]
 }
+
+/// Metadata fields decided by the checksum pass (or depending on it): not stored in the
+/// metadata FIFO but joined from the pass results when a record leaves it.
+const LATE_FIELDS: [&str; 6] = [
+    "pass",
+    "reason",
+    "csum_complete",
+    "roce_icrc_valid",
+    "roce_icrc",
+    "roce_icrc_ok",
+];
 
 /// Largest frame (bytes) the frame buffer can hold; longer frames would stall the engine.
 pub fn max_frame_bytes(p: &PacketParams) -> u32 {
@@ -548,29 +566,8 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let bidx = b.m.reg_decl("in_bidx", 16, false, Some(Bits::zero(16)));
     let len_acc = b.m.reg_decl("in_len", 16, false, Some(Bits::zero(16)));
     let kbad = b.m.reg_decl("in_kbad", 1, false, Some(Bits::zero(1)));
-    let csum = b.m.reg_decl("in_csum", 32, false, Some(Bits::zero(32)));
-    // CHECKSUM_COMPLETE partial sum of this beat (lanes below nbytes, frame bytes >= 14).
-    let mut terms = Vec::new();
-    for j in 0..d {
-        let need_beat = (14u32.saturating_sub(j)).div_ceil(d);
-        let lane = nbytes.gt(&lit(8, u64::from(j)));
-        let inc = if need_beat == 0 {
-            lane
-        } else {
-            &lane & &bidx.sig().ge(&lit(16, need_beat.into()))
-        };
-        let v = byte(&s_tdata, j).zext(24);
-        let v = if j % 2 == 0 { v.shl(8) } else { v };
-        terms.push(inc.mux(&v, &lit(24, 0)));
-    }
-    let beat_sum = terms
-        .iter()
-        .skip(1)
-        .fold(terms[0].clone(), |a, t| a + t.clone());
-    let beat_sum = b.w("in_beat_sum", &beat_sum);
     let len_f = b.w("in_len_f", &len_acc.sig().add_w(&nbytes, 16));
     let kbad_f = b.w("in_kbad_f", &(&kbad.sig() | &kb_beat));
-    let csum_f = b.w("in_csum_f", &csum.sig().add_w(&beat_sum, 32));
     let zero16 = lit(16, 0);
     b.m.set_next(
         &bidx,
@@ -581,16 +578,6 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     b.m.set_enable(&len_acc, &fire);
     b.m.set_next(&kbad, &(&!&s_tlast & &kbad_f));
     b.m.set_enable(&kbad, &fire);
-    b.m.set_next(&csum, &s_tlast.mux(&lit(32, 0), &csum_f));
-    b.m.set_enable(&csum, &fire);
-    let f1 = b.w(
-        "in_fold1",
-        &csum_f.slice(0, 16).add_w(&csum_f.slice(16, 16), 17),
-    );
-    let f2 = b.w(
-        "in_fold2",
-        &f1.slice(0, 16).add_w(&f1.slice(16, 1), 17).slice(0, 16),
-    );
     // Header window.
     let slots = h / d;
     let mut win_parts = Vec::new();
@@ -628,7 +615,6 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     r.set("len", len_f.clone());
     let init_flags = Signal::concat(&[lit(3, 0), kbad_f.clone(), s_tuser.clone(), lit(23, 0)]);
     r.set("flags", init_flags);
-    r.set("csum_complete", f2);
     let r = b.stage("p0", &r, &[]);
     let r = parse_l2(&mut b, r, &min_len, &max_len);
     let r = b.stage("p1", &r, &[]);
@@ -643,20 +629,58 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let r = b.stage("p3", &r, &["win", "nh", "l4_go", "claimed", "v6"]);
     let r = parse_roce(&mut b, r);
     let r = b.stage("p4", &r, &["l4_hdr", "uend", "roce_go", "l4_off"]);
+
+    // ---------------- checksum pass: per-frame work list, written from p4 ----------------
+    // Entry: {icrc_pos, ipv6, pseudo-header sum, L4 end, L4 start, L3 start, len}; flags:
+    // {check ICRC, check L4 sum}. Both are indexed by the frame's sequence number (as the
+    // metadata FIFO), so the flags are read back when the frame's results come out.
+    let ps_entry = Signal::concat(&[
+        r.get("ps_ipos"),
+        r.get("ps_v6"),
+        r.get("ps_ph"),
+        r.get("ps_end"),
+        r.get("l4_offset"),
+        r.get("l3_offset"),
+        r.get("len"),
+    ]);
+    let ps_flags = Signal::concat(&[r.get("ps_icrc"), r.get("ps_sum")]);
+    let ps_fifo =
+        b.m.memory("pass_fifo", u64::from(META_DEPTH), ps_entry.width());
+    let ps_flag_fifo = b.m.memory("pass_flags", u64::from(META_DEPTH), 2);
+    let ps_wr =
+        b.m.reg_decl("pass_wr", fw + 1, false, Some(Bits::zero(fw + 1)));
+    let v4 = r.get("valid");
+    b.m.mem_write(ps_fifo, &v4, &ps_wr.sig().slice(0, fw), &ps_entry);
+    b.m.mem_write(ps_flag_fifo, &v4, &ps_wr.sig().slice(0, fw), &ps_flags);
+    b.m.set_next(&ps_wr, &ps_wr.sig().add_w(&lit(fw + 1, 1), fw + 1));
+    b.m.set_enable(&ps_wr, &v4);
+
     let r = rss(&mut b, r, &hash_types, &rss_key);
-    let r = b.stage("p5", &r, &[]);
+    let r = b.stage(
+        "p5",
+        &r,
+        &["ps_ipos", "ps_v6", "ps_ph", "ps_end", "ps_sum", "ps_icrc"],
+    );
     let r = steer(&mut b, r, p, &ind_vec, &em, &policy);
     let names: Vec<&str> = meta_fields(p).iter().map(|f| f.0).collect();
     let extra: Vec<&str> =
         r.0.iter()
             .map(|(k, _)| k.as_str())
-            .filter(|k| *k != "valid" && !names.contains(k))
+            .filter(|k| *k != "valid" && *k != "em_drop" && !names.contains(k))
             .collect();
     let r = b.stage("p6", &r, &extra);
 
     // ---------------- metadata FIFO ----------------
+    // The fields decided by the checksum pass (and the verdict, which depends on them) are
+    // not stored: they are joined from the result FIFOs when the record leaves.
     let fields = meta_fields(p);
-    let rec_parts: Vec<Signal> = fields
+    let stored: Vec<(&str, u32)> = fields
+        .iter()
+        .filter(|(n, _)| !LATE_FIELDS.contains(n))
+        .copied()
+        .chain([("em_drop", 1)])
+        .collect();
+    let rec_parts: Vec<Signal> = stored
         .iter()
         .rev()
         .map(|(n, w)| {
@@ -679,7 +703,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         b.m.reg_decl("meta_rd_d", fw + 1, false, Some(Bits::zero(fw + 1)));
     let rvalid = r.get("valid");
     b.m.mem_write(fifo, &rvalid, &f_wr.sig().slice(0, fw), &rec);
-    // The egress reads its own small FIFO: {queue, pass, len}.
+    // The egress reads its own small FIFO: {queue, pass before the checksum pass, len}.
     let drec = Signal::concat(&[r.get("queue"), r.get("pass"), r.get("len")]);
     let dfifo =
         b.m.memory("egress_fifo", u64::from(META_DEPTH), drec.width());
@@ -693,17 +717,190 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     b.m.set_enable(&in_cnt, &fire_last);
     let fl_m = b.w("inflight_m", &in_cnt.sig().sub_w(&f_rm.sig(), fw + 1));
     let fl_d = b.w("inflight_d", &in_cnt.sig().sub_w(&f_rd.sig(), fw + 1));
+
+    // ---------------- checksum pass: second read of each stored frame ----------------
+    // One beat per cycle, frames back to back, in arrival order, into `pkt_csum` (L4 sum with
+    // the pseudo-header, CHECKSUM_COMPLETE) and `pkt_icrc` (RoCEv2 ICRC). The pass runs
+    // ahead of the egress (which waits for the results), so the frame is still stored.
+    let lb = d.trailing_zeros();
+    let ps_rd =
+        b.m.reg_decl("pass_rd", fw + 1, false, Some(Bits::zero(fw + 1)));
+    let ps_head =
+        b.m.mem_read(ps_fifo, "pass_head", &ps_rd.sig().slice(0, fw));
+    let ps_avail = b.w("pass_avail", &ps_rd.sig().ne(&ps_wr.sig()));
+    let ph_len = ps_head.slice(0, 16);
+    let ph_l3 = ps_head.slice(16, 16);
+    let ph_l4 = ps_head.slice(32, 16);
+    let ph_end = ps_head.slice(48, 16);
+    let ph_sum = ps_head.slice(64, 24);
+    let ph_v6 = ps_head.slice(88, 1);
+    let ph_ipos = ps_head.slice(89, 16);
+    let ps_nb = b.w(
+        "pass_nbeats",
+        &ph_len
+            .add_w(&lit(17, u64::from(d - 1)), 17)
+            .shr(lb)
+            .slice(0, 16),
+    );
+    let ps_beat = b.m.reg_decl("pass_beat", 16, false, Some(Bits::zero(16)));
+    let ps_ptr =
+        b.m.reg_decl("pass_ptr", aw + 1, false, Some(Bits::zero(aw + 1)));
+    // A frame of no stored beat (0 bytes) still takes one beat (no byte enabled).
+    let ps_last = b.w(
+        "pass_last",
+        &ps_beat.sig().add_w(&lit(16, 1), 17).ge(&ps_nb.zext(17)),
+    );
+    let ps_pos = b.w(
+        "pass_pos",
+        &Signal::concat(&[ps_beat.sig().slice(0, 16 - lb), lit(lb, 0)]),
+    );
+    let ps_rem = b.w("pass_rem", &ph_len.sub_w(&ps_pos, 16));
+    let keep_bits: Vec<Signal> = (0..d)
+        .rev()
+        .map(|i| ps_rem.gt(&lit(16, i.into())))
+        .collect();
+    let ps_keep = b.w("pass_keep", &Signal::concat(&keep_bits));
+    let ps_data = b.m.mem_read(buf, "pass_data", &ps_ptr.sig().slice(0, aw));
+    b.m.set_next(
+        &ps_beat,
+        &ps_last.mux(&zero16, &ps_beat.sig().add_w(&lit(16, 1), 16)),
+    );
+    b.m.set_enable(&ps_beat, &ps_avail);
+    b.m.set_next(
+        &ps_ptr,
+        &ps_ptr.sig().add_w(&ps_nb.ne(&zero16).zext(aw + 1), aw + 1),
+    );
+    b.m.set_enable(&ps_ptr, &ps_avail);
+    b.m.set_next(&ps_rd, &ps_rd.sig().add_w(&lit(fw + 1, 1), fw + 1));
+    b.m.set_enable(&ps_rd, &(&ps_avail & &ps_last));
+    // Input flow control: buffer space behind both readers (the egress may run ahead of the
+    // pass on frames that do not wait for it), frames in flight to each consumer.
     let used = b.w("buf_used", &wr_ptr.sig().sub_w(&rd_ptr.sig(), aw + 1));
+    let used_p = b.w("buf_used_pass", &wr_ptr.sig().sub_w(&ps_ptr.sig(), aw + 1));
+    let buf_lim = lit(aw + 1, u64::from(buf_depth - 3));
     let lim_f = lit(fw + 1, u64::from(META_DEPTH - 3));
     let ready_next =
-        &(&used.le(&lit(aw + 1, u64::from(buf_depth - 3))) & &fl_m.le(&lim_f)) & &fl_d.le(&lim_f);
+        &(&(&used.le(&buf_lim) & &used_p.le(&buf_lim)) & &fl_m.le(&lim_f)) & &fl_d.le(&lim_f);
     b.m.set_next(&s_ready_q, &ready_next);
     b.m.output("s_axis_tready", &s_ready_q.sig());
+    let csum_unit = pkt_csum(d)?;
+    let cs = b.m.instance(
+        "pass_csum",
+        &csum_unit,
+        &[
+            ("clk", &clk),
+            ("rst", &rst),
+            ("in_valid", &ps_avail),
+            ("in_data", &ps_data),
+            ("in_keep", &ps_keep),
+            ("in_pos", &ps_pos),
+            ("in_last", &ps_last),
+            ("l4_start", &ph_l4),
+            ("l4_end", &ph_end),
+            ("ph_sum", &ph_sum),
+        ],
+    );
+    let icrc_unit = pkt_icrc(d)?;
+    let ic = b.m.instance(
+        "pass_icrc",
+        &icrc_unit,
+        &[
+            ("clk", &clk),
+            ("rst", &rst),
+            ("in_valid", &ps_avail),
+            ("in_data", &ps_data),
+            ("in_pos", &ps_pos),
+            ("in_last", &ps_last),
+            ("l3_start", &ph_l3),
+            ("l4_start", &ph_l4),
+            ("icrc_pos", &ph_ipos),
+            ("ipv6", &ph_v6),
+        ],
+    );
+    // Align the checksum results (latency CSUM_LATENCY) with the ICRC (ICRC_LATENCY).
+    let mut cs_valid = cs.out("out_valid");
+    let mut cs_cc = cs.out("out_complete");
+    // (`out_l4_ok` and `out_ok` are the units' own compares; the sums are compared again
+    // here so that every unit output is used: verilator -Wall flags unused instance outputs.)
+    let mut cs_ok = &cs.out("out_l4_ok") & &cs.out("out_l4_sum").eq_lit(0xFFFF);
+    for k in CSUM_LATENCY..ICRC_LATENCY {
+        cs_valid = b.m.reg(&format!("pass_cs_valid_{k}"), &cs_valid);
+        cs_cc = b.m.reg(&format!("pass_cs_cc_{k}"), &cs_cc);
+        cs_ok = b.m.reg(&format!("pass_cs_ok_{k}"), &cs_ok);
+    }
+    let res_we = b.w("res_we", &(&ic.out("out_valid") & &cs_valid));
+    let res_wr =
+        b.m.reg_decl("res_wr", fw + 1, false, Some(Bits::zero(fw + 1)));
+    let res_fl =
+        b.m.mem_read(ps_flag_fifo, "res_flags", &res_wr.sig().slice(0, fw));
+    let need_sum = res_fl.bit(0);
+    let do_icrc = res_fl.bit(1);
+    let icrc_ok = &(&do_icrc & &ic.out("out_ok")) & &ic.out("out_crc").eq(&ic.out("out_rx"));
+    let icrc_ok = b.w("res_icrc_ok", &icrc_ok);
+    // res_a {icrc_bad, l4_bad} is read by both consumers; res_b by the metadata side only.
+    let res_a_in = Signal::concat(&[&do_icrc & &!&icrc_ok, &need_sum & &!&cs_ok]);
+    let res_b_in = Signal::concat(&[
+        icrc_ok,
+        do_icrc.mux(&ic.out("out_rx"), &lit(32, 0)),
+        do_icrc.clone(),
+        need_sum,
+        cs_cc,
+    ]);
+    let res_a = b.m.memory("res_a_fifo", u64::from(META_DEPTH), 2);
+    let res_b =
+        b.m.memory("res_b_fifo", u64::from(META_DEPTH), res_b_in.width());
+    b.m.mem_write(res_a, &res_we, &res_wr.sig().slice(0, fw), &res_a_in);
+    b.m.mem_write(res_b, &res_we, &res_wr.sig().slice(0, fw), &res_b_in);
+    b.m.set_next(&res_wr, &res_wr.sig().add_w(&lit(fw + 1, 1), fw + 1));
+    b.m.set_enable(&res_wr, &res_we);
 
-    // Metadata consumer.
-    let skid_m = skid_buffer(rec_w)?;
+    // Metadata consumer: the stored record joined with its checksum-pass results.
+    let field_at = |layout: &[(&str, u32)], rec: &Signal, name: &str| -> Signal {
+        let mut lo = 0;
+        for (n, w) in layout {
+            if *n == name {
+                return rec.slice(lo, *w);
+            }
+            lo += w;
+        }
+        panic!("no meta field {name}")
+    };
     let head_m = b.m.mem_read(fifo, "meta_head_m", &f_rm.sig().slice(0, fw));
-    let avail_m = b.w("meta_avail_m", &f_rm.sig().ne(&f_wr.sig()));
+    let ra_m = b.m.mem_read(res_a, "res_a_m", &f_rm.sig().slice(0, fw));
+    let rb_m = b.m.mem_read(res_b, "res_b_m", &f_rm.sig().slice(0, fw));
+    let l4_bad_m = ra_m.bit(0);
+    let icrc_bad_m = ra_m.bit(1);
+    let flags_m = b.w(
+        "meta_flags",
+        &(&(&field_at(&stored, &head_m, "flags") | &l4_bad_m.zext(28).shl(fbit("l4_bad_csum")))
+            | &icrc_bad_m.zext(28).shl(fbit("icrc_bad"))),
+    );
+    let (drop_m, reason_m) = verdict(&flags_m, &field_at(&stored, &head_m, "em_drop"), &policy);
+    let l4_csum_m = rb_m.bit(16).mux(
+        &Signal::concat(&[lit(1, 0), l4_bad_m]),
+        &field_at(&stored, &head_m, "l4_csum"),
+    );
+    let final_parts: Vec<Signal> = fields
+        .iter()
+        .rev()
+        .map(|(n, _)| match *n {
+            "pass" => !&drop_m,
+            "reason" => reason_m.clone(),
+            "flags" => flags_m.clone(),
+            "l4_csum" => l4_csum_m.clone(),
+            "csum_complete" => rb_m.slice(0, 16),
+            "roce_icrc_valid" => rb_m.bit(17),
+            "roce_icrc" => rb_m.slice(18, 32),
+            "roce_icrc_ok" => rb_m.bit(50),
+            _ => field_at(&stored, &head_m, n),
+        })
+        .collect();
+    let final_m = b.w("meta_final", &Signal::concat(&final_parts));
+    let skid_m = skid_buffer(final_m.width())?;
+    let avail_m = b.w(
+        "meta_avail_m",
+        &(&f_rm.sig().ne(&f_wr.sig()) & &f_rm.sig().ne(&res_wr.sig())),
+    );
     let sk_ready_m = b.m.wire_decl("meta_sk_rdy", 1);
     let pop_m = b.w("meta_pop", &(&avail_m & &sk_ready_m.sig()));
     b.m.set_next(&f_rm, &f_rm.sig().add_w(&lit(fw + 1, 1), fw + 1));
@@ -714,7 +911,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         &[
             ("clk", &clk),
             ("rst", &rst),
-            ("s_data", &head_m),
+            ("s_data", &final_m),
             ("s_valid", &pop_m),
             ("m_ready", &meta_tready),
         ],
@@ -727,24 +924,14 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         b.m.output(&format!("m_axis_meta_{n}"), &mdata.slice(lo, *w));
         lo += w;
     }
-    let field_of = |rec: &Signal, name: &str| -> Signal {
-        let mut lo = 0;
-        for (n, w) in &fields {
-            if *n == name {
-                return rec.slice(lo, *w);
-            }
-            lo += w;
-        }
-        panic!("no meta field {name}")
-    };
 
     // Counters (updated as records leave the FIFO).
     let ctl_we = wr_at(&mut b, addr::CONTROL);
     let clear = b.w("cnt_clear", &(&ctl_we & &cfg_wdata.bit(0)));
-    let hm_len = field_of(&head_m, "len");
-    let hm_pass = field_of(&head_m, "pass");
-    let hm_reason = field_of(&head_m, "reason");
-    let hm_flags = field_of(&head_m, "flags");
+    let hm_len = field_at(&fields, &final_m, "len");
+    let hm_pass = field_at(&fields, &final_m, "pass");
+    let hm_reason = field_at(&fields, &final_m, "reason");
+    let hm_flags = field_at(&fields, &final_m, "flags");
     let mut incs: Vec<(String, Signal, Signal)> = vec![
         ("frames".into(), lit(1, 1), lit(32, 1)),
         ("bytes".into(), lit(1, 1), hm_len.zext(32)),
@@ -771,11 +958,40 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
 
     // Egress (data consumer).
     let head_d = b.m.mem_read(dfifo, "eg_head", &f_rd.sig().slice(0, fw));
-    let avail_d = b.w("meta_avail_d", &f_rd.sig().ne(&f_wr.sig()));
+    let ra_d = b.m.mem_read(res_a, "res_a_d", &f_rd.sig().slice(0, fw));
+    // The egress waits for the checksum pass only when its result can turn the p6 verdict
+    // into a drop (a passing frame with an L4 sum to check under a drop policy for l4_csum,
+    // or an ICRC to check under a drop policy for icrc); other frames leave without waiting.
+    let pol_at =
+        |name: &str| policy.bit(REASON_NAMES.iter().position(|r| *r == name).unwrap() as u32);
+    let fl_d_chk =
+        b.m.mem_read(ps_flag_fifo, "eg_checks", &f_rd.sig().slice(0, fw));
+    let pre_pass = head_d.bit(16);
+    let waits = b.w(
+        "eg_waits",
+        &(&pre_pass
+            & &(&(&fl_d_chk.bit(0) & &pol_at("l4_csum")) | &(&fl_d_chk.bit(1) & &pol_at("icrc")))),
+    );
+    // The egress may be ahead of the pass results: the result of frame f_rd is in when
+    // res_wr - f_rd is positive (both stay within META_DEPTH of each other).
+    let res_ahead = b.w("eg_res_ahead", &res_wr.sig().sub_w(&f_rd.sig(), fw + 1));
+    let res_in = b.w(
+        "eg_res_in",
+        &(&res_ahead.ne(&lit(fw + 1, 0)) & &!&res_ahead.bit(fw)),
+    );
+    let avail_d = b.w(
+        "meta_avail_d",
+        &(&f_rd.sig().ne(&f_wr.sig()) & &(&!&waits | &res_in)),
+    );
     let hd_len = b.w("eg_len", &head_d.slice(0, 16));
-    let hd_pass = head_d.bit(16);
+    // The verdict of p6 with the checksum-pass drops added.
+    let hd_pass = b.w(
+        "eg_pass",
+        &(&pre_pass
+            & &!&(&waits
+                & &(&(&ra_d.bit(0) & &pol_at("l4_csum")) | &(&ra_d.bit(1) & &pol_at("icrc"))))),
+    );
     let hd_queue = head_d.slice(17, qb);
-    let lb = d.trailing_zeros();
     let nbeats = b.w(
         "eg_nbeats",
         &hd_len
@@ -1122,7 +1338,7 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
     let sport = be(&e, 0, 2);
     let dport = be(&e, 2, 2);
     r.set("roce_go", &udp_ok & &dport.eq(roce_port));
-    r.set("uend", uend);
+    r.set("uend", uend.clone());
     // TCP.
     let is_tcp = b.w("l4_is_tcp", &(&go & &proto.eq_lit(6)));
     let (ok20, tr20, mf20, pd20) = b.need("l4_n20", &l4, &lit(O, 20), &claimed, &len);
@@ -1161,6 +1377,28 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
     let pd = &(&(&(&is_udp | &is_icmp) & &pd8) | &(&is_tcp & &pd20)) | &(&t1 & &pdt);
     b.setf(&mut r, "l4_f8", "parse_depth", &pd);
     r.set("l4_csum", ucs);
+    // The checksum pass (a second read of the stored frame) sums [l4, end) plus the
+    // pseudo-header when the datagram is all in the frame and the result is not decided by
+    // the header alone: UDP with a non-zero checksum field over [l4, l4 + UDP length), TCP
+    // over [l4, IP claimed end).
+    let tcp_in = b.w("l4_t_in", &(&tcp_done & &claimed.le(&len)));
+    let need_sum = b.w("l4_need_sum", &(&(&in_frame & &!&ucs_zero) | &tcp_in));
+    let l4_len = udp.mux(&ulen, &claimed.sub_w(&l4, O)).slice(0, 16);
+    let src = r.get("src_ip");
+    let dst = r.get("dst_ip");
+    let mut ph_terms = vec![proto.zext(24), l4_len.zext(24)];
+    for k in 0..8 {
+        ph_terms.push(src.slice(16 * k, 16).zext(24));
+        ph_terms.push(dst.slice(16 * k, 16).zext(24));
+    }
+    let ph = ph_terms
+        .iter()
+        .skip(1)
+        .fold(ph_terms[0].clone(), |a, t| a.add_w(t, 24));
+    r.set("ps_ph", b.w("l4_ph_sum", &ph));
+    r.set("ps_end", udp.mux(&uend, &claimed).slice(0, 16));
+    r.set("ps_sum", need_sum);
+    r.set("ps_v6", v6.clone());
     let ports = &udp | &tcp;
     r.set("src_port", ports.mux(&sport, &lit(16, 0)));
     r.set("dst_port", ports.mux(&dport, &lit(16, 0)));
@@ -1289,9 +1527,9 @@ fn parse_roce(b: &mut B, mut r: Rec) -> Rec {
         "roce_payload_len",
         (&ext_ok & &!&neg).mux(&pl.slice(0, 16), &z(16)),
     );
-    r.set("roce_icrc_valid", z(1));
-    r.set("roce_icrc", z(32));
-    r.set("roce_icrc_ok", z(1));
+    // The ICRC is checked by the checksum pass when the whole datagram is in the frame.
+    r.set("ps_icrc", &ext_ok & &!&past);
+    r.set("ps_ipos", end.sub_w(&lit(O, 4), O).slice(0, 16));
     let pv = r.get("payload_valid");
     let po = r.get("payload_offset");
     r.set("payload_valid", &pv | &ext_ok);
@@ -1403,18 +1641,26 @@ fn steer(b: &mut B, mut r: Rec, p: &PacketParams, ind: &Signal, em: &[Em], polic
     r.set("mark_valid", mark.clone());
     r.set("mark", mark.mux(&val, &lit(32, 0)));
     b.setf(&mut r, "st_f0", "em_hit", &any);
+    // Verdict before the checksum pass (the egress completes it with the pass results; the
+    // reason is decided when the record leaves the metadata FIFO).
     let f = r.get("flags");
+    let (any_drop, _) = verdict(&f, &em_drop, policy);
+    let any_drop = b.w("st_any_drop", &any_drop);
+    r.set("pass", !&any_drop);
+    r.set("em_drop", em_drop);
+    r
+}
+
+/// Drop decision `(drop, reason)`: the first reason of [`REASON_NAMES`] whose flag is set
+/// and whose policy bit says drop, else `em` when the exact-match entry drops.
+fn verdict(flags: &Signal, em_drop: &Signal, policy: &Signal) -> (Signal, Signal) {
     let mut cs = Vec::new();
     for (i, fl) in REASON_FLAG.iter().enumerate() {
-        cs.push((&flag(&f, fl) & &policy.bit(i as u32), lit(4, i as u64)));
+        cs.push((&flag(flags, fl) & &policy.bit(i as u32), lit(4, i as u64)));
     }
     cs.push((em_drop.clone(), lit(4, 10)));
-    let any_drop = cs.iter().fold(lit(1, 0), |a, c| &a | &c.0);
-    let any_drop = b.w("st_any_drop", &any_drop);
-    let reason = Signal::priority(&cs, &lit(4, 0));
-    r.set("pass", !&any_drop);
-    r.set("reason", reason);
-    r
+    let any = cs.iter().fold(lit(1, 0), |a, c| &a | &c.0);
+    (any, Signal::priority(&cs, &lit(4, 0)))
 }
 
 /// A two-entry skid buffer for a valid/ready stream whose payload (all sideband fields packed)

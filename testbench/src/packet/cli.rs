@@ -77,7 +77,7 @@ pub fn sim_pcap(
     let mut e = RtlEngine::new(p)?;
     let run = e.run(&frames, backpressure, seed)?;
     let (golden, _) = run_frames(&cfg, &frames);
-    let errs = compare(&cfg, &frames, &golden, &run, 20);
+    let errs = compare(&frames, &golden, &run, 20);
     if let Some(first) = errs.first() {
         return Err(PacketCliError::Mismatch {
             count: errs.len(),

@@ -996,6 +996,19 @@ fn every_flag_and_reason_is_reachable() {
         ),
         &mut cases,
     );
+    // Headers ending beyond a 64-byte parse depth (IPv6 + five extension headers + UDP end at
+    // byte 102).
+    let mut shallow = d.clone();
+    shallow.parse_depth = 64;
+    add(
+        &shallow,
+        v6_with_ext(
+            &(0..5).map(|_| (60, hbh.clone())).collect::<Vec<_>>(),
+            17,
+            &[0; 8],
+        ),
+        &mut cases,
+    );
     cases.push((
         d.clone(),
         Frame {

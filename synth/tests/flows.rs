@@ -216,3 +216,31 @@ fn unwritable_cache_keeps_the_result() {
     );
     assert!(r.to_table().contains("result not cached"));
 }
+
+#[test]
+fn memories_of_256_words_stay_macros_smaller_ones_become_flip_flops() {
+    let cache = tempfile::tempdir().unwrap();
+    let mem =
+        |depth| nicc_rtl::emit(&nicc_rtl::blocks::demo::small_memory(depth, 8).unwrap()).unwrap();
+    for flow in [Flow::Generic, Flow::Asic] {
+        let big = run_flow(&mem(512), flow, &opts(cache.path())).unwrap();
+        let small = run_flow(&mem(16), flow, &opts(cache.path())).unwrap();
+        let (bs, ss) = match (&big.result, &small.result) {
+            (FlowResult::Generic(b), FlowResult::Generic(s)) => (&b.stats, &s.stats),
+            (FlowResult::Asic(b), FlowResult::Asic(s)) => (&b.stats, &s.stats),
+            other => panic!("wrong result kinds: {other:?}"),
+        };
+        assert_eq!(
+            bs.memory_bits,
+            512 * 8,
+            "{flow:?}: the 512-word memory is a macro"
+        );
+        assert_eq!(ss.memory_bits, 0, "{flow:?}: the 16-word memory is mapped");
+        assert!(
+            ss.cells > 16 * 8,
+            "{flow:?}: 16 x 8 bits of flip-flops at least, got {} cells",
+            ss.cells
+        );
+        assert!(big.to_table().contains("memory macro bits"), "{flow:?}");
+    }
+}

@@ -1,7 +1,7 @@
 //! `asic` flow: OSU 0.18 um liberty mapping (`dfflibmap`, `abc -liberty`), `stat -liberty`,
 //! then OpenSTA on the mapped netlist.
 
-use super::{key, read, versions, workdir, write, DESIGN_FILE};
+use super::{key, read, versions, workdir, write, DESIGN_FILE, SYNTH_STEP};
 use crate::error::SynthError;
 use crate::parse::{
     parse_liberty_cells, parse_ltp, parse_memory_bits, parse_sta_path, parse_stat_area,
@@ -59,13 +59,20 @@ pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, S
     }
     let tools = versions(false, true)?;
     let opts_key = format!("{}|{}", opts.abc_delay_ps, opts.sta_period_ns);
-    let k = key("asic", design, &[SCRIPT, STA, &lib_text], &opts_key, &tools);
+    let k = key(
+        "asic",
+        design,
+        &[SCRIPT, SYNTH_STEP, STA, &lib_text],
+        &opts_key,
+        &tools,
+    );
     crate::cache::cached(opts, &k.clone(), || {
         let dir = workdir(design)?;
         let delay = opts.abc_delay_ps.to_string();
         let script = render(
             SCRIPT,
             &[
+                ("SYNTH", SYNTH_STEP),
                 ("VERILOG", DESIGN_FILE),
                 ("TOP", &design.top),
                 ("LIBERTY", &lib_str),

@@ -1,6 +1,6 @@
 //! `generic` flow: `synth -flatten -top`, `stat -json`, `ltp -noff`.
 
-use super::{is_yosys_ff, key, read, versions, workdir, write, DESIGN_FILE};
+use super::{is_yosys_ff, key, read, versions, workdir, write, DESIGN_FILE, SYNTH_STEP};
 use crate::error::SynthError;
 use crate::parse::{parse_ltp, parse_memory_bits, parse_stat_json};
 use crate::report::{FlowResult, GenericReport, SynthReport};
@@ -12,10 +12,17 @@ const SCRIPT: &str = include_str!("../../scripts/generic.ys");
 
 pub(crate) fn run(design: &Design, opts: &Options) -> Result<SynthReport, SynthError> {
     let tools = versions(false, false)?;
-    let k = key("generic", design, &[SCRIPT], "", &tools);
+    let k = key("generic", design, &[SCRIPT, SYNTH_STEP], "", &tools);
     crate::cache::cached(opts, &k.clone(), || {
         let dir = workdir(design)?;
-        let script = render(SCRIPT, &[("VERILOG", DESIGN_FILE), ("TOP", &design.top)]);
+        let script = render(
+            SCRIPT,
+            &[
+                ("SYNTH", SYNTH_STEP),
+                ("VERILOG", DESIGN_FILE),
+                ("TOP", &design.top),
+            ],
+        );
         write(dir.path(), "flow.ys", &script)?;
         run_yosys("flow.ys", dir.path())?;
         let mut stats = parse_stat_json(&read(dir.path(), "stat.json")?)?;

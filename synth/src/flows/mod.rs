@@ -13,6 +13,10 @@ use std::sync::OnceLock;
 /// File name the design's Verilog is written to inside the flow's temp dir.
 pub(crate) const DESIGN_FILE: &str = "design.v";
 
+/// The synthesis step the generic and asic flows share (their `{{SYNTH}}` placeholder; it
+/// has a `{{TOP}}` of its own, so it is rendered first).
+pub(crate) const SYNTH_STEP: &str = include_str!("../../scripts/synth_keep_memories.ys");
+
 /// A fresh temp dir holding `design.v`.
 pub(crate) fn workdir(design: &Design) -> Result<tempfile::TempDir, SynthError> {
     let dir = tempfile::Builder::new()

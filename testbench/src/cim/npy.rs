@@ -134,61 +134,74 @@ fn to_row_major<T: Copy>(data: Vec<T>, rows: usize, cols: usize, order: npyz::Or
     }
 }
 
-/// Reads a 2-D integer array (`int8..int64`, `uint8..uint64`, or `bool`).
-pub fn read_int_matrix(path: &Path) -> Result<IntMatrix, NpyIoError> {
+/// An opened 2-D array with a plain (non-structured) dtype.
+struct Plain2 {
+    npy: npyz::NpyFile<BufReader<File>>,
+    rows: usize,
+    cols: usize,
+    order: npyz::Order,
+    kind: (TypeChar, u64),
+    dtype: String,
+}
+
+/// Opens `path` as a 2-D array of a plain dtype; `expected` names what the caller accepts.
+fn open_plain2(path: &Path, expected: &str) -> Result<Plain2, NpyIoError> {
     let npy = open(path)?;
     let (rows, cols) = shape2(path, &npy)?;
     let order = npy.order();
     let dtype = npy.dtype();
-    let bad = |d: &str| NpyIoError::DType {
-        path: path.to_path_buf(),
-        dtype: d.to_string(),
-        expected: "an integer array (int8..int64, uint8..uint64)".into(),
-    };
     let DType::Plain(ts) = &dtype else {
-        return Err(bad(&format!("{dtype:?}")));
+        return Err(dtype_err(path, &format!("{dtype:?}"), expected));
     };
-    let e = io_err(path);
-    let data: Vec<i64> = match (ts.type_char(), ts.size_field()) {
-        (TypeChar::Int, 1) => npy
-            .into_vec::<i8>()
-            .map_err(e)?
-            .into_iter()
-            .map(i64::from)
-            .collect(),
-        (TypeChar::Int, 2) => npy
-            .into_vec::<i16>()
-            .map_err(e)?
-            .into_iter()
-            .map(i64::from)
-            .collect(),
-        (TypeChar::Int, 4) => npy
-            .into_vec::<i32>()
-            .map_err(e)?
-            .into_iter()
-            .map(i64::from)
-            .collect(),
-        (TypeChar::Int, 8) => npy.into_vec::<i64>().map_err(e)?,
-        (TypeChar::Uint, 1) => npy
-            .into_vec::<u8>()
-            .map_err(e)?
-            .into_iter()
-            .map(i64::from)
-            .collect(),
-        (TypeChar::Uint, 2) => npy
-            .into_vec::<u16>()
-            .map_err(e)?
-            .into_iter()
-            .map(i64::from)
-            .collect(),
-        (TypeChar::Uint, 4) => npy
-            .into_vec::<u32>()
-            .map_err(e)?
-            .into_iter()
-            .map(i64::from)
-            .collect(),
+    Ok(Plain2 {
+        rows,
+        cols,
+        order,
+        kind: (ts.type_char(), ts.size_field()),
+        dtype: ts.to_string(),
+        npy,
+    })
+}
+
+fn dtype_err(path: &Path, dtype: &str, expected: &str) -> NpyIoError {
+    NpyIoError::DType {
+        path: path.to_path_buf(),
+        dtype: dtype.to_string(),
+        expected: expected.to_string(),
+    }
+}
+
+/// Reads every element as `T` and widens it losslessly to `W`.
+fn read_widened<T, W>(
+    path: &Path,
+    npy: npyz::NpyFile<BufReader<File>>,
+) -> Result<Vec<W>, NpyIoError>
+where
+    T: npyz::Deserialize + Into<W>,
+{
+    Ok(npy
+        .into_vec::<T>()
+        .map_err(io_err(path))?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// Reads a 2-D integer array (`int8..int64`, `uint8..uint64`).
+pub fn read_int_matrix(path: &Path) -> Result<IntMatrix, NpyIoError> {
+    const EXPECTED: &str = "an integer array (int8..int64, uint8..uint64)";
+    let m = open_plain2(path, EXPECTED)?;
+    let (rows, cols, order) = (m.rows, m.cols, m.order);
+    let data: Vec<i64> = match m.kind {
+        (TypeChar::Int, 1) => read_widened::<i8, i64>(path, m.npy)?,
+        (TypeChar::Int, 2) => read_widened::<i16, i64>(path, m.npy)?,
+        (TypeChar::Int, 4) => read_widened::<i32, i64>(path, m.npy)?,
+        (TypeChar::Int, 8) => read_widened::<i64, i64>(path, m.npy)?,
+        (TypeChar::Uint, 1) => read_widened::<u8, i64>(path, m.npy)?,
+        (TypeChar::Uint, 2) => read_widened::<u16, i64>(path, m.npy)?,
+        (TypeChar::Uint, 4) => read_widened::<u32, i64>(path, m.npy)?,
         (TypeChar::Uint, 8) => {
-            let v = npy.into_vec::<u64>().map_err(e)?;
+            let v = m.npy.into_vec::<u64>().map_err(io_err(path))?;
             let mut out = Vec::with_capacity(v.len());
             for (i, x) in v.into_iter().enumerate() {
                 let x = i64::try_from(x).map_err(|_| NpyIoError::Range {
@@ -204,7 +217,7 @@ pub fn read_int_matrix(path: &Path) -> Result<IntMatrix, NpyIoError> {
             }
             out
         }
-        _ => return Err(bad(&ts.to_string())),
+        _ => return Err(dtype_err(path, &m.dtype, EXPECTED)),
     };
     Ok(IntMatrix {
         rows,
@@ -213,30 +226,15 @@ pub fn read_int_matrix(path: &Path) -> Result<IntMatrix, NpyIoError> {
     })
 }
 
-/// Reads a 2-D float array (`float16`, `float32`, `float64`) as `f64`.
+/// Reads a 2-D float array (`float32` or `float64`) as `f64`.
 pub fn read_float_matrix(path: &Path) -> Result<FloatMatrix, NpyIoError> {
-    let npy = open(path)?;
-    let (rows, cols) = shape2(path, &npy)?;
-    let order = npy.order();
-    let dtype = npy.dtype();
-    let bad = |d: &str| NpyIoError::DType {
-        path: path.to_path_buf(),
-        dtype: d.to_string(),
-        expected: "a float array (float32 or float64)".into(),
-    };
-    let DType::Plain(ts) = &dtype else {
-        return Err(bad(&format!("{dtype:?}")));
-    };
-    let e = io_err(path);
-    let data: Vec<f64> = match (ts.type_char(), ts.size_field()) {
-        (TypeChar::Float, 4) => npy
-            .into_vec::<f32>()
-            .map_err(e)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Float, 8) => npy.into_vec::<f64>().map_err(e)?,
-        _ => return Err(bad(&ts.to_string())),
+    const EXPECTED: &str = "a float array (float32 or float64)";
+    let m = open_plain2(path, EXPECTED)?;
+    let (rows, cols, order) = (m.rows, m.cols, m.order);
+    let data: Vec<f64> = match m.kind {
+        (TypeChar::Float, 4) => read_widened::<f32, f64>(path, m.npy)?,
+        (TypeChar::Float, 8) => read_widened::<f64, f64>(path, m.npy)?,
+        _ => return Err(dtype_err(path, &m.dtype, EXPECTED)),
     };
     Ok(FloatMatrix {
         rows,
@@ -318,12 +316,12 @@ fn check_range(
     Ok(())
 }
 
-/// Writes a `(rows, cols)` int64 array.
-pub fn write_int64_matrix(
+/// Writes a `(rows, cols)` C-order array of `T`'s default dtype.
+fn write_matrix<T: npyz::AutoSerialize + Copy>(
     path: &Path,
     rows: usize,
     cols: usize,
-    data: &[i64],
+    data: &[T],
 ) -> Result<(), NpyIoError> {
     let f = File::create(path).map_err(io_err(path))?;
     let mut w = npyz::WriteOptions::new()
@@ -336,6 +334,16 @@ pub fn write_int64_matrix(
     w.finish().map_err(io_err(path))
 }
 
+/// Writes a `(rows, cols)` int64 array.
+pub fn write_int64_matrix(
+    path: &Path,
+    rows: usize,
+    cols: usize,
+    data: &[i64],
+) -> Result<(), NpyIoError> {
+    write_matrix(path, rows, cols, data)
+}
+
 /// Writes a `(rows, cols)` float32 array.
 pub fn write_f32_matrix(
     path: &Path,
@@ -343,13 +351,100 @@ pub fn write_f32_matrix(
     cols: usize,
     data: &[f32],
 ) -> Result<(), NpyIoError> {
-    let f = File::create(path).map_err(io_err(path))?;
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&[rows as u64, cols as u64])
-        .writer(BufWriter::new(f))
-        .begin_nd()
-        .map_err(io_err(path))?;
-    w.extend(data.iter().copied()).map_err(io_err(path))?;
-    w.finish().map_err(io_err(path))
+    write_matrix(path, rows, cols, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_any<T: npyz::AutoSerialize + Copy>(
+        path: &Path,
+        shape: &[u64],
+        order: npyz::Order,
+        data: &[T],
+    ) {
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(shape)
+            .order(order)
+            .writer(BufWriter::new(File::create(path).unwrap()))
+            .begin_nd()
+            .unwrap();
+        w.extend(data.iter().copied()).unwrap();
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn every_integer_dtype_reads_as_the_same_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.npy");
+        let c = npyz::Order::C;
+        let want = vec![0i64, 1, 2, 3, 100, 127];
+        macro_rules! check {
+            ($($t:ty),*) => {$(
+                let v: Vec<$t> = want.iter().map(|&x| x as $t).collect();
+                write_any(&p, &[2, 3], c, &v);
+                let m = read_int_matrix(&p).unwrap();
+                assert_eq!((m.rows, m.cols), (2, 3), stringify!($t));
+                assert_eq!(m.data, want, stringify!($t));
+            )*};
+        }
+        check!(i8, i16, i32, i64, u8, u16, u32, u64);
+        write_any(&p, &[1, 2], c, &[-128i8, -1]);
+        assert_eq!(read_int_matrix(&p).unwrap().data, vec![-128, -1]);
+        write_any(&p, &[1, 2], c, &[u32::MAX, 0]);
+        assert_eq!(read_int_matrix(&p).unwrap().data, vec![u32::MAX as i64, 0]);
+    }
+
+    #[test]
+    fn a_uint64_past_int64_names_its_element() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.npy");
+        write_any(&p, &[2, 2], npyz::Order::C, &[0u64, 1, 2, u64::MAX]);
+        let e = read_int_matrix(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("[1, 1]") && e.contains(&u64::MAX.to_string()),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fortran_order_is_returned_row_major() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.npy");
+        // Column-major storage of [[1, 2, 3], [4, 5, 6]].
+        write_any(&p, &[2, 3], npyz::Order::Fortran, &[1i32, 4, 2, 5, 3, 6]);
+        let m = read_int_matrix(&p).unwrap();
+        assert_eq!(m.data, vec![1, 2, 3, 4, 5, 6]);
+        write_any(
+            &p,
+            &[2, 3],
+            npyz::Order::Fortran,
+            &[1.5f64, 4., 2., 5., 3., 6.],
+        );
+        let f = read_float_matrix(&p).unwrap();
+        assert_eq!(f.data, vec![1.5, 2., 3., 4., 5., 6.]);
+    }
+
+    #[test]
+    fn floats_read_exactly_and_dtypes_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.npy");
+        write_any(&p, &[1, 3], npyz::Order::C, &[0.1f32, -2.5, 3.0e30]);
+        let f = read_float_matrix(&p).unwrap();
+        assert_eq!(f.data, vec![0.1f32 as f64, -2.5, 3.0e30f32 as f64]);
+        write_f32_matrix(&p, 1, 2, &[7.25, -0.0]).unwrap();
+        assert_eq!(read_float_matrix(&p).unwrap().data, vec![7.25, -0.0]);
+        write_int64_matrix(&p, 1, 2, &[i64::MIN, i64::MAX]).unwrap();
+        assert_eq!(read_int_matrix(&p).unwrap().data, vec![i64::MIN, i64::MAX]);
+        let e = read_float_matrix(&p).unwrap_err().to_string();
+        assert!(e.contains("float32 or float64"), "{e}");
+        write_any(&p, &[1, 1], npyz::Order::C, &[1.0f64]);
+        let e = read_int_matrix(&p).unwrap_err().to_string();
+        assert!(e.contains("an integer array"), "{e}");
+        write_any(&p, &[3], npyz::Order::C, &[1i64, 2, 3]);
+        let e = read_int_matrix(&p).unwrap_err().to_string();
+        assert!(e.contains("a 2-D array"), "{e}");
+    }
 }

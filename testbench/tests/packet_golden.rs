@@ -41,77 +41,9 @@ fn cfg_set(kv: &[(&str, &str)]) -> PacketConfig {
 
 // ---------------------------------------------------------------- RSS (Microsoft suite)
 
-/// Rows of "Verifying the RSS Hash Calculation" (Microsoft Learn, windows-driver-docs):
-/// (source, source port, destination, destination port, IPv4 only, IPv4 with TCP).
-const RSS_V4: [(&str, u16, &str, u16, u32, u32); 5] = [
-    (
-        "66.9.149.187",
-        2794,
-        "161.142.100.80",
-        1766,
-        0x323e8fc2,
-        0x51ccc178,
-    ),
-    (
-        "199.92.111.2",
-        14230,
-        "65.69.140.83",
-        4739,
-        0xd718262a,
-        0xc626b0ea,
-    ),
-    (
-        "24.19.198.95",
-        12898,
-        "12.22.207.184",
-        38024,
-        0xd2d0a5de,
-        0x5c2b394a,
-    ),
-    (
-        "38.27.205.30",
-        48228,
-        "209.142.163.6",
-        2217,
-        0x82989176,
-        0xafc7327f,
-    ),
-    (
-        "153.39.163.191",
-        44251,
-        "202.188.127.2",
-        1303,
-        0x5d1809c5,
-        0x10e828a2,
-    ),
-];
-
-const RSS_V6: [(&str, u16, &str, u16, u32, u32); 3] = [
-    (
-        "3ffe:2501:200:1fff::7",
-        2794,
-        "3ffe:2501:200:3::1",
-        1766,
-        0x2cc18cd5,
-        0x40207d3d,
-    ),
-    (
-        "3ffe:501:8::260:97ff:fe40:efab",
-        14230,
-        "ff02::1",
-        4739,
-        0x0f0c461c,
-        0xdde51bbf,
-    ),
-    (
-        "3ffe:1900:4545:3:200:f8ff:fe21:67cf",
-        44251,
-        "fe80::200:f8ff:fe21:67cf",
-        38024,
-        0x4b61e985,
-        0x02d1feef,
-    ),
-];
+#[path = "support/rss_suite.rs"]
+mod rss_suite;
+use rss_suite::RSS_SUITE;
 
 fn addr_bytes(a: &str) -> Vec<u8> {
     match a.parse::<IpAddr>().unwrap() {
@@ -122,7 +54,7 @@ fn addr_bytes(a: &str) -> Vec<u8> {
 
 #[test]
 fn toeplitz_matches_microsoft_suite() {
-    for (s, sp, d, dp, h2, h4) in RSS_V4.iter().chain(RSS_V6.iter()) {
+    for (s, sp, d, dp, h2, h4) in RSS_SUITE.iter() {
         let mut input = [addr_bytes(s), addr_bytes(d)].concat();
         assert_eq!(toeplitz(&key(), &input), *h2, "2-tuple {s} -> {d}");
         input.extend_from_slice(&sp.to_be_bytes());
@@ -155,7 +87,7 @@ fn tcp_frame(src: &str, sp: u16, dst: &str, dp: u16) -> Vec<u8> {
 #[test]
 fn rss_through_the_engine() {
     let cfg = PacketConfig::default();
-    for (s, sp, d, dp, h2, h4) in RSS_V4.iter().chain(RSS_V6.iter()) {
+    for (s, sp, d, dp, h2, h4) in RSS_SUITE.iter() {
         let f = tcp_frame(s, *sp, d, *dp);
         let m = run_with(&cfg, &f);
         assert_eq!(m.l4_csum, L4Csum::Ok);

@@ -1,5 +1,5 @@
 //! `.npy` I/O for `nicc sim cim`: integer weight (R, C) and input (B, R) matrices, int64
-//! results (B, C); float matrices for BF16 mode. Range errors name the element.
+//! results (B, C). Range errors name the element.
 
 use super::golden::signed_range;
 use nicc_rtl::blocks::cim::CimParams;
@@ -83,17 +83,6 @@ impl IntMatrix {
     }
 }
 
-/// A row-major 2-D matrix of `f64` (read from f2/f4/f8 files).
-#[derive(Debug, Clone, PartialEq)]
-pub struct FloatMatrix {
-    /// Rows.
-    pub rows: usize,
-    /// Columns.
-    pub cols: usize,
-    /// `rows * cols` values, row-major.
-    pub data: Vec<f64>,
-}
-
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> NpyIoError + '_ {
     move |source| NpyIoError::Io {
         path: path.to_path_buf(),
@@ -134,51 +123,11 @@ fn to_row_major<T: Copy>(data: Vec<T>, rows: usize, cols: usize, order: npyz::Or
     }
 }
 
-/// An opened 2-D array with a plain (non-structured) dtype.
-struct Plain2 {
-    npy: npyz::NpyFile<BufReader<File>>,
-    rows: usize,
-    cols: usize,
-    order: npyz::Order,
-    kind: (TypeChar, u64),
-    dtype: String,
-}
-
-/// Opens `path` as a 2-D array of a plain dtype; `expected` names what the caller accepts.
-fn open_plain2(path: &Path, expected: &str) -> Result<Plain2, NpyIoError> {
-    let npy = open(path)?;
-    let (rows, cols) = shape2(path, &npy)?;
-    let order = npy.order();
-    let dtype = npy.dtype();
-    let DType::Plain(ts) = &dtype else {
-        return Err(dtype_err(path, &format!("{dtype:?}"), expected));
-    };
-    Ok(Plain2 {
-        rows,
-        cols,
-        order,
-        kind: (ts.type_char(), ts.size_field()),
-        dtype: ts.to_string(),
-        npy,
-    })
-}
-
-fn dtype_err(path: &Path, dtype: &str, expected: &str) -> NpyIoError {
-    NpyIoError::DType {
-        path: path.to_path_buf(),
-        dtype: dtype.to_string(),
-        expected: expected.to_string(),
-    }
-}
-
-/// Reads every element as `T` and widens it losslessly to `W`.
-fn read_widened<T, W>(
+/// Reads every element as `T` and widens it losslessly to `i64`.
+fn read_widened<T: npyz::Deserialize + Into<i64>>(
     path: &Path,
     npy: npyz::NpyFile<BufReader<File>>,
-) -> Result<Vec<W>, NpyIoError>
-where
-    T: npyz::Deserialize + Into<W>,
-{
+) -> Result<Vec<i64>, NpyIoError> {
     Ok(npy
         .into_vec::<T>()
         .map_err(io_err(path))?
@@ -189,19 +138,28 @@ where
 
 /// Reads a 2-D integer array (`int8..int64`, `uint8..uint64`).
 pub fn read_int_matrix(path: &Path) -> Result<IntMatrix, NpyIoError> {
-    const EXPECTED: &str = "an integer array (int8..int64, uint8..uint64)";
-    let m = open_plain2(path, EXPECTED)?;
-    let (rows, cols, order) = (m.rows, m.cols, m.order);
-    let data: Vec<i64> = match m.kind {
-        (TypeChar::Int, 1) => read_widened::<i8, i64>(path, m.npy)?,
-        (TypeChar::Int, 2) => read_widened::<i16, i64>(path, m.npy)?,
-        (TypeChar::Int, 4) => read_widened::<i32, i64>(path, m.npy)?,
-        (TypeChar::Int, 8) => read_widened::<i64, i64>(path, m.npy)?,
-        (TypeChar::Uint, 1) => read_widened::<u8, i64>(path, m.npy)?,
-        (TypeChar::Uint, 2) => read_widened::<u16, i64>(path, m.npy)?,
-        (TypeChar::Uint, 4) => read_widened::<u32, i64>(path, m.npy)?,
+    let npy = open(path)?;
+    let (rows, cols) = shape2(path, &npy)?;
+    let order = npy.order();
+    let dtype = npy.dtype();
+    let bad = |d: &str| NpyIoError::DType {
+        path: path.to_path_buf(),
+        dtype: d.to_string(),
+        expected: "an integer array (int8..int64, uint8..uint64)".into(),
+    };
+    let DType::Plain(ts) = &dtype else {
+        return Err(bad(&format!("{dtype:?}")));
+    };
+    let data: Vec<i64> = match (ts.type_char(), ts.size_field()) {
+        (TypeChar::Int, 1) => read_widened::<i8>(path, npy)?,
+        (TypeChar::Int, 2) => read_widened::<i16>(path, npy)?,
+        (TypeChar::Int, 4) => read_widened::<i32>(path, npy)?,
+        (TypeChar::Int, 8) => read_widened::<i64>(path, npy)?,
+        (TypeChar::Uint, 1) => read_widened::<u8>(path, npy)?,
+        (TypeChar::Uint, 2) => read_widened::<u16>(path, npy)?,
+        (TypeChar::Uint, 4) => read_widened::<u32>(path, npy)?,
         (TypeChar::Uint, 8) => {
-            let v = m.npy.into_vec::<u64>().map_err(io_err(path))?;
+            let v = npy.into_vec::<u64>().map_err(io_err(path))?;
             let mut out = Vec::with_capacity(v.len());
             for (i, x) in v.into_iter().enumerate() {
                 let x = i64::try_from(x).map_err(|_| NpyIoError::Range {
@@ -217,26 +175,9 @@ pub fn read_int_matrix(path: &Path) -> Result<IntMatrix, NpyIoError> {
             }
             out
         }
-        _ => return Err(dtype_err(path, &m.dtype, EXPECTED)),
+        _ => return Err(bad(&ts.to_string())),
     };
     Ok(IntMatrix {
-        rows,
-        cols,
-        data: to_row_major(data, rows, cols, order),
-    })
-}
-
-/// Reads a 2-D float array (`float32` or `float64`) as `f64`.
-pub fn read_float_matrix(path: &Path) -> Result<FloatMatrix, NpyIoError> {
-    const EXPECTED: &str = "a float array (float32 or float64)";
-    let m = open_plain2(path, EXPECTED)?;
-    let (rows, cols, order) = (m.rows, m.cols, m.order);
-    let data: Vec<f64> = match m.kind {
-        (TypeChar::Float, 4) => read_widened::<f32, f64>(path, m.npy)?,
-        (TypeChar::Float, 8) => read_widened::<f64, f64>(path, m.npy)?,
-        _ => return Err(dtype_err(path, &m.dtype, EXPECTED)),
-    };
-    Ok(FloatMatrix {
         rows,
         cols,
         data: to_row_major(data, rows, cols, order),
@@ -316,12 +257,12 @@ fn check_range(
     Ok(())
 }
 
-/// Writes a `(rows, cols)` C-order array of `T`'s default dtype.
-fn write_matrix<T: npyz::AutoSerialize + Copy>(
+/// Writes a `(rows, cols)` int64 array.
+pub fn write_int64_matrix(
     path: &Path,
     rows: usize,
     cols: usize,
-    data: &[T],
+    data: &[i64],
 ) -> Result<(), NpyIoError> {
     let f = File::create(path).map_err(io_err(path))?;
     let mut w = npyz::WriteOptions::new()
@@ -332,26 +273,6 @@ fn write_matrix<T: npyz::AutoSerialize + Copy>(
         .map_err(io_err(path))?;
     w.extend(data.iter().copied()).map_err(io_err(path))?;
     w.finish().map_err(io_err(path))
-}
-
-/// Writes a `(rows, cols)` int64 array.
-pub fn write_int64_matrix(
-    path: &Path,
-    rows: usize,
-    cols: usize,
-    data: &[i64],
-) -> Result<(), NpyIoError> {
-    write_matrix(path, rows, cols, data)
-}
-
-/// Writes a `(rows, cols)` float32 array.
-pub fn write_f32_matrix(
-    path: &Path,
-    rows: usize,
-    cols: usize,
-    data: &[f32],
-) -> Result<(), NpyIoError> {
-    write_matrix(path, rows, cols, data)
 }
 
 #[cfg(test)]
@@ -417,29 +338,14 @@ mod tests {
         write_any(&p, &[2, 3], npyz::Order::Fortran, &[1i32, 4, 2, 5, 3, 6]);
         let m = read_int_matrix(&p).unwrap();
         assert_eq!(m.data, vec![1, 2, 3, 4, 5, 6]);
-        write_any(
-            &p,
-            &[2, 3],
-            npyz::Order::Fortran,
-            &[1.5f64, 4., 2., 5., 3., 6.],
-        );
-        let f = read_float_matrix(&p).unwrap();
-        assert_eq!(f.data, vec![1.5, 2., 3., 4., 5., 6.]);
     }
 
     #[test]
-    fn floats_read_exactly_and_dtypes_are_checked() {
+    fn int64_round_trips_and_dtypes_are_checked() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.npy");
-        write_any(&p, &[1, 3], npyz::Order::C, &[0.1f32, -2.5, 3.0e30]);
-        let f = read_float_matrix(&p).unwrap();
-        assert_eq!(f.data, vec![0.1f32 as f64, -2.5, 3.0e30f32 as f64]);
-        write_f32_matrix(&p, 1, 2, &[7.25, -0.0]).unwrap();
-        assert_eq!(read_float_matrix(&p).unwrap().data, vec![7.25, -0.0]);
         write_int64_matrix(&p, 1, 2, &[i64::MIN, i64::MAX]).unwrap();
         assert_eq!(read_int_matrix(&p).unwrap().data, vec![i64::MIN, i64::MAX]);
-        let e = read_float_matrix(&p).unwrap_err().to_string();
-        assert!(e.contains("float32 or float64"), "{e}");
         write_any(&p, &[1, 1], npyz::Order::C, &[1.0f64]);
         let e = read_int_matrix(&p).unwrap_err().to_string();
         assert!(e.contains("an integer array"), "{e}");

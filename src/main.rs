@@ -501,6 +501,14 @@ fn real_main() -> Result<()> {
                         },
                         b.cached_load_seconds
                     );
+                    println!(
+                        "model evaluation: {}",
+                        if b.direct_eval {
+                            "direct root eval (Verilator 5.006, untraced)"
+                        } else {
+                            "through eval()"
+                        }
+                    );
                     println!("golden mismatches: {}", b.mismatches);
                     if b.mismatches != 0 {
                         bail!("{} cycles disagreed with the golden sum", b.mismatches);

@@ -35,6 +35,8 @@ pub struct SimBench {
     pub cached_load_seconds: f64,
     /// Golden-model mismatches over all variants (must be 0).
     pub mismatches: u64,
+    /// Whether the model's shim evaluates the root directly (see [`Model::direct_eval`]).
+    pub direct_eval: bool,
 }
 
 /// Stimulus word number `i` (word `k` of cycle `c` is `i = c * words + k`): the SplitMix64
@@ -214,6 +216,7 @@ pub fn bench_sim(d: &Design, cycles: u64, rounds: u32) -> Result<SimBench, SimEr
         cached_load_seconds,
         per_port,
         mismatches,
+        direct_eval: m.direct_eval(),
     })
 }
 

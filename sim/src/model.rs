@@ -58,6 +58,7 @@ pub struct Model {
     info: BuildInfo,
     scratch: Vec<u32>,
     batch_words: (usize, usize),
+    direct_eval: bool,
 }
 
 impl Drop for Model {
@@ -115,6 +116,12 @@ impl Model {
             let batch: Symbol<BatchFn> = lib.get(b"nicc_batch").map_err(load)?;
             (*create, *destroy, *eval, *step, *set, *get, *batch)
         };
+        // SAFETY: `nicc_direct_eval` takes nothing and returns an int (see the shim).
+        let direct_eval = unsafe {
+            let f: Symbol<unsafe extern "C" fn() -> i32> =
+                lib.get(b"nicc_direct_eval").map_err(load)?;
+            f() != 0
+        };
         let path = CString::new(
             vcd.map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default(),
@@ -156,6 +163,7 @@ impl Model {
             batch_words,
             reset: find(&d.reset),
             info,
+            direct_eval,
             scratch: vec![0; scratch_len],
         })
     }
@@ -163,6 +171,12 @@ impl Model {
     /// How the model was obtained (cache hit, time).
     pub fn build_info(&self) -> &BuildInfo {
         &self.info
+    }
+
+    /// Whether the shim evaluates the model's root directly instead of through `eval()`
+    /// (untraced models on the Verilator release that was checked; see `shim.rs`).
+    pub fn direct_eval(&self) -> bool {
+        self.direct_eval
     }
 
     /// The ports, in declaration order.

@@ -62,6 +62,31 @@ pub fn source(d: &Design, trace: bool) -> String {
 #include "verilated_vcd_c.h"
 #endif
 
+// Direct evaluation. `eval()` -> `eval_step()` wraps the model's evaluation in per-call
+// thread bookkeeping (`Verilated::mtaskId(0)`, `Verilated::endOfThreadMTask`, `endOfEval`):
+// thread-local accesses that, in a dlopen'ed library whose TLS block is too large for static
+// TLS, each cost a `__tls_get_addr` call (measured: about a quarter of the cycle time of a
+// small model, the whole gap to a plain C++ harness). That bookkeeping only matters for
+// multi-threaded models, whose messages it queues; nicc's models are single-threaded and
+// evaluate on one thread, and the first evaluation (initial blocks, settle) still goes
+// through `eval()`. Only for the Verilator release this was checked against (5.006, whose
+// generated `eval_step` is exactly that bookkeeping around `<top>___024root___eval`); any
+// other release, and traced models, call `eval()`.
+#if !defined(NICC_TRACE) && defined(VERILATOR_VERSION_INTEGER) \
+    && VERILATOR_VERSION_INTEGER >= 5006000 && VERILATOR_VERSION_INTEGER < 5007000
+#define NICC_DIRECT_EVAL 1
+class {top}___024root;
+void {top}___024root___eval({top}___024root* vlSelf);
+#endif
+
+extern "C" int nicc_direct_eval() {{
+#ifdef NICC_DIRECT_EVAL
+    return 1;
+#else
+    return 0;
+#endif
+}}
+
 struct NiccModel {{
     VerilatedContext* ctx;
     {top}* top;
@@ -74,7 +99,11 @@ struct NiccModel {{
 // edge and the falling edge at distinct times.
 static inline void nicc_settle(NiccModel* h) {{
     h->ctx->timeInc(1);
+#ifdef NICC_DIRECT_EVAL
+    {top}___024root___eval(h->top->rootp);
+#else
     h->top->eval();
+#endif
 #ifdef NICC_TRACE
     if (h->vcd) h->vcd->dump(h->ctx->time());
 #endif

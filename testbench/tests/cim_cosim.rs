@@ -209,7 +209,7 @@ fn cosim_full_matrix() {
                     }
                 }
             }
-            let name = format!("cim_full_{}_r{rows}", tree.as_str());
+            let name = format!("cim_full_{}_r{rows}", tree.name());
             let reports = cosim(&name, &cs, 30, seed);
             check(&reports, seed);
         }

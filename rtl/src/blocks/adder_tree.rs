@@ -78,6 +78,12 @@ impl TreeStyle {
     }
 }
 
+impl std::fmt::Display for TreeStyle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The carry-propagate adder after carry-save reduction (ignored by `binary`, whose adders
 /// are Verilog `+` so synthesis maps them to carry chains).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

@@ -61,81 +61,12 @@ use crate::ir::Module;
 use crate::signal::Signal;
 use crate::ModuleBuilder;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::rc::Rc;
 use std::str::FromStr;
 
-/// Adder-tree style of the per-column trees (mirrors the adder-tree library's styles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum TreeStyle {
-    /// Balanced tree of two-input carry-propagate adders.
-    #[default]
-    Binary,
-    /// 3:2 carry-save reduction, Wallace schedule.
-    Wallace,
-    /// Dadda schedule.
-    Dadda,
-    /// 4:2 compressors.
-    Compressor42,
-    /// 3:2 counter network over single-bit operands (needs `wbits = 1`).
-    Popcount,
-}
-
-impl TreeStyle {
-    /// Every style, in a fixed order.
-    pub const ALL: [TreeStyle; 5] = [
-        TreeStyle::Binary,
-        TreeStyle::Wallace,
-        TreeStyle::Dadda,
-        TreeStyle::Compressor42,
-        TreeStyle::Popcount,
-    ];
-
-    /// The `--set tree=` spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TreeStyle::Binary => "binary",
-            TreeStyle::Wallace => "wallace",
-            TreeStyle::Dadda => "dadda",
-            TreeStyle::Compressor42 => "compressor42",
-            TreeStyle::Popcount => "popcount",
-        }
-    }
-
-    /// The adder-tree library's style of the same name.
-    pub fn library_style(self) -> adder_tree::TreeStyle {
-        match self {
-            TreeStyle::Binary => adder_tree::TreeStyle::Binary,
-            TreeStyle::Wallace => adder_tree::TreeStyle::Wallace,
-            TreeStyle::Dadda => adder_tree::TreeStyle::Dadda,
-            TreeStyle::Compressor42 => adder_tree::TreeStyle::Compressor42,
-            TreeStyle::Popcount => adder_tree::TreeStyle::Popcount,
-        }
-    }
-}
-
-impl fmt::Display for TreeStyle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TreeStyle {
-    type Err = ParamError;
-    fn from_str(s: &str) -> Result<Self, ParamError> {
-        TreeStyle::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| {
-                ParamError::invalid(
-                    "tree",
-                    s,
-                    "binary, wallace, dadda, compressor42 or popcount (wbits = 1)",
-                )
-            })
-    }
-}
+/// Adder-tree style of the per-column trees: the adder-tree generator's own styles
+/// (`--set tree=binary|wallace|dadda|compressor42|popcount`).
+pub use crate::blocks::adder_tree::TreeStyle;
 
 /// Number format of the macro.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -269,7 +200,15 @@ impl CimParams {
             "xbits" => self.xbits = parse_u32(key, value)?,
             "x_signed" => self.x_signed = parse_bool(key, value)?,
             "banks" => self.banks = parse_u32(key, value)?,
-            "tree" => self.tree = value.trim().parse()?,
+            "tree" => {
+                self.tree = TreeStyle::parse(value.trim()).ok_or_else(|| {
+                    ParamError::invalid(
+                        "tree",
+                        value.trim(),
+                        "binary, wallace, dadda, compressor42 or popcount (wbits = 1)",
+                    )
+                })?
+            }
             "tree_pipeline" => self.tree_pipeline = parse_u32(key, value)?,
             "format" => self.format = value.trim().parse()?,
             "xalign" => self.xalign = parse_u32(key, value)?,
@@ -380,7 +319,7 @@ impl CimParams {
             inputs: self.rows,
             width: self.wbits,
             signed: true,
-            style: self.tree.library_style(),
+            style: self.tree,
             final_adder: self.final_adder,
             pipeline: self.tree_pipeline,
             out_width: None,

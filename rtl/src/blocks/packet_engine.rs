@@ -25,7 +25,7 @@
 //! and the ICRC cover the whole frame.
 
 use crate::bits::Bits;
-use crate::blocks::packet::{parse_rss_key, PacketParams, Policy};
+use crate::blocks::packet::{parse_rss_key, DropPolicies, PacketParams, Policy};
 use crate::blocks::packet_units::{pkt_csum, pkt_icrc, CSUM_LATENCY, ICRC_LATENCY};
 use crate::builder::ModuleBuilder;
 use crate::error::{ParamError, RtlError};
@@ -73,20 +73,18 @@ pub const FLAG_NAMES: [&str; 28] = [
     "parse_depth",
 ];
 
-/// Drop reasons in priority order; `reason` in the metadata is the index (10 = `em`).
-pub const REASON_NAMES: [&str; 11] = [
-    "mac_bad",
-    "tkeep",
-    "runt",
-    "oversize",
-    "trunc",
-    "malformed",
-    "l3_csum",
-    "l4_csum",
-    "icrc",
-    "roce_tver",
-    "em",
-];
+/// Drop reasons in priority order; `reason` in the metadata is the index: the policy-driven
+/// reasons of [`DropPolicies::REASONS`] (0..=9), then 10 = `em` (an exact-match drop entry).
+pub const REASON_NAMES: [&str; 11] = {
+    let mut names = [""; 11];
+    let mut i = 0;
+    while i < DropPolicies::REASONS.len() {
+        names[i] = DropPolicies::REASONS[i];
+        i += 1;
+    }
+    names[10] = "em";
+    names
+};
 
 /// Flag bit that raises each reason of [`REASON_NAMES`] (all but `em`).
 const REASON_FLAG: [&str; 10] = [
@@ -463,7 +461,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     );
     let min_len = cfg_reg(&mut b, "cfg_min_len", addr::MIN_LEN, 16, p.min_len.into());
     let max_len = cfg_reg(&mut b, "cfg_max_len", addr::MAX_LEN, 16, p.max_len.into());
-    let pol_reset: u64 = crate::blocks::packet::DropPolicies::REASONS
+    let pol_reset: u64 = DropPolicies::REASONS
         .iter()
         .enumerate()
         .map(|(i, r)| u64::from(p.policies.get(r) == Some(Policy::Drop)) << i)

@@ -8,6 +8,7 @@ pub mod butterfly;
 pub mod cim;
 pub mod jobs;
 pub mod packet;
+pub mod plot;
 pub mod run;
 pub mod sparse_ffn;
 pub mod sweep;

@@ -301,7 +301,6 @@ pub fn plot_svg(
     title: &str,
     path: &Path,
 ) -> Result<(), SweepError> {
-    use plotters::prelude::*;
     let mut lines: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for r in res.rows.iter().filter(|r| r.status == "ok") {
         let (Some(xv), Some(yv)) = (
@@ -334,9 +333,6 @@ pub fn plot_svg(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
-    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
-    let perr = |e: &dyn std::fmt::Display| SweepError::Plot(e.to_string());
-    root.fill(&WHITE).map_err(|e| perr(&e))?;
     let xr = if log_x {
         (xmin.log2() - 0.2)..(xmax.log2() + 0.2)
     } else {
@@ -347,13 +343,6 @@ pub fn plot_svg(
     } else {
         0f64..ymax
     };
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(xr, yr)
-        .map_err(|e| perr(&e))?;
     let xdesc = if log_x {
         format!("log2({x})")
     } else {
@@ -364,40 +353,29 @@ pub fn plot_svg(
     } else {
         metric.to_string()
     };
-    chart
-        .configure_mesh()
-        .x_desc(xdesc)
-        .y_desc(ydesc)
-        .draw()
-        .map_err(|e| perr(&e))?;
-    for (i, (name, pts)) in lines.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        let pts: Vec<(f64, f64)> = pts
-            .iter()
-            .map(|(a, b)| {
-                let xv = if log_x { a.log2() } else { *a };
-                (xv, if log_y { b.log2() } else { *b })
-            })
-            .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-            .map_err(|e| perr(&e))?
-            .label(name.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
-        chart
-            .draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))
-            .map_err(|e| perr(&e))?;
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| perr(&e))?;
-    root.present().map_err(|e| perr(&e))?;
-    Ok(())
+    let series: Vec<(String, Vec<(f64, f64)>)> = lines
+        .into_iter()
+        .map(|(name, pts)| {
+            let pts = pts
+                .iter()
+                .map(|(a, b)| {
+                    let xv = if log_x { a.log2() } else { *a };
+                    (xv, if log_y { b.log2() } else { *b })
+                })
+                .collect();
+            (name, pts)
+        })
+        .collect();
+    let chart = crate::plot::Chart {
+        title,
+        size: (720, 440),
+        x: xr,
+        y: yr,
+        x_desc: &xdesc,
+        y_desc: &ydesc,
+        y_label_width: 60,
+    };
+    crate::plot::line_chart(path, &chart, &series).map_err(SweepError::Plot)
 }
 
 /// The figures of one flow's report, named `<flow>.<figure>`.

@@ -288,32 +288,12 @@ pub const WEIGHT_SPARSITY: [f64; 4] = [0.0, 0.5, 0.75, 0.9];
 pub const ACT_SPARSITY: [f64; 2] = [0.0, 0.5];
 
 fn plot(path: &std::path::Path, pts: &[(Point, Point)]) -> Result<(), BenchError> {
-    use plotters::prelude::*;
-    let perr = |e: &dyn std::fmt::Display| BenchError::Output(format!("plot: {e}"));
-    let root = SVGBackend::new(path, (760, 460)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| perr(&e))?;
     let ymax = pts
         .iter()
         .flat_map(|(s, d)| [s.toggles_per_vector, d.toggles_per_vector])
         .fold(1.0f64, f64::max)
         * 1.1;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "toggles per vector: sparse tile vs dense CIM",
-            ("sans-serif", 20),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(-2.0f64..92.0, 0f64..ymax)
-        .map_err(|e| perr(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("weight sparsity (%)")
-        .y_desc("toggles per vector")
-        .draw()
-        .map_err(|e| perr(&e))?;
-    let mut i = 0;
+    let mut series = Vec::new();
     for xs in ACT_SPARSITY {
         for tile in ["sparse", "dense"] {
             let line: Vec<(f64, f64)> = pts
@@ -324,28 +304,20 @@ fn plot(path: &std::path::Path, pts: &[(Point, Point)]) -> Result<(), BenchError
                     (100.0 * p.weight_sparsity, p.toggles_per_vector)
                 })
                 .collect();
-            let color = Palette99::pick(i).to_rgba();
-            i += 1;
-            chart
-                .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
-                .map_err(|e| perr(&e))?
-                .label(format!("{tile}, {:.0}% zero activations", 100.0 * xs))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(line.iter().map(|p| Circle::new(*p, 3, color.filled())))
-                .map_err(|e| perr(&e))?;
+            series.push((format!("{tile}, {:.0}% zero activations", 100.0 * xs), line));
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| perr(&e))?;
-    root.present().map_err(|e| perr(&e))?;
-    Ok(())
+    let chart = crate::plot::Chart {
+        title: "toggles per vector: sparse tile vs dense CIM",
+        size: (760, 460),
+        x: -2.0..92.0,
+        y: 0.0..ymax,
+        x_desc: "weight sparsity (%)",
+        y_desc: "toggles per vector",
+        y_label_width: 70,
+    };
+    crate::plot::line_chart(path, &chart, &series)
+        .map_err(|e| BenchError::Output(format!("plot: {e}")))
 }
 
 fn area_rows(p: &SparseFfnParams) -> Result<String, BenchError> {

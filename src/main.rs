@@ -128,22 +128,25 @@ enum SimCmd {
         #[arg(long)]
         out: PathBuf,
     },
-    /// The CIM macro (INT): weights W.npy (R, C) written through the RTL write port, inputs
-    /// X.npy (B, R), results Y.npy (B, C) int64, golden model checked beside it.
+    /// The CIM macro: weights W.npy (R, C) written through the RTL write port, inputs X.npy
+    /// (B, R), results Y.npy (B, C), golden model checked beside it. format=int: integer
+    /// arrays, Y int64. format=bf16: float arrays (float16/32/64, or integers up to 2^53),
+    /// each value rounded once to BF16 (nearest even), Y float32 (the RTL's FP32 output).
     Cim {
-        /// Parameter setting `key=value` (repeatable), e.g. rows=64, cols=16, wbits=8.
+        /// Parameter setting `key=value` (repeatable), e.g. rows=64, cols=16, wbits=8,
+        /// format=bf16, xalign=8, align_group=16.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
-        /// Weights, integer array of shape (rows, cols).
+        /// Weights, array of shape (rows, cols): integers (int), floats (bf16).
         #[arg(long)]
         weights: PathBuf,
-        /// Inputs, integer array of shape (B, rows).
+        /// Inputs, array of shape (B, rows): integers (int), floats (bf16).
         #[arg(long)]
         inputs: PathBuf,
-        /// Output file: int64 array (B, cols), what the RTL produced.
+        /// Output file (B, cols), what the RTL produced: int64 (int), float32 (bf16).
         #[arg(long)]
         out: PathBuf,
-        /// Run-time input precision (0 = xbits).
+        /// Run-time input precision (0 = xbits; format=int only).
         #[arg(long, default_value_t = 0)]
         bx: u32,
     },

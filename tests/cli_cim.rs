@@ -201,7 +201,11 @@ fn bad_input_is_a_clear_error() {
         err.contains("colz") && err.contains("accepted: rows, cols"),
         "{err}"
     );
-    let (ok, _, err) = sim(d, &["--set", "format=bf16", "--set", "xalign=4"]);
+    // BF16 macros run (tests/cli_cim_bf16.rs) but have no run-time precision.
+    let (ok, _, err) = sim(
+        d,
+        &["--set", "format=bf16", "--set", "xalign=4", "--bx", "2"],
+    );
     assert!(!ok);
     assert!(err.contains("format=int"), "{err}");
 }

@@ -43,6 +43,30 @@ pub fn bf16_from_f32(v: f32) -> u16 {
     ((b.wrapping_add(round)) >> 16) as u16
 }
 
+/// Rounds an `f64` to `f32` by **round to odd**: truncate toward zero, and when that lost
+/// anything, set the last fraction bit (a finite value too large for `f32` becomes
+/// `±f32::MAX`). `f32` keeps 16 more fraction bits than BF16 (subnormals included), so
+/// [`bf16_from_f32`] of the result is the single nearest-even rounding of `v` to BF16: no
+/// double-rounding error, unlike `v as f32`. NaN and infinities pass through.
+pub fn f32_round_to_odd(v: f64) -> f32 {
+    let f = v as f32;
+    if v.is_nan() || f as f64 == v {
+        return f;
+    }
+    let mut b = f.to_bits();
+    if (f as f64).abs() > v.abs() {
+        // `f` was rounded away from zero: step its magnitude back (sign-magnitude bits).
+        b -= 1;
+    }
+    f32::from_bits(b | 1)
+}
+
+/// Converts an `f64` to BF16 bits, one round to nearest even (via [`f32_round_to_odd`] and
+/// [`bf16_from_f32`]); a NaN stays NaN.
+pub fn bf16_from_f64(v: f64) -> u16 {
+    bf16_from_f32(f32_round_to_odd(v))
+}
+
 /// The exact value of BF16 bits as `f64` (subnormals included, as stored).
 pub fn bf16_to_f64(b: u16) -> f64 {
     f32::from_bits((b as u32) << 16) as f64
@@ -358,4 +382,79 @@ pub fn error_bound(p: &CimParams, x: &[u16], w: &[Vec<u16>]) -> Vec<(f64, f64)> 
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f64_rounds_once_to_bf16() {
+        // 1 + 2^-8 is the tie between 1 and 1 + 2^-7; 2^-30 above it must round up. `as f32`
+        // first would land on the tie and round to even (1.0): double rounding.
+        let v = 1.0 + 2f64.powi(-8) + 2f64.powi(-30);
+        assert_eq!(bf16_from_f32(v as f32), 0x3f80);
+        assert_eq!(bf16_from_f64(v), 0x3f81);
+        // The same just below the tie rounds down, an exact tie to even.
+        let v = 1.0 + 2f64.powi(-8) - 2f64.powi(-30);
+        assert_eq!(bf16_from_f64(v), 0x3f80);
+        assert_eq!(bf16_from_f64(1.0 + 2f64.powi(-8)), 0x3f80);
+        assert_eq!(bf16_from_f64(1.0 + 3.0 * 2f64.powi(-8)), 0x3f82);
+        // Negative values mirror, exact values and specials pass through.
+        assert_eq!(
+            bf16_from_f64(-(1.0 + 2f64.powi(-8) + 2f64.powi(-30))),
+            0xbf81
+        );
+        assert_eq!(bf16_from_f64(-2.5), 0xc020);
+        assert_eq!(bf16_from_f64(-0.0), 0x8000);
+        assert_eq!(bf16_from_f64(f64::INFINITY), 0x7f80);
+        assert_eq!(classify(bf16_from_f64(f64::NAN)), Class::NonFinite);
+        // Beyond f32's range: infinity in BF16 either way, never NaN.
+        assert_eq!(bf16_from_f64(1e39), 0x7f80);
+        assert_eq!(bf16_from_f64(-1e300), 0xff80);
+        // The largest finite BF16, and the overflow threshold (the tie rounds to even = inf).
+        assert_eq!(bf16_from_f64(3.3895313892515355e38), 0x7f7f);
+        assert_eq!(bf16_from_f64(2f64.powi(128) - 2f64.powi(119)), 0x7f80);
+        assert_eq!(
+            bf16_from_f64(2f64.powi(128) - 2f64.powi(119) - 2f64.powi(90)),
+            0x7f7f
+        );
+        // Tiny values: far below f32's subnormals they become the smallest f32 subnormal
+        // (odd), which BF16 rounds to a signed zero.
+        assert_eq!(f32_round_to_odd(1e-300).to_bits(), 1);
+        assert_eq!(f32_round_to_odd(-1e-300).to_bits(), 0x8000_0001);
+        assert_eq!(bf16_from_f64(-1e-300), 0x8000);
+    }
+
+    #[test]
+    fn round_to_odd_matches_exact_rounding_on_random_values() {
+        // Against an independent exact rounding: the BF16 neighbours of v in f64 (exact).
+        let mut s = 0x1234_5678_9abc_def0u64;
+        for _ in 0..20_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            // Every other value is random with an exponent in BF16's normal range, the others
+            // sit within 2^-17..2^-46 ulp of a BF16 tie (where `as f32` first goes wrong).
+            let neg = if s & 2 == 2 { -1.0 } else { 1.0 };
+            let v = if s & 1 == 0 {
+                let e = (s >> 52) % 250 + 1023 - 125;
+                f64::from_bits((s & 0x000f_ffff_ffff_ffff) | (e << 52)) * neg
+            } else {
+                let lower = ((s >> 16) % (253 << 7) + (1 << 7)) as u16;
+                let ulp = 2f64.powi(((lower >> 7) & 0xff) as i32 - 127 - 7);
+                let off = ulp * 2f64.powi(-17 - ((s >> 40) % 30) as i32);
+                let above = if s & 4 == 4 { off } else { -off };
+                (bf16_to_f64(lower) + ulp / 2.0 + above) * neg
+            };
+            let b = bf16_from_f64(v);
+            let down = bf16_to_f64(b);
+            let ulp = 2f64.powi(((b >> 7) & 0xff) as i32 - 127 - 7);
+            let err = (v - down).abs();
+            assert!(
+                err < ulp / 2.0 || (err == ulp / 2.0 && b & 1 == 0),
+                "{v:e} -> {b:#06x}"
+            );
+        }
+    }
 }

@@ -4,13 +4,18 @@
 //! writes the weights (pre-aligned offline by
 //! [`nicc_rtl::blocks::cim_bf16::align_weights_bf16`]) through the write port, streams the
 //! input vectors through the valid/ready handshake, and checks every result against
-//! [`super::bf16::Bf16Golden`] bit for bit (BF16 and FP32 outputs, both flags). The tests
-//! use [`Bf16Dut`] directly on a model that holds several configurations ([`wrapper`]).
+//! [`super::bf16::Bf16Golden`] bit for bit (BF16 and FP32 outputs, both flags), each alignment
+//! group's activity counters against the integer golden model's activity on the aligned inputs
+//! ([`GroupActivity`]), and the accept cycles against the issue cycles that activity predicts.
+//! The tests use [`Bf16Dut`] directly on a model that holds several configurations
+//! ([`wrapper`]).
 
-use super::bf16::{bf16_from_f32, Bf16Golden, Bf16Result};
-use super::golden::GoldenError;
+use super::bf16::{align, bf16_from_f32, bf16_to_f64, Bf16Golden, Bf16Result};
+use super::golden::{Activity, CimGolden, GoldenError, MvmInput};
 use nicc_rtl::blocks::cim::{generate, CimFormat, CimParams};
-use nicc_rtl::blocks::cim_bf16::{align_weights_bf16, AlignedWeights};
+use nicc_rtl::blocks::cim_bf16::{
+    align_weights_bf16, group_params, group_rows, groups, AlignedWeights,
+};
 use nicc_rtl::{emit, Bits, Dir, Module, ModuleBuilder, RtlError, Signal};
 use nicc_sim::{Model, Port, SimError};
 use rand::Rng;
@@ -49,6 +54,9 @@ pub enum Bf16SimError {
         /// Cycles simulated.
         cycles: u64,
     },
+    /// The RTL's activity counters or accept cycles differ from the golden activity.
+    #[error("{0}")]
+    Check(String),
     /// The RTL and the golden model disagree.
     #[error("vector {vector}, column {column}: {what} mismatch: golden {expected}, RTL {actual}")]
     Mismatch {
@@ -99,6 +107,14 @@ pub struct Bf16Run {
     pub total_cycles: u64,
     /// Cycles spent writing the weights (one per row).
     pub weight_cycles: u64,
+    /// Cycle (counted like [`DutOut::accept_cycle`]) whose edge accepted each vector.
+    pub accept: Vec<u64>,
+    /// Issue cycles of each vector: the max over the alignment groups of their bit-plane
+    /// cycles (golden activity; the RTL's accept cycles and counters agree with it).
+    pub issue_cycles: Vec<u32>,
+    /// Each alignment group's activity counters over this run (`[mvms, cycles, skipped
+    /// bit-planes, active products]`, the RTL's `cnt_*` differences, equal to the golden ones).
+    pub counters: Vec<[u64; 4]>,
 }
 
 /// Compares one RTL result with the golden one; the first difference is the error.
@@ -112,7 +128,12 @@ pub fn compare(vector: usize, golden: &Bf16Result, dut: &DutOut) -> Result<(), B
     };
     for (c, (&e, &a)) in golden.y_bf16.iter().zip(&dut.bf16).enumerate() {
         if e != a {
-            return Err(mis(c, "bf16", format!("{e:#06x}"), format!("{a:#06x}")));
+            return Err(mis(
+                c,
+                "bf16",
+                format!("{e:#06x} ({:e})", bf16_to_f64(e)),
+                format!("{a:#06x} ({:e})", bf16_to_f64(a)),
+            ));
         }
     }
     for (c, (&e, &a)) in golden.y_f32.iter().zip(&dut.fp32).enumerate() {
@@ -192,6 +213,7 @@ pub struct Bf16Dut {
     wr_exp: Port,
     wr_wnf: Port,
     idle: Vec<Port>,
+    cnt: [Port; 4],
 }
 
 impl Bf16Dut {
@@ -217,6 +239,12 @@ impl Bf16Dut {
             wr_data: port("wr_data")?,
             wr_exp: port("wr_exp")?,
             wr_wnf: port("wr_wnf")?,
+            cnt: [
+                port("cnt_mvms")?,
+                port("cnt_cycles")?,
+                port("cnt_skipped")?,
+                port("cnt_products")?,
+            ],
             idle: {
                 let mut v = vec![port("rd_row")?];
                 if banked {
@@ -243,6 +271,18 @@ impl Bf16Dut {
             model.set(q, &Bits::zero(q.width()))?;
         }
         Ok(dut)
+    }
+
+    /// The activity counters of every alignment group as the RTL shows them now
+    /// (`[mvms, cycles, skipped bit-planes, active products]`, since reset, wrapping at 2^32).
+    pub fn counters(&self, model: &mut Model) -> Vec<[u64; 4]> {
+        let v = self.cnt.map(|p| model.get(p));
+        (0..groups(&self.p))
+            .map(|g| {
+                v.each_ref()
+                    .map(|b| b.slice(g * 32, 32).to_u64().unwrap_or(0))
+            })
+            .collect()
     }
 
     /// Writes aligned weights into `bank`, one row per cycle; returns the cycles used.
@@ -335,6 +375,42 @@ impl Bf16Dut {
     }
 }
 
+/// The integer golden model of each alignment group's INT macro, for the activity the
+/// RTL's counters must show: group `g` sees the `xalign`-bit aligned inputs of its rows.
+#[derive(Debug, Clone)]
+pub struct GroupActivity {
+    p: CimParams,
+    groups: Vec<(CimParams, CimGolden)>,
+}
+
+impl GroupActivity {
+    /// The group models of the BF16 macro `p`.
+    pub fn new(p: &CimParams) -> Result<GroupActivity, GoldenError> {
+        let groups = (0..groups(p))
+            .map(|g| {
+                let gp = group_params(p, g);
+                CimGolden::new(&gp).map(|m| (gp, m))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(GroupActivity {
+            p: p.clone(),
+            groups,
+        })
+    }
+
+    /// The activity of each group for one BF16 input vector (the weights do not matter).
+    pub fn mvm(&self, x: &[u16]) -> Result<Vec<Activity>, GoldenError> {
+        let gr = group_rows(&self.p) as usize;
+        x.chunks(gr)
+            .zip(&self.groups)
+            .map(|(chunk, (gp, model))| {
+                let q = align(chunk, self.p.xalign).q;
+                model.mvm(&MvmInput::dense(gp, q)).map(|o| o.activity)
+            })
+            .collect()
+    }
+}
+
 fn check_shapes(p: &CimParams, w: &[f32], x: &[f32]) -> Result<usize, Bf16SimError> {
     if p.format != CimFormat::Bf16 {
         return Err(Bf16SimError::Params(
@@ -394,8 +470,11 @@ pub fn run_on(
         .take(b)
         .map(|s| s.iter().map(|&v| bf16_from_f32(v)).collect())
         .collect();
+    let act = GroupActivity::new(p)?;
     let mut rng = rand::thread_rng();
+    let before = dut.counters(model);
     let outs = dut.run(model, &xs, 0, 1.0, &mut rng)?;
+    let after = dut.counters(model);
     let mut run = Bf16Run {
         y: Vec::with_capacity(b * c),
         y_bf16: Vec::with_capacity(b * c),
@@ -404,14 +483,51 @@ pub fn run_on(
         latency: Vec::new(),
         total_cycles: outs.last().map_or(0, |o| o.out_cycle + 1),
         weight_cycles,
+        accept: outs.iter().map(|o| o.accept_cycle).collect(),
+        issue_cycles: Vec::with_capacity(b),
+        counters: before
+            .iter()
+            .zip(&after)
+            .map(|(a, z)| std::array::from_fn(|k| z[k].wrapping_sub(a[k]) & 0xffff_ffff))
+            .collect(),
     };
+    let mut want = vec![[0u64; 4]; run.counters.len()];
     for (i, (xv, o)) in xs.iter().zip(&outs).enumerate() {
         compare(i, &golden.mvm(xv)?, o)?;
+        let acts = act.mvm(xv)?;
+        for (w, a) in want.iter_mut().zip(&acts) {
+            w[0] += 1;
+            w[1] += a.cycles as u64;
+            w[2] += a.skipped_planes as u64;
+            w[3] += a.active_products;
+        }
+        run.issue_cycles
+            .push(acts.iter().map(|a| a.cycles).max().unwrap_or(1));
         run.y.extend(o.fp32.iter().map(|&v| f32::from_bits(v)));
         run.y_bf16.extend(&o.bf16);
         run.non_finite.push(o.non_finite);
         run.overflow.push(o.overflow);
         run.latency.push(o.out_cycle - o.accept_cycle);
+    }
+    for (g, (rtl, gold)) in run.counters.iter().zip(&want).enumerate() {
+        if rtl != gold {
+            return Err(Bf16SimError::Check(format!(
+                "alignment group {g}: counters [mvms, cycles, skipped, products] RTL {rtl:?}, \
+                 golden {gold:?}"
+            )));
+        }
+    }
+    // The output is always ready, so the macro accepts the next vector as soon as the
+    // previous one has issued its last bit-plane.
+    for (i, w) in run.accept.windows(2).enumerate() {
+        let (got, want) = (w[1] - w[0], run.issue_cycles[i] as u64);
+        if got != want {
+            return Err(Bf16SimError::Check(format!(
+                "vector {} accepted {got} cycles after vector {i}, golden {want} (vector {i}'s \
+                 issue cycles)",
+                i + 1
+            )));
+        }
     }
     Ok(run)
 }

@@ -2,35 +2,10 @@
 //! checked against a dot product computed here, the printed counters, and every error
 //! message for bad input.
 
-use npyz::WriterBuilder;
+mod common;
+use common::{nicc, write_npy};
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
-use std::process::Command;
-
-fn nicc(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nicc"))
-        .args(args)
-        .output()
-        .expect("run nicc");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
-    let f = BufWriter::new(File::create(path).unwrap());
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(shape)
-        .writer(f)
-        .begin_nd()
-        .unwrap();
-    w.extend(data.iter().copied()).unwrap();
-    w.finish().unwrap();
-}
 
 fn read_i64(path: &Path) -> (Vec<u64>, Vec<i64>) {
     let npy = npyz::NpyFile::new(std::io::BufReader::new(File::open(path).unwrap())).unwrap();

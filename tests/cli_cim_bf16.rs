@@ -6,29 +6,15 @@
 //! two alignment groups): the first run builds it, the second loads it from the cache.
 
 mod common;
-use common::nicc;
+use common::{nicc, write_npy};
 use nicc_rtl::blocks::cim::{CimFormat, CimParams};
 use nicc_testbench::cim::bf16::{align, bf16_from_f32, error_bound, Bf16Golden};
-use npyz::WriterBuilder;
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 
 const R: usize = 8;
 const C: usize = 4;
 const B: usize = 4;
-
-fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
-    let f = BufWriter::new(File::create(path).unwrap());
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(shape)
-        .writer(f)
-        .begin_nd()
-        .unwrap();
-    w.extend(data.iter().copied()).unwrap();
-    w.finish().unwrap();
-}
 
 fn read_f32(path: &Path) -> (Vec<u64>, String, Vec<f32>) {
     let npy = npyz::NpyFile::new(std::io::BufReader::new(File::open(path).unwrap())).unwrap();

@@ -2,6 +2,10 @@
 
 #![allow(dead_code)]
 
+use npyz::WriterBuilder;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
 use std::process::Command;
 
 /// Runs `nicc ARGS`: (success, stdout, stderr).
@@ -26,4 +30,17 @@ pub fn fails_with(args: &[&str], message: &str) {
         "`nicc {}`: expected `{message}` in:\n{err}",
         args.join(" ")
     );
+}
+
+/// Writes `data` (row-major, numpy's default dtype for `T`) as a `.npy` array of `shape`.
+pub fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
+    let f = BufWriter::new(File::create(path).unwrap());
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(f)
+        .begin_nd()
+        .unwrap();
+    w.extend(data.iter().copied()).unwrap();
+    w.finish().unwrap();
 }

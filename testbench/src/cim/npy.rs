@@ -92,51 +92,34 @@ pub enum NpyIoError {
     },
 }
 
-/// A row-major 2-D matrix of `i64`.
+/// A row-major 2-D matrix read from or written to a `.npy` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IntMatrix {
+pub struct Matrix<T> {
     /// Rows.
     pub rows: usize,
     /// Columns.
     pub cols: usize,
     /// `rows * cols` values, row-major.
-    pub data: Vec<i64>,
+    pub data: Vec<T>,
 }
 
-impl IntMatrix {
+impl<T: Copy> Matrix<T> {
     /// Element `[r][c]`.
-    pub fn get(&self, r: usize, c: usize) -> i64 {
+    pub fn get(&self, r: usize, c: usize) -> T {
         self.data[r * self.cols + c]
     }
 
     /// Row `r`.
-    pub fn row(&self, r: usize) -> &[i64] {
+    pub fn row(&self, r: usize) -> &[T] {
         &self.data[r * self.cols..(r + 1) * self.cols]
     }
 }
 
-/// A row-major 2-D matrix of `f64`: every value exactly as stored in the file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FloatMatrix {
-    /// Rows.
-    pub rows: usize,
-    /// Columns.
-    pub cols: usize,
-    /// `rows * cols` values, row-major.
-    pub data: Vec<f64>,
-}
+/// An integer matrix (every integer dtype widened to `i64`).
+pub type IntMatrix = Matrix<i64>;
 
-impl FloatMatrix {
-    /// Element `[r][c]`.
-    pub fn get(&self, r: usize, c: usize) -> f64 {
-        self.data[r * self.cols + c]
-    }
-
-    /// Row `r`.
-    pub fn row(&self, r: usize) -> &[f64] {
-        &self.data[r * self.cols..(r + 1) * self.cols]
-    }
-}
+/// A float matrix: every value exactly as stored in the file, as `f64`.
+pub type FloatMatrix = Matrix<f64>;
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> NpyIoError + '_ {
     move |source| NpyIoError::Io {

@@ -471,7 +471,9 @@ pub fn run_on(
         .map(|s| s.iter().map(|&v| bf16_from_f32(v)).collect())
         .collect();
     let act = GroupActivity::new(p)?;
-    let mut rng = rand::thread_rng();
+    // The output is always ready (probability 1), so the generator is never drawn from; a
+    // fixed seed keeps the run reproducible regardless.
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
     let before = dut.counters(model);
     let outs = dut.run(model, &xs, 0, 1.0, &mut rng)?;
     let after = dut.counters(model);

@@ -270,3 +270,44 @@ fn sta(
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIB: &str = r#"library (t) {
+  capacitive_load_unit (1,pf);
+  cell (BUFX4) { area : 32; pin (A) { direction : input; capacitance : 0.0125; }
+    pin (Y) { direction : output; function : "A"; } }
+  cell (BUFX2) { area : 24; pin (A) { direction : input; capacitance : 0.00933171; }
+    pin (Y) { direction : output; function : "A"; } }
+  cell (INVX1) { area : 16; pin (A) { direction : input; capacitance : 0.005; }
+    pin (Y) { direction : output; function : "(!A)"; } }
+}
+"#;
+
+    #[test]
+    fn constraints_name_the_smallest_buffer_and_its_load_in_ff() {
+        let c = abc_constraints(&parse_liberty_cells(LIB), &parse_liberty_pins(LIB)).unwrap();
+        assert_eq!(c, "set_driving_cell BUFX2\nset_load 9.332\n");
+        let no_buf = LIB.replace("function : \"A\"", "function : \"(!A)\"");
+        let e = abc_constraints(&parse_liberty_cells(&no_buf), &parse_liberty_pins(&no_buf))
+            .unwrap_err();
+        assert!(e.to_string().contains("no buffer cell"), "{e}");
+    }
+
+    #[test]
+    fn max_fanout_leaves_the_clock_out() {
+        let pins = parse_liberty_pins(LIB);
+        let v = "  BUFX2 a (\n    .A(clk),\n    .Y(x)\n  );\n  BUFX2 b (\n    .A(clk),\n    .Y(y)\n  );\n  INVX1 c (\n    .A(\\n[0] ),\n    .Y(z)\n  );\n";
+        assert_eq!(
+            max_fanout(v, &pins, Some("clk")),
+            Some(NetFanout {
+                net: "n[0]".into(),
+                fanout: 1
+            })
+        );
+        assert_eq!(max_fanout(v, &pins, None).unwrap().fanout, 2);
+        assert_eq!(max_fanout("", &pins, None), None);
+    }
+}

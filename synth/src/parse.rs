@@ -186,6 +186,260 @@ pub fn parse_liberty_cells(text: &str) -> BTreeMap<String, LibertyCell> {
     out
 }
 
+/// Direction of a liberty pin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinDirection {
+    /// `direction : input`.
+    Input,
+    /// `direction : output`.
+    Output,
+    /// `inout`, `internal` or no direction.
+    Other,
+}
+
+/// One pin of a liberty cell (pins directly inside the cell group; `bus` groups are skipped).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LibertyPin {
+    /// Pin name.
+    pub name: String,
+    /// Pin direction.
+    pub direction: PinDirection,
+    /// `capacitance` in the library's capacitive load unit (0 when absent).
+    pub capacitance: f64,
+    /// `function`, quotes removed (output pins), e.g. `A` or `(!(A B))`.
+    pub function: Option<String>,
+}
+
+/// The pins of every liberty cell and the library's capacitance unit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LibertyPins {
+    /// One `capacitive_load_unit` in femtofarads (1000 for `(1,pf)`; 1000 when absent, the
+    /// liberty default unit being the picofarad).
+    pub cap_unit_ff: f64,
+    /// Pins of each cell, in file order.
+    pub cells: BTreeMap<String, Vec<LibertyPin>>,
+}
+
+impl LibertyPins {
+    /// Whether pin `pin` of `cell` is an output; `None` when the cell or the pin is unknown.
+    pub fn is_output(&self, cell: &str, pin: &str) -> Option<bool> {
+        self.cells
+            .get(cell)?
+            .iter()
+            .find(|p| p.name == pin)
+            .map(|p| p.direction == PinDirection::Output)
+    }
+
+    /// The smallest-area buffer among `cells` (a combinational cell with one input and one
+    /// output whose function is that input; ties broken by name) and its input capacitance in
+    /// femtofarads.
+    pub fn smallest_buffer(&self, cells: &BTreeMap<String, LibertyCell>) -> Option<(String, f64)> {
+        let mut best: Option<(f64, &str, f64)> = None;
+        for (name, pins) in &self.cells {
+            let Some(c) = cells.get(name) else { continue };
+            if c.sequential {
+                continue;
+            }
+            let ins: Vec<&LibertyPin> = pins
+                .iter()
+                .filter(|p| p.direction == PinDirection::Input)
+                .collect();
+            let outs: Vec<&LibertyPin> = pins
+                .iter()
+                .filter(|p| p.direction == PinDirection::Output)
+                .collect();
+            let ([input], [output]) = (ins.as_slice(), outs.as_slice()) else {
+                continue;
+            };
+            let function = output
+                .function
+                .as_deref()
+                .map(|f| f.trim_matches(|c: char| c == '(' || c == ')' || c.is_whitespace()));
+            if function == Some(input.name.as_str()) && best.is_none_or(|(a, _, _)| c.area < a) {
+                best = Some((c.area, name, input.capacitance * self.cap_unit_ff));
+            }
+        }
+        best.map(|(_, n, cap)| (n.to_string(), cap))
+    }
+}
+
+/// Reads the pins (direction, capacitance, function) of every cell of a liberty file, and its
+/// `capacitive_load_unit`. A small group/attribute scanner: comments are skipped, attributes
+/// are taken only directly inside a `pin` group directly inside a `cell` group.
+pub fn parse_liberty_pins(text: &str) -> LibertyPins {
+    let b = text.as_bytes();
+    let mut out = LibertyPins {
+        cap_unit_ff: 1000.0,
+        cells: BTreeMap::new(),
+    };
+    // Group stack: (group name, first argument).
+    let mut stack: Vec<(String, String)> = Vec::new();
+    let mut i = 0;
+    let is_word = |c: u8| !c.is_ascii_whitespace() && !b":(){};\\\"".contains(&c);
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() || c == b'\\' || c == b';' {
+            i += 1;
+        } else if b[i..].starts_with(b"/*") {
+            i = text[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+        } else if c == b'}' {
+            stack.pop();
+            i += 1;
+        } else if is_word(c) {
+            let s = i;
+            while i < b.len() && is_word(b[i]) {
+                i += 1;
+            }
+            let word = &text[s..i];
+            while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+                i += 1;
+            }
+            if i < b.len() && b[i] == b':' {
+                // Simple attribute: value up to `;` or the end of the line, quotes kept out.
+                let s = i + 1;
+                let mut q = false;
+                while i < b.len() && (q || (b[i] != b';' && b[i] != b'\n')) {
+                    if b[i] == b'"' {
+                        q = !q;
+                    }
+                    i += 1;
+                }
+                let value = text[s..i].trim().trim_matches('"').trim();
+                liberty_attribute(&mut out, &stack, word, value);
+            } else if i < b.len() && b[i] == b'(' {
+                let s = i + 1;
+                let mut q = false;
+                while i < b.len() && (q || b[i] != b')') {
+                    if b[i] == b'"' {
+                        q = !q;
+                    }
+                    i += 1;
+                }
+                let args = text[s..i.min(b.len())].trim();
+                i += 1;
+                while i < b.len() && b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if i < b.len() && b[i] == b'{' {
+                    i += 1;
+                    let arg = args
+                        .split(',')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .trim_matches('"');
+                    stack.push((word.to_string(), arg.to_string()));
+                    if word == "pin" && stack.len() >= 2 && stack[stack.len() - 2].0 == "cell" {
+                        let cell = stack[stack.len() - 2].1.clone();
+                        out.cells.entry(cell).or_default().push(LibertyPin {
+                            name: arg.to_string(),
+                            direction: PinDirection::Other,
+                            capacitance: 0.0,
+                            function: None,
+                        });
+                    } else if word == "cell" {
+                        out.cells.entry(arg.to_string()).or_default();
+                    }
+                } else if word == "capacitive_load_unit" && stack.len() == 1 {
+                    // Complex attribute `capacitive_load_unit (1,pf);`.
+                    let mut a = args.split(',').map(|s| s.trim().trim_matches('"'));
+                    let n = a.next().and_then(|n| n.parse::<f64>().ok());
+                    let unit = a.next().map(|u| u.to_ascii_lowercase());
+                    let scale = match unit.as_deref() {
+                        Some("pf") => Some(1000.0),
+                        Some("ff") => Some(1.0),
+                        _ => None,
+                    };
+                    if let (Some(n), Some(s)) = (n, scale) {
+                        out.cap_unit_ff = n * s;
+                    }
+                }
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn liberty_attribute(out: &mut LibertyPins, stack: &[(String, String)], key: &str, value: &str) {
+    let [.., (cell_group, cell), (pin_group, pin)] = stack else {
+        return;
+    };
+    if cell_group != "cell" || pin_group != "pin" {
+        return;
+    }
+    let Some(p) = out
+        .cells
+        .get_mut(cell)
+        .and_then(|ps| ps.iter_mut().rev().find(|p| &p.name == pin))
+    else {
+        return;
+    };
+    match key {
+        "direction" => {
+            p.direction = match value {
+                "input" => PinDirection::Input,
+                "output" => PinDirection::Output,
+                _ => PinDirection::Other,
+            }
+        }
+        "capacitance" => p.capacitance = value.parse().unwrap_or(0.0),
+        "function" => p.function = Some(value.to_string()),
+        _ => {}
+    }
+}
+
+/// One net of a mapped netlist and its fanout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetFanout {
+    /// Net name as in the netlist, without Verilog's escaping backslash.
+    pub net: String,
+    /// Cell input pins on the net.
+    pub fanout: u64,
+}
+
+/// Cell input pins per net of a Yosys `write_verilog` netlist of liberty cells (one connection
+/// `.PIN(net)` per line, as Yosys writes them). Pins of cells `pins` does not know and
+/// constants are not counted; output ports are not loads here. Keys are the net names without
+/// the escaping backslash.
+pub fn parse_netlist_fanout(verilog: &str, pins: &LibertyPins) -> BTreeMap<String, u64> {
+    let mut fanout = BTreeMap::new();
+    let mut cell: Option<&str> = None;
+    for line in verilog.lines() {
+        let t = line.trim();
+        if let Some(c) = cell {
+            if t.starts_with(");") {
+                cell = None;
+            } else if let Some(conn) = t.strip_prefix('.') {
+                let Some((pin, rest)) = conn.split_once('(') else {
+                    continue;
+                };
+                let net = rest
+                    .trim_end_matches(',')
+                    .trim_end()
+                    .strip_suffix(')')
+                    .unwrap_or(rest)
+                    .trim();
+                let constant = net.is_empty()
+                    || net.starts_with(|ch: char| ch.is_ascii_digit() || ch == '\'' || ch == '{');
+                if !constant && pins.is_output(c, pin.trim()) == Some(false) {
+                    let name = net.strip_prefix('\\').unwrap_or(net).trim_end();
+                    *fanout.entry(name.to_string()).or_insert(0) += 1;
+                }
+            }
+        } else if let Some(head) = t.strip_suffix('(') {
+            let mut w = head.split_whitespace();
+            if let (Some(ty), Some(_inst)) = (w.next(), w.next()) {
+                if let Some((name, _)) = pins.cells.get_key_value(ty) {
+                    cell = Some(name.as_str());
+                }
+            }
+        }
+    }
+    fanout
+}
+
 /// One path from an OpenSTA `report_checks` report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaPath {

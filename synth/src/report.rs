@@ -1,6 +1,6 @@
 //! The `SynthReport` structs (every figure a flow measured) and their table printing.
 
-use crate::parse::{CellStats, StaPath};
+use crate::parse::{CellStats, NetFanout, StaPath};
 use crate::tools::ToolVersions;
 use crate::Flow;
 use serde::{Deserialize, Serialize};
@@ -99,6 +99,10 @@ pub struct AsicReport {
     pub flip_flops: u64,
     /// Logic depth before mapping (`ltp -noff` on Yosys gates).
     pub logic_depth: u32,
+    /// The mapped netlist's net with the most cell input pins, the clock net left out (the
+    /// clock is ideal in STA); `None` for a netlist without cell inputs.
+    #[serde(default)]
+    pub max_fanout: Option<NetFanout>,
     /// OpenSTA result.
     pub timing: AsicTiming,
 }
@@ -247,6 +251,12 @@ impl SynthReport {
                 );
                 push("flip-flops", a.flip_flops.to_string());
                 push("logic depth (ltp -noff)", a.logic_depth.to_string());
+                if let Some(f) = &a.max_fanout {
+                    push(
+                        "max fanout (clock excluded)",
+                        format!("{} ({})", f.fanout, f.net),
+                    );
+                }
                 let t = &a.timing;
                 match t.kind {
                     TimingKind::RegToReg => {

@@ -171,3 +171,170 @@ fn memory_bits_from_a_dump() {
     let e = parse_memory_bits("cell $mem_v2 \\m\n parameter \\SIZE 4\nend\n").unwrap_err();
     assert!(e.to_string().contains("SIZE or WIDTH"), "{e}");
 }
+
+/// A tiny liberty file in the shapes OSU and other libraries use: multi-line and one-line pin
+/// groups, a comment with braces, a `bus` group, timing groups inside output pins.
+const PIN_LIB: &str = r#"
+/* delay model : typ { not a group } */
+library (tiny) {
+  capacitive_load_unit (1,ff);
+  cell (BUFX4) {
+    area : 32;
+    pin(A)  {
+      direction : input;
+      capacitance : 12.5;
+    }
+    pin(Y)  {
+      direction : output;
+      capacitance : 0;
+      function : "A";
+      timing() {
+        related_pin : "A";
+        cell_rise(delay_template_5x5) {
+          index_1 ("0.01, 0.025");
+          values ( \
+            "0.08, 0.09", \
+            "0.09, 0.10");
+        }
+      }
+    }
+  }
+  cell (BUFX2) {
+    area : 24;
+    pin (A) { direction : input; capacitance : 9.25; }
+    pin (Y) { direction : output; function : "A"; }
+  }
+  cell (INVX1) {
+    area : 16;
+    pin (A) { direction : input; capacitance : 5; }
+    pin (Y) { direction : output; function : "(!A)"; }
+  }
+  cell (NAND2X1) {
+    area : 16;
+    pin (A) { direction : input; capacitance : 8; }
+    pin (B) { direction : input; capacitance : 8; }
+    pin (Y) { direction : output; function : "(!(A B))"; }
+  }
+  cell (DFFPOSX1) {
+    area : 96;
+    ff (DS0000,P0002) { next_state : "D"; clocked_on : "CLK"; }
+    pin (CLK) { direction : input; capacitance : 28; }
+    pin (D) { direction : input; capacitance : 9; }
+    pin (Q) { direction : output; function : "DS0000"; }
+  }
+  cell (LATCHBUS) {
+    area : 8;
+    bus (D) { pin (D[0]) { direction : input; } }
+    pin (Q) { direction : output; function : "D"; }
+  }
+}
+"#;
+
+#[test]
+fn liberty_pins_directions_capacitance_functions() {
+    let pins = parse_liberty_pins(PIN_LIB);
+    assert_eq!(pins.cap_unit_ff, 1.0);
+    assert_eq!(
+        pins.cells["BUFX4"],
+        vec![
+            LibertyPin {
+                name: "A".into(),
+                direction: PinDirection::Input,
+                capacitance: 12.5,
+                function: None
+            },
+            LibertyPin {
+                name: "Y".into(),
+                direction: PinDirection::Output,
+                capacitance: 0.0,
+                function: Some("A".into())
+            },
+        ]
+    );
+    assert_eq!(
+        pins.cells["NAND2X1"][2].function.as_deref(),
+        Some("(!(A B))")
+    );
+    assert_eq!(pins.is_output("DFFPOSX1", "Q"), Some(true));
+    assert_eq!(pins.is_output("DFFPOSX1", "CLK"), Some(false));
+    assert_eq!(pins.is_output("DFFPOSX1", "E"), None);
+    assert_eq!(pins.is_output("NOPE", "A"), None);
+    // Pins inside a bus group are not the cell's pins.
+    assert_eq!(pins.cells["LATCHBUS"].len(), 1);
+    // The smallest buffer: BUFX2 (INVX1 inverts, LATCHBUS has no input pin of its own).
+    let cells = parse_liberty_cells(PIN_LIB);
+    assert_eq!(
+        pins.smallest_buffer(&cells),
+        Some(("BUFX2".to_string(), 9.25))
+    );
+    // Picofarad units are converted to femtofarads; a library without buffers has none.
+    let pf = parse_liberty_pins(&PIN_LIB.replace("(1,ff)", "(1,pf)"));
+    assert_eq!(pf.cap_unit_ff, 1000.0);
+    assert_eq!(
+        pf.smallest_buffer(&cells),
+        Some(("BUFX2".to_string(), 9250.0))
+    );
+    let no_buf = PIN_LIB.replace("function : \"A\"", "function : \"(!A)\"");
+    assert_eq!(
+        parse_liberty_pins(&no_buf).smallest_buffer(&parse_liberty_cells(&no_buf)),
+        None
+    );
+}
+
+#[test]
+fn osu018_smallest_buffer_when_installed() {
+    let p = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
+    let Ok(text) = std::fs::read_to_string(p) else {
+        eprintln!("skipped: {p} not installed");
+        return;
+    };
+    let pins = parse_liberty_pins(&text);
+    let (buf, cap) = pins.smallest_buffer(&parse_liberty_cells(&text)).unwrap();
+    assert_eq!(buf, "BUFX2");
+    assert!((cap - 9.33171).abs() < 1e-3, "{cap}");
+    assert_eq!(pins.is_output("FAX1", "YS"), Some(true));
+    assert_eq!(pins.is_output("FAX1", "C"), Some(false));
+}
+
+#[test]
+fn netlist_fanout_counts_cell_inputs() {
+    let pins = parse_liberty_pins(PIN_LIB);
+    let v = r#"module top(clk, a, y);
+  input clk;
+  input [1:0] a;
+  output y;
+  wire \q[0] ;
+  wire n1;
+  DFFPOSX1 \q[0]_DFFPOSX1_Q  (
+    .CLK(clk),
+    .D(a[0]),
+    .Q(\q[0] )
+  );
+  NAND2X1 n1_NAND2X1_Y (
+    .A(\q[0] ),
+    .B(a[1]),
+    .Y(n1)
+  );
+  BUFX2 y_BUFX2_Y (
+    .A(\q[0] ),
+    .Y(y)
+  );
+  DFFPOSX1 r_DFFPOSX1_Q (
+    .CLK(clk),
+    .D(1'h0),
+    .Q(r)
+  );
+  UNKNOWN u (
+    .A(n1),
+    .Y(z)
+  );
+  assign w = n1;
+endmodule
+"#;
+    let f = parse_netlist_fanout(v, &pins);
+    let expect: Vec<(&str, u64)> = vec![("a[0]", 1), ("a[1]", 1), ("clk", 2), ("q[0]", 2)];
+    assert_eq!(
+        f.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>(),
+        expect
+    );
+}

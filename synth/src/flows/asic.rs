@@ -1,16 +1,18 @@
-//! `asic` flow: OSU 0.18 um liberty mapping (`dfflibmap`, `abc -liberty`), `stat -liberty`,
-//! then OpenSTA on the mapped netlist.
+//! `asic` flow: OSU 0.18 um liberty mapping (`dfflibmap`, `abc -liberty` with a constraint file,
+//! so ABC buffers high-fanout nets and sizes cells), `stat -liberty`, then OpenSTA on the mapped
+//! netlist.
 
 use super::{key, read, versions, workdir, write, DESIGN_FILE, SYNTH_STEP};
 use crate::error::SynthError;
 use crate::parse::{
-    parse_liberty_cells, parse_ltp, parse_memory_bits, parse_sta_path, parse_stat_area,
-    parse_stat_json,
+    parse_liberty_cells, parse_liberty_pins, parse_ltp, parse_memory_bits, parse_netlist_fanout,
+    parse_sta_path, parse_stat_area, parse_stat_json, LibertyCell, LibertyPins, NetFanout,
 };
 use crate::report::{AsicReport, AsicTiming, FlowResult, SynthReport, TimingKind};
 use crate::tools::{run, run_yosys, Tool};
 use crate::{render, Flow, Options};
 use nicc_rtl::{Design, Dir};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 const SCRIPT: &str = include_str!("../../scripts/asic.ys");
@@ -20,6 +22,24 @@ const STA: &str = include_str!("../../scripts/asic_sta.tcl");
 pub(crate) const LIBERTY_ENV: &str = "NICC_LIBERTY";
 /// Where Debian's qflow-tech-osu018 installs the OSU 0.18 um library.
 const DEBIAN_LIBERTY: &str = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
+/// ABC constraint file the flow writes beside the design (`abc -constr`).
+const ABC_CONSTR_FILE: &str = "abc_constr.txt";
+
+/// The ABC constraint file for a library: its smallest buffer drives ABC's primary inputs
+/// (flip-flop outputs and input ports) and every primary output (mostly flip-flop D pins) is
+/// loaded with that buffer's input capacitance (ABC reads the load in femtofarads). With it,
+/// Yosys runs ABC's `buffer; upsize; dnsize` after mapping.
+pub(crate) fn abc_constraints(
+    cells: &BTreeMap<String, LibertyCell>,
+    pins: &LibertyPins,
+) -> Result<String, SynthError> {
+    let (buf, cap_ff) = pins.smallest_buffer(cells).ok_or_else(|| {
+        SynthError::InvalidOption(
+            "asic: the liberty file has no buffer cell (one input, function = that input); the flow needs one to buffer high-fanout nets".into(),
+        )
+    })?;
+    Ok(format!("set_driving_cell {buf}\nset_load {cap_ff:.3}\n"))
+}
 
 /// The liberty file to use, or an error naming the package.
 pub(crate) fn liberty(opts: &Options) -> Result<PathBuf, SynthError> {
@@ -57,12 +77,15 @@ pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, S
             "liberty path `{lib_str}` contains whitespace; move or link it elsewhere"
         )));
     }
+    let cells = parse_liberty_cells(&lib_text);
+    let pins = parse_liberty_pins(&lib_text);
+    let constr = abc_constraints(&cells, &pins)?;
     let tools = versions(false, true)?;
     let opts_key = format!("{}|{}", opts.abc_delay_ps, opts.sta_period_ns);
     let k = key(
         "asic",
         design,
-        &[SCRIPT, SYNTH_STEP, STA, &lib_text],
+        &[SCRIPT, SYNTH_STEP, STA, &lib_text, &constr],
         &opts_key,
         &tools,
     );
@@ -77,15 +100,21 @@ pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, S
                 ("TOP", &design.top),
                 ("LIBERTY", &lib_str),
                 ("ABC_DELAY_PS", &delay),
+                ("ABC_CONSTR", ABC_CONSTR_FILE),
             ],
         );
+        write(dir.path(), ABC_CONSTR_FILE, &constr)?;
         write(dir.path(), "flow.ys", &script)?;
         run_yosys("flow.ys", dir.path())?;
         let mut stats = parse_stat_json(&read(dir.path(), "stat.json")?)?;
         stats.memory_bits = parse_memory_bits(&read(dir.path(), "memories.il")?)?;
         let area = parse_stat_area(&read(dir.path(), "stat.txt")?)?;
         let logic_depth = parse_ltp(&read(dir.path(), "ltp.txt")?)?;
-        let cells = parse_liberty_cells(&lib_text);
+        let max_fanout = max_fanout(
+            &read(dir.path(), "mapped.v")?,
+            &pins,
+            design.clock.as_deref(),
+        );
         let mut ff_area = 0.0;
         let mut flip_flops = 0;
         for (t, n) in &stats.cells_by_type {
@@ -116,10 +145,27 @@ pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, S
                 ff_area_share: if area > 0.0 { ff_area / area } else { 0.0 },
                 flip_flops,
                 logic_depth,
+                max_fanout,
                 timing,
             }),
         })
     })
+}
+
+/// The net of the mapped netlist with the most cell input pins, the clock net left out (the STA
+/// clock is ideal: a clock tree is place-and-route's job); ties go to the first name.
+pub(crate) fn max_fanout(
+    mapped: &str,
+    pins: &LibertyPins,
+    clock: Option<&str>,
+) -> Option<NetFanout> {
+    parse_netlist_fanout(mapped, pins)
+        .into_iter()
+        .filter(|(net, _)| Some(net.as_str()) != clock)
+        .fold(None, |best: Option<NetFanout>, (net, fanout)| match best {
+            Some(b) if b.fanout >= fanout => Some(b),
+            _ => Some(NetFanout { net, fanout }),
+        })
 }
 
 /// Runs OpenSTA: reg-to-reg for clocked designs, input-to-output for combinational ones.
@@ -223,4 +269,45 @@ fn sta(
             constraint_period_ns: opts.sta_period_ns,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIB: &str = r#"library (t) {
+  capacitive_load_unit (1,pf);
+  cell (BUFX4) { area : 32; pin (A) { direction : input; capacitance : 0.0125; }
+    pin (Y) { direction : output; function : "A"; } }
+  cell (BUFX2) { area : 24; pin (A) { direction : input; capacitance : 0.00933171; }
+    pin (Y) { direction : output; function : "A"; } }
+  cell (INVX1) { area : 16; pin (A) { direction : input; capacitance : 0.005; }
+    pin (Y) { direction : output; function : "(!A)"; } }
+}
+"#;
+
+    #[test]
+    fn constraints_name_the_smallest_buffer_and_its_load_in_ff() {
+        let c = abc_constraints(&parse_liberty_cells(LIB), &parse_liberty_pins(LIB)).unwrap();
+        assert_eq!(c, "set_driving_cell BUFX2\nset_load 9.332\n");
+        let no_buf = LIB.replace("function : \"A\"", "function : \"(!A)\"");
+        let e = abc_constraints(&parse_liberty_cells(&no_buf), &parse_liberty_pins(&no_buf))
+            .unwrap_err();
+        assert!(e.to_string().contains("no buffer cell"), "{e}");
+    }
+
+    #[test]
+    fn max_fanout_leaves_the_clock_out() {
+        let pins = parse_liberty_pins(LIB);
+        let v = "  BUFX2 a (\n    .A(clk),\n    .Y(x)\n  );\n  BUFX2 b (\n    .A(clk),\n    .Y(y)\n  );\n  INVX1 c (\n    .A(\\n[0] ),\n    .Y(z)\n  );\n";
+        assert_eq!(
+            max_fanout(v, &pins, Some("clk")),
+            Some(NetFanout {
+                net: "n[0]".into(),
+                fanout: 1
+            })
+        );
+        assert_eq!(max_fanout(v, &pins, None).unwrap().fanout, 2);
+        assert_eq!(max_fanout("", &pins, None), None);
+    }
 }

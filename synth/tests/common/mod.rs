@@ -90,3 +90,23 @@ pub fn wide_xor(n: u32) -> Design {
     );
     design("wide_xor", &text, ports, Some("clk"))
 }
+
+/// One flip-flop (`en_q`, registered from input `en`) enabling `n` others: the `en_q` net has
+/// a fanout of `n` (`n` multiplexer selects once the enables are mapped), like a FIFO write
+/// enable or a weight-row write enable.
+pub fn broadcast_enable(n: u32) -> Design {
+    design(
+        "broadcast_enable",
+        &format!(
+            "module broadcast_enable(input clk, input en, input [{m}:0] d, output reg [{m}:0] q);\n  reg en_q;\n  always @(posedge clk) begin en_q <= en; if (en_q) q <= d; end\nendmodule\n",
+            m = n - 1
+        ),
+        vec![
+            port("clk", Dir::Input, 1),
+            port("en", Dir::Input, 1),
+            port("d", Dir::Input, n),
+            port("q", Dir::Output, n),
+        ],
+        Some("clk"),
+    )
+}

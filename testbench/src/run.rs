@@ -154,6 +154,9 @@ pub struct Row {
     pub ice40_fmax_mhz: Option<f64>,
     /// iCE40 logic cells.
     pub ice40_cells: Option<u64>,
+    /// Why the design does not fit the HX8K, when it does not (a result, not a failure: the
+    /// flow still reports its post-synthesis cell counts, as `nicc synth --flow ice40` does).
+    pub ice40_does_not_fit: Option<String>,
     /// Derived throughput (value, unit) at the best Fmax measured.
     pub throughput: Option<(f64, String)>,
     /// Relative links.
@@ -177,8 +180,7 @@ fn synth_row(row: &mut Row, r: &SynthReport) {
                 row.ice40_fmax_mhz = fmax.as_ref().map(|f| f.median_mhz);
             }
             nicc_synth::Ice40Fit::DoesNotFit { reason } => {
-                row.failures
-                    .push(format!("ice40: does not fit the HX8K ({reason})"));
+                row.ice40_does_not_fit = Some(reason.clone());
             }
         },
     }
@@ -350,7 +352,10 @@ pub fn markdown(rows: &[Row]) -> String {
             fmt(r.area_um2, 0),
             fmt(r.asic_fmax_mhz, 1),
             fmt(r.ice40_fmax_mhz, 1),
-            r.ice40_cells.map_or("-".into(), |c| c.to_string()),
+            match (&r.ice40_does_not_fit, r.ice40_cells) {
+                (Some(_), _) => "does not fit".to_string(),
+                (None, c) => c.map_or("-".into(), |c| c.to_string()),
+            },
             r.throughput
                 .as_ref()
                 .map_or("-".into(), |(v, u)| format!("{v:.2} {u}")),
@@ -363,8 +368,61 @@ pub fn markdown(rows: &[Row]) -> String {
             s.push_str(&format!("- {}\n", f.replace('\n', " ")));
         }
     }
+    for r in rows {
+        if let Some(why) = &r.ice40_does_not_fit {
+            s.push_str(&format!(
+                "\n{}: does not fit the iCE40 HX8K ({why})\n",
+                r.block
+            ));
+        }
+    }
     for r in rows.iter().filter(|r| !r.verified.notes.is_empty()) {
         s.push_str(&format!("\n{}: {}\n", r.block, r.verified.notes));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An iCE40 report whose design does not fit (the packet engine's, trimmed).
+    const DOES_NOT_FIT: &str = r#"{
+      "design": "packet_engine_d8", "flow": "ice40",
+      "tools": {"yosys": "Yosys 0.23", "nextpnr_ice40": "nextpnr-ice40 0.4", "sta": null},
+      "content_hash": "00", "cached": false,
+      "result": {
+        "flow": "ice40", "device": "iCE40 HX8K ct256", "io_bits": 1613,
+        "design_cells": {"lut4": 33485, "carry": 6191, "dff": 30083, "bram": 160,
+                         "by_type": {"SB_LUT4": 33485}},
+        "harness": null, "target_mhz": 100.0,
+        "fit": {"status": "does_not_fit", "reason": "160 block RAMs needed, 32 available"}
+      }
+    }"#;
+
+    #[test]
+    fn a_design_that_does_not_fit_the_ice40_is_a_figure_not_a_failure() {
+        let r: SynthReport = serde_json::from_str(DOES_NOT_FIT).unwrap();
+        let mut row = Row {
+            block: "packet-engine".into(),
+            ..Default::default()
+        };
+        synth_row(&mut row, &r);
+        assert!(row.failures.is_empty(), "{:?}", row.failures);
+        assert_eq!(
+            row.ice40_does_not_fit.as_deref(),
+            Some("160 block RAMs needed, 32 available")
+        );
+        assert_eq!(row.ice40_cells, None);
+        row.pass = true;
+        let md = markdown(&[row]);
+        assert!(md.contains("| does not fit |"), "{md}");
+        assert!(
+            md.contains(
+                "packet-engine: does not fit the iCE40 HX8K (160 block RAMs needed, 32 available)"
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("failures"), "{md}");
+    }
 }

@@ -141,49 +141,10 @@ pub struct LibertyCell {
     pub sequential: bool,
 }
 
-/// Reads cell areas and which cells are flip-flops/latches from a liberty file.
+/// Reads cell areas and which cells are flip-flops/latches from a liberty file (the cells of
+/// [`parse_liberty`]).
 pub fn parse_liberty_cells(text: &str) -> BTreeMap<String, LibertyCell> {
-    fn cell_head(i: &str) -> IResult<&str, &str> {
-        preceded(
-            tuple((tag("cell"), space0, char('('), space0)),
-            take_while1(|c: char| c != ')' && !c.is_whitespace()),
-        )(i)
-    }
-    fn area(i: &str) -> IResult<&str, f64> {
-        preceded(tuple((tag("area"), space0, char(':'), space0)), double)(i)
-    }
-    let mut out = BTreeMap::new();
-    let mut cur: Option<(String, LibertyCell)> = None;
-    for line in text.lines() {
-        let t = line.trim_start();
-        if let Ok((_, name)) = cell_head(t) {
-            if let Some((n, c)) = cur.take() {
-                out.insert(n, c);
-            }
-            let name = name.trim_matches('"').to_string();
-            cur = Some((
-                name,
-                LibertyCell {
-                    area: 0.0,
-                    sequential: false,
-                },
-            ));
-        } else if let Some((_, c)) = cur.as_mut() {
-            if let Ok((_, a)) = area(t) {
-                c.area = a;
-            } else if t.starts_with("ff ")
-                || t.starts_with("ff(")
-                || t.starts_with("latch ")
-                || t.starts_with("latch(")
-            {
-                c.sequential = true;
-            }
-        }
-    }
-    if let Some((n, c)) = cur {
-        out.insert(n, c);
-    }
-    out
+    parse_liberty(text).cells
 }
 
 /// Direction of a liberty pin.
@@ -263,15 +224,37 @@ impl LibertyPins {
     }
 }
 
+/// What the flows read from a liberty file: every cell's area and sequential-ness, and every
+/// cell's pins with the library's capacitance unit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Liberty {
+    /// Area and sequential-ness per cell.
+    pub cells: BTreeMap<String, LibertyCell>,
+    /// Pins per cell.
+    pub pins: LibertyPins,
+}
+
 /// Reads the pins (direction, capacitance, function) of every cell of a liberty file, and its
-/// `capacitive_load_unit`. A small group/attribute scanner: comments are skipped, attributes
-/// are taken only directly inside a `pin` group directly inside a `cell` group.
+/// `capacitive_load_unit` (the pins of [`parse_liberty`]).
 pub fn parse_liberty_pins(text: &str) -> LibertyPins {
+    parse_liberty(text).pins
+}
+
+/// Reads a liberty file in one pass: a small group/attribute scanner (comments skipped). A
+/// cell's `area` is taken directly inside its `cell` group, an `ff` or `latch` group directly
+/// inside it makes it sequential, and pin attributes are taken only directly inside a `pin`
+/// group directly inside a `cell` group.
+pub fn parse_liberty(text: &str) -> Liberty {
     let b = text.as_bytes();
-    let mut out = LibertyPins {
-        cap_unit_ff: 1000.0,
+    let mut lib = Liberty {
         cells: BTreeMap::new(),
+        pins: LibertyPins {
+            cap_unit_ff: 1000.0,
+            cells: BTreeMap::new(),
+        },
     };
+    let out = &mut lib.pins;
+    let cells = &mut lib.cells;
     // Group stack: (group name, first argument).
     let mut stack: Vec<(String, String)> = Vec::new();
     let mut i = 0;
@@ -305,7 +288,14 @@ pub fn parse_liberty_pins(text: &str) -> LibertyPins {
                     i += 1;
                 }
                 let value = text[s..i].trim().trim_matches('"').trim();
-                liberty_attribute(&mut out, &stack, word, value);
+                match stack.as_slice() {
+                    [.., (group, cell)] if group == "cell" && word == "area" => {
+                        if let (Some(c), Ok(a)) = (cells.get_mut(cell), value.parse()) {
+                            c.area = a;
+                        }
+                    }
+                    _ => liberty_attribute(out, &stack, word, value),
+                }
             } else if i < b.len() && b[i] == b'(' {
                 let s = i + 1;
                 let mut q = false;
@@ -339,6 +329,17 @@ pub fn parse_liberty_pins(text: &str) -> LibertyPins {
                         });
                     } else if word == "cell" {
                         out.cells.entry(arg.to_string()).or_default();
+                        cells.entry(arg.to_string()).or_insert(LibertyCell {
+                            area: 0.0,
+                            sequential: false,
+                        });
+                    } else if (word == "ff" || word == "latch")
+                        && stack.len() >= 2
+                        && stack[stack.len() - 2].0 == "cell"
+                    {
+                        if let Some(c) = cells.get_mut(&stack[stack.len() - 2].1) {
+                            c.sequential = true;
+                        }
                     }
                 } else if word == "capacitive_load_unit" && stack.len() == 1 {
                     // Complex attribute `capacitive_load_unit (1,pf);`.
@@ -359,7 +360,7 @@ pub fn parse_liberty_pins(text: &str) -> LibertyPins {
             i += 1;
         }
     }
-    out
+    lib
 }
 
 fn liberty_attribute(out: &mut LibertyPins, stack: &[(String, String)], key: &str, value: &str) {

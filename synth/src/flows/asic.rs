@@ -5,8 +5,8 @@
 use super::{key, read, versions, workdir, write, DESIGN_FILE, SYNTH_STEP};
 use crate::error::SynthError;
 use crate::parse::{
-    parse_liberty_cells, parse_liberty_pins, parse_ltp, parse_memory_bits, parse_netlist_fanout,
-    parse_sta_path, parse_stat_area, parse_stat_json, LibertyCell, LibertyPins, NetFanout,
+    parse_liberty, parse_ltp, parse_memory_bits, parse_netlist_fanout, parse_sta_path,
+    parse_stat_area, parse_stat_json, Liberty, LibertyCell, LibertyPins, NetFanout,
 };
 use crate::report::{AsicReport, AsicTiming, FlowResult, SynthReport, TimingKind};
 use crate::tools::{run, run_yosys, Tool};
@@ -77,8 +77,7 @@ pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, S
             "liberty path `{lib_str}` contains whitespace; move or link it elsewhere"
         )));
     }
-    let cells = parse_liberty_cells(&lib_text);
-    let pins = parse_liberty_pins(&lib_text);
+    let Liberty { cells, pins } = parse_liberty(&lib_text);
     let constr = abc_constraints(&cells, &pins)?;
     let tools = versions(false, true)?;
     let opts_key = format!("{}|{}", opts.abc_delay_ps, opts.sta_period_ns);
@@ -274,6 +273,7 @@ fn sta(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::{parse_liberty_cells, parse_liberty_pins};
 
     const LIB: &str = r#"library (t) {
   capacitive_load_unit (1,pf);

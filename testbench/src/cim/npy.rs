@@ -10,9 +10,9 @@
 use super::bf16::{bf16_from_f64, bf16_to_f64};
 use super::golden::signed_range;
 use nicc_rtl::blocks::cim::CimParams;
-use npyz::{DType, Endianness, TypeChar, WriterBuilder};
+use npyz::{DType, TypeChar, WriterBuilder};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -281,66 +281,6 @@ pub fn read_int_matrix(path: &Path) -> Result<IntMatrix, NpyIoError> {
     })
 }
 
-/// A `float16` element (`<f2` / `>f2`), read as its exact `f64` value.
-struct F16(f64);
-
-impl From<F16> for f64 {
-    fn from(v: F16) -> f64 {
-        v.0
-    }
-}
-
-/// Reads one `float16` in the file's byte order.
-struct F16Reader {
-    big_endian: bool,
-}
-
-impl npyz::TypeRead for F16Reader {
-    type Value = F16;
-
-    fn read_one<R: Read>(&self, mut bytes: R) -> std::io::Result<F16> {
-        let mut b = [0u8; 2];
-        bytes.read_exact(&mut b)?;
-        let bits = if self.big_endian {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        };
-        Ok(F16(f16_to_f64(bits)))
-    }
-}
-
-impl npyz::Deserialize for F16 {
-    type TypeReader = F16Reader;
-
-    fn reader(dtype: &DType) -> Result<F16Reader, npyz::DTypeError> {
-        match dtype {
-            DType::Plain(ts) if ts.type_char() == TypeChar::Float && ts.size_field() == 2 => {
-                Ok(F16Reader {
-                    big_endian: ts.endianness() == Endianness::Big,
-                })
-            }
-            _ => Err(npyz::DTypeError::custom(format!(
-                "expected float16, got {}",
-                dtype.descr()
-            ))),
-        }
-    }
-}
-
-/// The exact value of IEEE binary16 bits (subnormals, infinities and NaN included).
-pub fn f16_to_f64(bits: u16) -> f64 {
-    let sign = if bits & 0x8000 != 0 { -1.0 } else { 1.0 };
-    let e = ((bits >> 10) & 0x1f) as i32;
-    let f = (bits & 0x3ff) as f64;
-    sign * match e {
-        0 => f * 2f64.powi(-24),
-        31 if f == 0.0 => f64::INFINITY,
-        31 => f64::NAN,
-        _ => (1024.0 + f) * 2f64.powi(e - 25),
-    }
-}
-
 /// Largest integer magnitude the float reader accepts from an integer array: every integer
 /// up to 2^53 is exact in `f64`.
 pub const MAX_EXACT_INT: i64 = 1 << 53;
@@ -354,7 +294,7 @@ pub fn read_float_matrix(path: &Path) -> Result<FloatMatrix, NpyIoError> {
     let m = open_plain2(path, EXPECTED)?;
     let (rows, cols, order, dtype) = (m.rows, m.cols, m.order, m.dtype.clone());
     let data: Vec<f64> = match m.kind {
-        (TypeChar::Float, 2) => read_widened::<F16, f64>(path, m.npy)?,
+        (TypeChar::Float, 2) => read_widened::<npyz::half::f16, f64>(path, m.npy)?,
         (TypeChar::Float, 4) => read_widened::<f32, f64>(path, m.npy)?,
         (TypeChar::Float, 8) => read_widened::<f64, f64>(path, m.npy)?,
         _ => {

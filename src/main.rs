@@ -221,11 +221,22 @@ enum BenchCmd {
         #[arg(long, default_value_t = 1_000_000)]
         nodes: usize,
     },
-    /// Packet engine: beats per cycle and frames/s on back-to-back 64- and 1518-byte frames.
+    /// Packet engine: beats per cycle and frames/s on back-to-back 64- and 1518-byte frames;
+    /// with `--random N`, N random frames per width under back-pressure, every one checked.
     Packet {
-        /// Frames per size and width.
+        /// Frames per size and width (back-to-back run).
         #[arg(long, default_value_t = 20_000)]
         frames: usize,
+        /// Instead: this many random frames per width (good, malformed and hostile), every
+        /// record, passed frame and the counters checked against the golden model.
+        #[arg(long)]
+        random: Option<usize>,
+        /// Stall probability of every stream per cycle in the `--random` run.
+        #[arg(long, default_value_t = 0.25)]
+        backpressure: f64,
+        /// Seed of the `--random` run (chunk k of 10000 frames uses seed + k).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Sparse FFN tile vs dense CIM tile: toggles and cycles per vector, area.
     SparseFfn {
@@ -439,117 +450,157 @@ fn real_main() -> Result<()> {
             shard,
             out,
         } => sweep(&design, &parts, &vary, &sets, &flow, shard.as_deref(), &out)?,
-        Cmd::Bench { what } => {
-            match what {
-                BenchCmd::Cim { sets, sparsity } => {
-                    let mut all = vec![
-                        ("rows".to_string(), "256".to_string()),
-                        ("cols".to_string(), "256".to_string()),
-                    ];
-                    all.extend(parse_sets(&sets)?);
-                    let p = nicc_rtl::blocks::cim::CimParams::from_sets(&all)?;
-                    nicc_testbench::cim::bench::print(&p, sparsity)?;
-                }
-                BenchCmd::Packet { frames } => {
-                    println!("data_bytes  frame  frames  beats/cycle  frames/s (simulated)");
-                    for r in nicc_testbench::packet::cli::bench(&[8, 64], frames)? {
-                        println!(
-                            "{:>10}  {:>5}  {:>6}  {:>11.3}  {:>10.0}",
-                            r.data_bytes, r.frame_len, r.frames, r.beats_per_cycle, r.frames_per_s
-                        );
-                    }
-                }
-                BenchCmd::Sim {
-                    cycles,
-                    inputs,
-                    rounds,
-                } => {
-                    let m = nicc_rtl::blocks::synthetic::registered_sum(inputs, 8)?;
-                    let d = nicc_rtl::emit(&m)?;
-                    let b = nicc_sim::bench::bench_sim(&d, cycles, rounds)?;
-                    println!(
-                        "design:            {} ({inputs} x 8-bit registered adder tree)",
-                        d.top
+        Cmd::Bench { what } => match what {
+            BenchCmd::Cim { sets, sparsity } => {
+                let mut all = vec![
+                    ("rows".to_string(), "256".to_string()),
+                    ("cols".to_string(), "256".to_string()),
+                ];
+                all.extend(parse_sets(&sets)?);
+                let p = nicc_rtl::blocks::cim::CimParams::from_sets(&all)?;
+                nicc_testbench::cim::bench::print(&p, sparsity)?;
+            }
+            BenchCmd::Packet {
+                random: Some(n),
+                backpressure,
+                seed,
+                ..
+            } => {
+                let bar = indicatif::ProgressBar::new(2 * n as u64);
+                let engines = [8, 64].map(|data_bytes| nicc_rtl::blocks::packet::PacketParams {
+                    data_bytes,
+                    ..Default::default()
+                });
+                let rows = nicc_testbench::packet::cli::bench_random(
+                    &engines,
+                    n,
+                    backpressure,
+                    seed,
+                    &mut |db, done| {
+                        bar.set_message(format!("data_bytes {db}"));
+                        bar.set_position(if db == 8 { done } else { n + done } as u64);
+                    },
+                )?;
+                bar.finish_and_clear();
+                println!(
+                        "random frames, back-pressure {backpressure} on every stream, seed {seed}; every record, passed frame and counter checked (a mismatch stops the run with an error)"
                     );
-                    println!("cycles per run:    {}", b.cycles);
-                    println!("rates: M cycles per CPU-second of the simulating thread (wall in brackets)");
+                println!(
+                    "data_bytes   frames   passed  beats/cycle  frames/s (simulated)  seconds"
+                );
+                for r in rows {
                     println!(
-                        "(a) per-cycle API: {:>6.2} M cycles/s [{:.2}] (set/step/get: {:.2} M)",
-                        b.per_cycle / 1e6,
-                        b.wall[0] / 1e6,
-                        b.per_port / 1e6
-                    );
-                    println!(
-                        "(b) batched:       {:>6.2} M cycles/s [{:.2}]",
-                        b.batched / 1e6,
-                        b.wall[1] / 1e6
-                    );
-                    println!(
-                        "(c) plain C++:     {:>6.2} M cycles/s [{:.2}]",
-                        b.plain_cpp / 1e6,
-                        b.wall[2] / 1e6
-                    );
-                    println!(
-                        "a/c = {:.2}, b/c = {:.2}",
-                        b.per_cycle / b.plain_cpp,
-                        b.batched / b.plain_cpp
-                    );
-                    println!(
-                        "model build: {:.2} s ({}), cached load: {:.3} s",
-                        b.build_seconds,
-                        if b.build_was_cached {
-                            "was cached"
-                        } else {
-                            "cold"
-                        },
-                        b.cached_load_seconds
-                    );
-                    println!(
-                        "model evaluation: {}",
-                        if b.direct_eval {
-                            "direct root eval (Verilator 5.006, untraced)"
-                        } else {
-                            "through eval()"
-                        }
-                    );
-                    println!("golden mismatches: {}", b.mismatches);
-                    if b.mismatches != 0 {
-                        bail!("{} cycles disagreed with the golden sum", b.mismatches);
-                    }
-                }
-                BenchCmd::SparseFfn {
-                    sets,
-                    vectors,
-                    no_area,
-                    out,
-                } => {
-                    let mut p = nicc_testbench::sparse_ffn::bench::bench_params();
-                    for (k, v) in &parse_sets(&sets)? {
-                        p.set(k, v)?;
-                    }
-                    let s = nicc_testbench::sparse_ffn::bench::run(&p, vectors, !no_area, &out)?;
-                    println!("{s}");
-                }
-                BenchCmd::Emit { nodes } => {
-                    let t0 = Instant::now();
-                    let m = nicc_rtl::blocks::synthetic::mesh(nodes)?;
-                    let t_build = t0.elapsed();
-                    let n = m.node_count();
-                    let t1 = Instant::now();
-                    let d = nicc_rtl::emit(&m)?;
-                    let t_emit = t1.elapsed();
-                    let bytes: usize = d.files.iter().map(|f| f.text.len()).sum();
-                    println!("IR nodes:      {n}");
-                    println!("build + check: {:.3} s", t_build.as_secs_f64());
-                    println!(
-                        "emit:          {:.3} s ({:.2} M nodes/s, {:.1} MB of Verilog)",
-                        t_emit.as_secs_f64(),
-                        n as f64 / t_emit.as_secs_f64() / 1e6,
-                        bytes as f64 / 1e6
+                        "{:>10}  {:>7}  {:>7}  {:>11.3}  {:>20.0}  {:>7.1}",
+                        r.data_bytes,
+                        r.frames,
+                        r.passed,
+                        r.beats as f64 / r.cycles.max(1) as f64,
+                        r.frames as f64 / r.seconds.max(1e-9),
+                        r.seconds
                     );
                 }
             }
-        }
+            BenchCmd::Packet { frames, .. } => {
+                println!("data_bytes  frame  frames  beats/cycle  frames/s (simulated)");
+                for r in nicc_testbench::packet::cli::bench(&[8, 64], frames)? {
+                    println!(
+                        "{:>10}  {:>5}  {:>6}  {:>11.3}  {:>10.0}",
+                        r.data_bytes, r.frame_len, r.frames, r.beats_per_cycle, r.frames_per_s
+                    );
+                }
+            }
+            BenchCmd::Sim {
+                cycles,
+                inputs,
+                rounds,
+            } => {
+                let m = nicc_rtl::blocks::synthetic::registered_sum(inputs, 8)?;
+                let d = nicc_rtl::emit(&m)?;
+                let b = nicc_sim::bench::bench_sim(&d, cycles, rounds)?;
+                println!(
+                    "design:            {} ({inputs} x 8-bit registered adder tree)",
+                    d.top
+                );
+                println!("cycles per run:    {}", b.cycles);
+                println!(
+                    "rates: M cycles per CPU-second of the simulating thread (wall in brackets)"
+                );
+                println!(
+                    "(a) per-cycle API: {:>6.2} M cycles/s [{:.2}] (set/step/get: {:.2} M)",
+                    b.per_cycle / 1e6,
+                    b.wall[0] / 1e6,
+                    b.per_port / 1e6
+                );
+                println!(
+                    "(b) batched:       {:>6.2} M cycles/s [{:.2}]",
+                    b.batched / 1e6,
+                    b.wall[1] / 1e6
+                );
+                println!(
+                    "(c) plain C++:     {:>6.2} M cycles/s [{:.2}]",
+                    b.plain_cpp / 1e6,
+                    b.wall[2] / 1e6
+                );
+                println!(
+                    "a/c = {:.2}, b/c = {:.2}",
+                    b.per_cycle / b.plain_cpp,
+                    b.batched / b.plain_cpp
+                );
+                println!(
+                    "model build: {:.2} s ({}), cached load: {:.3} s",
+                    b.build_seconds,
+                    if b.build_was_cached {
+                        "was cached"
+                    } else {
+                        "cold"
+                    },
+                    b.cached_load_seconds
+                );
+                println!(
+                    "model evaluation: {}",
+                    if b.direct_eval {
+                        "direct root eval (Verilator 5.006, untraced)"
+                    } else {
+                        "through eval()"
+                    }
+                );
+                println!("golden mismatches: {}", b.mismatches);
+                if b.mismatches != 0 {
+                    bail!("{} cycles disagreed with the golden sum", b.mismatches);
+                }
+            }
+            BenchCmd::SparseFfn {
+                sets,
+                vectors,
+                no_area,
+                out,
+            } => {
+                let mut p = nicc_testbench::sparse_ffn::bench::bench_params();
+                for (k, v) in &parse_sets(&sets)? {
+                    p.set(k, v)?;
+                }
+                let s = nicc_testbench::sparse_ffn::bench::run(&p, vectors, !no_area, &out)?;
+                println!("{s}");
+            }
+            BenchCmd::Emit { nodes } => {
+                let t0 = Instant::now();
+                let m = nicc_rtl::blocks::synthetic::mesh(nodes)?;
+                let t_build = t0.elapsed();
+                let n = m.node_count();
+                let t1 = Instant::now();
+                let d = nicc_rtl::emit(&m)?;
+                let t_emit = t1.elapsed();
+                let bytes: usize = d.files.iter().map(|f| f.text.len()).sum();
+                println!("IR nodes:      {n}");
+                println!("build + check: {:.3} s", t_build.as_secs_f64());
+                println!(
+                    "emit:          {:.3} s ({:.2} M nodes/s, {:.1} MB of Verilog)",
+                    t_emit.as_secs_f64(),
+                    n as f64 / t_emit.as_secs_f64() / 1e6,
+                    bytes as f64 / 1e6
+                );
+            }
+        },
     }
     Ok(())
 }

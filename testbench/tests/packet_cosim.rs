@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use nicc_rtl::blocks::packet::{PacketParams, Policy};
 use nicc_rtl::blocks::packet_engine::{FLAG_NAMES, REASON_NAMES};
-use nicc_testbench::packet::rtl::{compare, deliverable, wrap32, RtlEngine};
+use nicc_testbench::packet::rtl::RtlEngine;
 use nicc_testbench::packet::stimulus::{hostile_frames, matrix, random_frames};
 use nicc_testbench::packet::{
     run_frames, DropReason, EmAction, EmEntry, EmKey, Flag, Frame, PacketConfig,
@@ -41,27 +41,14 @@ fn params(db: u32) -> PacketParams {
 }
 
 fn check(e: &mut RtlEngine, cfg: &PacketConfig, frames: &[Frame], bp: f64, seed: u64, what: &str) {
-    let frames: Vec<Frame> = frames.iter().map(deliverable).collect();
-    let frames = frames.as_slice();
-    e.configure(cfg).expect("configure");
-    e.clear_counters().expect("clear");
-    let (golden, _) = run_frames(cfg, frames);
-    let run = e.run(frames, bp, seed).expect("rtl run");
-    let errs = compare(frames, &golden, &run, 12);
+    let c = e.check(cfg, frames, bp, seed, 12).expect("rtl run");
     assert!(
-        errs.is_empty(),
+        c.problems.is_empty(),
         "{what} (data_bytes {}, seed {seed}, backpressure {bp}): {} problems:\n{}",
         e.params().data_bytes,
-        errs.len(),
-        errs.join("\n")
+        c.problems.len(),
+        c.problems.join("\n")
     );
-    // Counters: the golden counters over the same records.
-    let mut expect = nicc_testbench::packet::Counters::default();
-    for g in &golden {
-        expect.count(g);
-    }
-    let got = e.counters().expect("counters");
-    assert_eq!(got, wrap32(&expect), "{what}: counters");
 }
 
 /// A configuration with exact-match entries taken from `frames` (so they hit), other
@@ -216,4 +203,45 @@ fn flag_and_reason_order_match_the_metadata_bus() {
     assert_eq!(names, FLAG_NAMES);
     let reasons: Vec<&str> = DropReason::ALL.iter().map(|r| r.name()).collect();
     assert_eq!(reasons, REASON_NAMES);
+}
+
+/// `nicc bench packet --random`'s loop: the frames it reports passed are the ones the golden
+/// model passes, chunks accumulate, and a bad back-pressure is an error before any build.
+#[test]
+fn random_bench_checks_and_counts_every_frame() {
+    use nicc_testbench::packet::cli::{bench_random, PacketCliError, RANDOM_CHUNK};
+    use nicc_testbench::packet::rtl::deliverable;
+    use nicc_testbench::packet::Verdict;
+    let s = seed();
+    let p = params(8);
+    let n = 40;
+    let mut seen = Vec::new();
+    let rows = bench_random(std::slice::from_ref(&p), n, 0.3, s, &mut |db, done| {
+        seen.push((db, done))
+    })
+    .expect("random bench");
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!((r.data_bytes, r.frames), (8, n));
+    assert_eq!(seen, vec![(8, n)], "one chunk of {RANDOM_CHUNK} at most");
+    let frames: Vec<Frame> = random_frames(s, n).iter().map(deliverable).collect();
+    let cfg = PacketConfig::from_params(&p).unwrap();
+    let (golden, _) = run_frames(&cfg, &frames);
+    let pass = golden.iter().filter(|m| m.verdict == Verdict::Pass).count();
+    assert_eq!(r.passed, pass, "seed {s}");
+    // One beat per 8 bytes, plus one `tkeep` = 0 beat for a frame sent with that fault.
+    let data_beats: u64 = frames
+        .iter()
+        .map(|f| f.bytes.len().div_ceil(8) as u64)
+        .sum();
+    let (lo, hi) = (data_beats, data_beats + n as u64);
+    assert!(
+        (lo..=hi).contains(&r.beats),
+        "{} beats, {lo}..={hi} expected",
+        r.beats
+    );
+    assert!(r.cycles > r.beats, "back-pressure 0.3 costs cycles");
+    let e = bench_random(&[p], n, 0.99, s, &mut |_, _| {}).unwrap_err();
+    assert!(matches!(e, PacketCliError::Backpressure(_)), "{e}");
+    assert!(e.to_string().contains("--backpressure 0.99"), "{e}");
 }

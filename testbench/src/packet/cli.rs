@@ -163,3 +163,78 @@ pub fn bench(widths: &[u32], frames: usize) -> Result<Vec<BenchRow>, PacketCliEr
     }
     Ok(rows)
 }
+
+/// One width of `nicc bench packet --random`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomBenchRow {
+    /// Bytes per beat.
+    pub data_bytes: u32,
+    /// Random frames sent (every record, passed frame and the counters checked).
+    pub frames: usize,
+    /// Frames the golden model and the RTL passed.
+    pub passed: usize,
+    /// Clock cycles of all chunks.
+    pub cycles: u64,
+    /// Input beats accepted.
+    pub beats: u64,
+    /// Wall-clock seconds (RTL and golden model).
+    pub seconds: f64,
+}
+
+/// Frames per chunk of [`bench_random`]: each chunk is one RTL run, checked before the next.
+pub const RANDOM_CHUNK: usize = 10_000;
+
+/// Sends `frames` random frames ([`super::stimulus::random_frames`], chunk `k` from seed
+/// `seed + k`) through the engine of each parameter set (its default configuration), every stream
+/// stalling with probability `backpressure`; every record, every passed frame and the
+/// counters of every chunk are compared with the golden model, and the first disagreement
+/// is an error naming the chunk's seed, the frame and the field. `progress` gets the frames
+/// done so far with each engine (by its `data_bytes`).
+pub fn bench_random(
+    engines: &[PacketParams],
+    frames: usize,
+    backpressure: f64,
+    seed: u64,
+    progress: &mut dyn FnMut(u32, usize),
+) -> Result<Vec<RandomBenchRow>, PacketCliError> {
+    if !(0.0..=0.95).contains(&backpressure) {
+        return Err(PacketCliError::Backpressure(backpressure));
+    }
+    let mut rows = Vec::new();
+    for p in engines {
+        let db = p.data_bytes;
+        let cfg = PacketConfig::from_params(p)?;
+        let mut e = RtlEngine::new(p)?;
+        let t = Instant::now();
+        let mut row = RandomBenchRow {
+            data_bytes: db,
+            frames: 0,
+            passed: 0,
+            cycles: 0,
+            beats: 0,
+            seconds: 0.0,
+        };
+        for k in 0..frames.div_ceil(RANDOM_CHUNK) {
+            let s = seed.wrapping_add(k as u64);
+            let n = RANDOM_CHUNK.min(frames - k * RANDOM_CHUNK);
+            let fs = super::stimulus::random_frames(s, n);
+            let c = e.check(&cfg, &fs, backpressure, s, 20)?;
+            if let Some(first) = c.problems.first() {
+                return Err(PacketCliError::Mismatch {
+                    count: c.problems.len(),
+                    first: format!(
+                        "data_bytes {db}, chunk seed {s} (frame index within the chunk): {first}"
+                    ),
+                });
+            }
+            row.frames += n;
+            row.passed += c.run.passed.len();
+            row.cycles += c.run.cycles;
+            row.beats += c.run.beats_in;
+            progress(db, row.frames);
+        }
+        row.seconds = t.elapsed().as_secs_f64();
+        rows.push(row);
+    }
+    Ok(rows)
+}

@@ -147,6 +147,17 @@ pub struct RtlRun {
     pub beats_in: u64,
 }
 
+/// What [`RtlEngine::check`] found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The RTL run.
+    pub run: RtlRun,
+    /// The golden records of the same frames.
+    pub golden: Vec<Meta>,
+    /// Mismatches (frame index and field, or the counters); empty when RTL and golden agree.
+    pub problems: Vec<String>,
+}
+
 /// A Verilated packet engine.
 pub struct RtlEngine {
     model: Model,
@@ -358,6 +369,40 @@ impl RtlEngine {
     /// Clears the counters.
     pub fn clear_counters(&mut self) -> Result<(), RtlError> {
         self.write(addr::CONTROL, 1)
+    }
+
+    /// Configures the engine with `cfg`, clears its counters and runs `frames` (sent as
+    /// [`deliverable`] makes them) under `backpressure` from `seed`; then compares every
+    /// record and passed frame ([`compare`]) and the counters with the golden model over the
+    /// same frames. [`Checked::problems`] lists at most `limit` mismatches (empty = all equal).
+    pub fn check(
+        &mut self,
+        cfg: &PacketConfig,
+        frames: &[Frame],
+        backpressure: f64,
+        seed: u64,
+        limit: usize,
+    ) -> Result<Checked, RtlError> {
+        let frames: Vec<Frame> = frames.iter().map(deliverable).collect();
+        self.configure(cfg)?;
+        self.clear_counters()?;
+        let (golden, _) = super::run_frames(cfg, &frames);
+        let run = self.run(&frames, backpressure, seed)?;
+        let mut problems = compare(&frames, &golden, &run, limit);
+        let mut expect = Counters::default();
+        for g in &golden {
+            expect.count(g);
+        }
+        let expect = wrap32(&expect);
+        let got = self.counters()?;
+        if got != expect && problems.len() < limit {
+            problems.push(format!("counters: rtl {got:?}, golden {expect:?}"));
+        }
+        Ok(Checked {
+            run,
+            golden,
+            problems,
+        })
     }
 
     /// Runs `frames` through the engine. Each stream stalls with probability `backpressure`

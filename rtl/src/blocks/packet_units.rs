@@ -14,7 +14,7 @@
 //! - `D` = `data_bytes` (8 or 64; any power of two 2..=64 builds). A beat is `in_data`
 //!   (`8*D` bits, frame byte `in_pos + i` in `in_data[8i+7:8i]`, i.e. byte 0 in the low byte).
 //!
-//! # `pkt_csum_d<D>`: checksum sums (latency [`CSUM_LATENCY`] = 3)
+//! # `pkt_csum_d<D>`: checksum sums (latency [`CSUM_LATENCY`] = 4)
 //! Inputs, sampled in every cycle with `in_valid` = 1 (a beat):
 //! - `in_valid` 1, `in_data` 8D, `in_keep` D (byte enables, contiguous from bit 0; bytes with
 //!   keep 0 add nothing), `in_pos` 16 (frame position of lane 0, a multiple of D; `in_pos` = 0
@@ -81,7 +81,7 @@
 //! (queue or mark), 11..15 ignored. For a QP key the QP is in src[23:0]. Reset: all invalid.
 
 /// Cycles from the `in_last` beat of `pkt_csum` to its outputs.
-pub const CSUM_LATENCY: u32 = 3;
+pub const CSUM_LATENCY: u32 = 4;
 /// Cycles from the `in_last` beat of `pkt_icrc` to its outputs.
 pub const ICRC_LATENCY: u32 = 5;
 /// Cycles from a `pkt_toeplitz` lookup to its outputs.
@@ -245,10 +245,28 @@ pub fn pkt_csum(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
     let l4_end = m.input("l4_end", POS_BITS);
     let ph_sum = m.input("ph_sum", 24);
 
-    // Stage 1: lane enables, masked words, one sum per beat for each range.
+    // Stage 0: the lane boundaries of the three ranges in this beat, registered with the beat.
     let c_lo = lane_bound(&mut m, "cc_lo", &Signal::lit(POS_BITS, 14), &in_pos, lb);
     let l_lo = lane_bound(&mut m, "l4_lo", &l4_start, &in_pos, lb);
     let l_hi = lane_bound(&mut m, "l4_hi", &l4_end, &in_pos, lb);
+    // Data registers need no reset: `s0_valid` qualifies them.
+    let mut data_reg = |name: &str, next: &Signal| {
+        let r = m.reg_decl(name, next.width(), false, None);
+        m.set_next(&r, next);
+        r.sig()
+    };
+    let c_lo = data_reg("s0_cc_lo", &c_lo);
+    let l_lo = data_reg("s0_l4_lo", &l_lo);
+    let l_hi = data_reg("s0_l4_hi", &l_hi);
+    let in_data = data_reg("s0_data", &in_data);
+    let in_keep = data_reg("s0_keep", &in_keep);
+    let in_first = data_reg("s0_first", &in_pos.eq_lit(0));
+    let in_last = data_reg("s0_last", &in_last);
+    let l4_odd = data_reg("s0_odd", &l4_start.bit(0));
+    let ph_sum = data_reg("s0_ph", &ph_sum);
+    let in_valid = m.reg("s0_valid", &in_valid);
+
+    // Stage 1: lane enables, masked words, one sum per beat for each range.
     let mut cc_bytes = Vec::new();
     let mut l4_bytes = Vec::new();
     for i in 0..d {
@@ -269,9 +287,9 @@ pub fn pkt_csum(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
     let cc_sum = add_tree(&mut m, "cc_beat", words(&cc_bytes));
     let l4_sum = add_tree(&mut m, "l4_beat", words(&l4_bytes));
     let v1 = m.reg("s1_valid", &in_valid);
-    let first1 = m.reg("s1_first", &in_pos.eq_lit(0));
+    let first1 = m.reg("s1_first", &in_first);
     let last1 = m.reg("s1_last", &(&in_valid & &in_last));
-    let odd1 = m.reg("s1_odd", &l4_start.bit(0));
+    let odd1 = m.reg("s1_odd", &l4_odd);
     let ph1 = m.reg("s1_ph", &ph_sum);
     let cc1 = m.reg("s1_cc", &cc_sum);
     let l41 = m.reg("s1_l4", &l4_sum);

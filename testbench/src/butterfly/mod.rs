@@ -1,9 +1,11 @@
 //! The sparse butterfly router (issue 6): what it must compute and how that is checked.
 //!
 //! [`golden`] computes every mode from its definition (sorting positions, indexing), never by
-//! simulating switches.
+//! simulating switches. [`cosim`] drives many configurations in one Verilated wrapper model
+//! against it.
 
 pub mod cli;
+pub mod cosim;
 pub mod golden;
 pub mod job;
 

@@ -15,6 +15,7 @@ pub mod eval;
 pub mod ir;
 pub mod names;
 pub mod signal;
+pub mod wrap;
 
 pub use bits::Bits;
 pub use builder::{InstanceOutputs, MemHandle, ModuleBuilder, RegHandle, WireHandle};

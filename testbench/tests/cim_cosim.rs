@@ -21,7 +21,8 @@
 
 use nicc_rtl::blocks::adder_tree::FinalAdder;
 use nicc_rtl::blocks::cim::{generate, CimParams, TreeStyle};
-use nicc_rtl::{emit, ModuleBuilder, Signal};
+use nicc_rtl::emit;
+use nicc_rtl::wrap::{prefixed, Part};
 use nicc_sim::Model;
 use nicc_testbench::cim::cosim::{random_stimulus, run, Slot, SlotReport};
 
@@ -36,40 +37,18 @@ fn full() -> bool {
     std::env::var("NICC_FULL").is_ok_and(|v| v == "1")
 }
 
-/// A wrapper top with every configuration instantiated once as `k<i>`, ports `k<i>_<port>`.
+/// A wrapper top with every configuration instantiated once as `u<i>`, ports `k<i>_<port>`.
 fn wrapper(cs: &[CimParams], top: &str) -> nicc_rtl::Design {
-    let mut m = ModuleBuilder::new(top);
-    let (clk, rst) = m.clock_domain();
-    for (i, p) in cs.iter().enumerate() {
-        let sub = generate(p, &p.module_name()).unwrap_or_else(|e| panic!("{p:?}: {e}"));
-        let mut ins: Vec<(String, Signal)> = Vec::new();
-        let mut outs: Vec<String> = Vec::new();
-        for id in &sub.ports {
-            let n = &sub.nets[*id];
-            match n.name.as_str() {
-                "clk" => ins.push((n.name.clone(), clk.clone())),
-                "rst" => ins.push((n.name.clone(), rst.clone())),
-                _ if sub.port(&n.name).is_some() && is_input(&sub, &n.name) => {
-                    let s = m.input(&format!("k{i}_{}", n.name), n.width);
-                    ins.push((n.name.clone(), s));
-                }
-                _ => outs.push(n.name.clone()),
-            }
-        }
-        let conns: Vec<(&str, &Signal)> = ins.iter().map(|(n, s)| (n.as_str(), s)).collect();
-        let o = m.instance(&format!("u{i}"), &sub, &conns);
-        for n in outs {
-            m.output(&format!("k{i}_{n}"), &o.out(&n));
-        }
-    }
-    emit(&m.finish().unwrap()).unwrap()
-}
-
-fn is_input(m: &nicc_rtl::Module, name: &str) -> bool {
-    matches!(
-        m.port(name).map(|n| &n.kind),
-        Some(nicc_rtl::ir::NetKind::Input)
-    )
+    let parts: Vec<Part> = cs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Part {
+            instance: format!("u{i}"),
+            prefix: format!("k{i}_"),
+            module: generate(p, &p.module_name()).unwrap_or_else(|e| panic!("{p:?}: {e}")),
+        })
+        .collect();
+    emit(&prefixed(top, &parts).unwrap()).unwrap()
 }
 
 /// Builds one model of `cs`, runs every slot, returns the reports (panics on setup errors).

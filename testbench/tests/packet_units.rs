@@ -14,8 +14,8 @@ use nicc_rtl::blocks::packet_units::{
     pkt_csum, pkt_em, pkt_icrc, pkt_toeplitz, CSUM_LATENCY, EM_LATENCY, ICRC_LATENCY,
     TOEPLITZ_LATENCY,
 };
-use nicc_rtl::ir::NetKind;
-use nicc_rtl::{emit, Bits, Design, ModuleBuilder};
+use nicc_rtl::wrap::{prefixed, Part};
+use nicc_rtl::{emit, Bits, Design};
 use nicc_sim::Model;
 use nicc_testbench::packet::config::{EmAction, EmEntry, EmKey, PacketConfig};
 use nicc_testbench::packet::math::{fold, icrc, ones_sum, sum_words, toeplitz};
@@ -41,7 +41,7 @@ fn scale() -> usize {
     }
 }
 
-/// The wrapper: each unit once, its ports renamed `<prefix>_<port>`.
+/// The wrapper: each unit once as `u_<prefix>`, its ports renamed `<prefix>_<port>`.
 fn wrapper() -> Design {
     let mut units = vec![
         ("c8", pkt_csum(8).unwrap()),
@@ -55,27 +55,15 @@ fn wrapper() -> Design {
         // the 512-bit ICRC matrix alone costs minutes of C++ compilation
         units.push(("i64", pkt_icrc(64).unwrap()));
     }
-    let mut m = ModuleBuilder::new("pkt_units_tb");
-    let (clk, rst) = m.clock_domain();
-    for (p, u) in &units {
-        let mut ins = Vec::new();
-        for &id in &u.ports {
-            let n = &u.nets[id];
-            if n.kind == NetKind::Input && n.name != "clk" && n.name != "rst" {
-                ins.push((n.name.clone(), m.input(&format!("{p}_{}", n.name), n.width)));
-            }
-        }
-        let mut conns: Vec<(&str, &nicc_rtl::Signal)> = vec![("clk", &clk), ("rst", &rst)];
-        conns.extend(ins.iter().map(|(n, s)| (n.as_str(), s)));
-        let outs = m.instance(&format!("u_{p}"), u, &conns);
-        for &id in &u.ports {
-            let n = &u.nets[id];
-            if n.kind == NetKind::Output {
-                m.output(&format!("{p}_{}", n.name), &outs.out(&n.name));
-            }
-        }
-    }
-    emit(&m.finish().unwrap()).unwrap()
+    let parts: Vec<Part> = units
+        .into_iter()
+        .map(|(p, module)| Part {
+            instance: format!("u_{p}"),
+            prefix: format!("{p}_"),
+            module,
+        })
+        .collect();
+    emit(&prefixed("pkt_units_tb", &parts).unwrap()).unwrap()
 }
 
 /// The Verilated wrapper, reset, with every input at zero.

@@ -19,10 +19,12 @@
 
 pub mod benes;
 pub mod compact_rule;
+pub mod matrix;
 pub mod multicast;
 pub mod netlist;
 pub mod switch_model;
 
+pub use matrix::{matrix, MatrixSlot};
 pub use netlist::{
     build, build_crossbar, generate, generate_crossbar, multicast_config_bits,
     multicast_config_width, permute_config_bits, permute_config_width, GenError,
@@ -277,6 +279,26 @@ impl ButterflyParams {
         }
     }
 
+    /// A module name carrying every parameter the design depends on, e.g.
+    /// `butterfly_compact_nonzero_n64_d8_p2_k16`: the mask source only in compact (expand always
+    /// reads `in_mask`, permute and multicast read none), `_k<out_lanes>` only for multi-beat
+    /// output.
+    pub fn module_name(&self) -> String {
+        let mask = match self.mode {
+            Mode::Compact => format!("_{}", self.mask),
+            _ => String::new(),
+        };
+        let beats = if self.out_lanes < self.lanes {
+            format!("_k{}", self.out_lanes)
+        } else {
+            String::new()
+        };
+        format!(
+            "butterfly_{}{mask}_n{}_d{}_p{}{beats}",
+            self.mode, self.lanes, self.width, self.pipeline
+        )
+    }
+
     /// Number of output beats needed for `count` selected lanes: ceil(count / K_OUT), at least 1.
     pub fn beats_for(&self, count: usize) -> usize {
         count.div_ceil(self.out_lanes.max(1)).max(1)
@@ -390,6 +412,30 @@ mod tests {
         assert!(e.contains("compact, expand, permute, multicast"), "{e}");
         assert!(p.set("width", "x").is_err());
         assert!(p.set_pair("width").is_err());
+    }
+
+    #[test]
+    fn module_names_carry_the_parameters_the_design_reads() {
+        let p = ButterflyParams {
+            lanes: 64,
+            out_lanes: 16,
+            pipeline: 2,
+            ..Default::default()
+        };
+        assert_eq!(p.module_name(), "butterfly_compact_nonzero_n64_d8_p2_k16");
+        let q = ButterflyParams {
+            mode: Mode::Permute,
+            mask: MaskSource::External,
+            ..Default::default()
+        };
+        assert_eq!(q.module_name(), "butterfly_permute_n16_d8_p0");
+        let r = ButterflyParams {
+            mode: Mode::Expand,
+            mask: MaskSource::External,
+            width: 1,
+            ..Default::default()
+        };
+        assert_eq!(r.module_name(), "butterfly_expand_n16_d1_p0");
     }
 
     #[test]

@@ -3,10 +3,9 @@
 //! Input line: `{"values": [N ints], "mask": [N 0/1]}` (mask optional with `mask=nonzero`).
 //! Output line: `{"values": [...], "index": [...], "count": K}` as read from the RTL.
 
-use super::golden;
+use super::{golden, pack, unpack};
 use anyhow::{anyhow, bail, Context};
 use nicc_rtl::blocks::butterfly::{generate, ButterflyParams, MaskSource, Mode};
-use nicc_rtl::Bits;
 use nicc_sim::Model;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufWriter, Write};
@@ -34,20 +33,6 @@ struct OutLine {
     values: Vec<u64>,
     index: Vec<u64>,
     count: u64,
-}
-
-fn pack(values: &[u64], d: u32) -> Bits {
-    let mut b = Bits::zero(values.len() as u32 * d);
-    for (i, &v) in values.iter().enumerate() {
-        b.set_slice(i as u32 * d, &Bits::from_u64(d, v));
-    }
-    b
-}
-
-fn unpack(b: &Bits, n: usize, d: u32) -> Vec<u64> {
-    (0..n)
-        .map(|i| b.slice(i as u32 * d, d).to_u64().unwrap_or(u64::MAX))
-        .collect()
 }
 
 fn check_field(line: usize, field: &str, rtl: &[u64], gold: &[u64]) -> anyhow::Result<()> {

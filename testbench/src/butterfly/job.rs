@@ -1,6 +1,6 @@
 //! The butterfly router in `nicc run`: compact, 16 lanes x 8 bits, mask = nonzero.
 
-use super::golden;
+use super::{golden, pack};
 use crate::run::{growth_plot, Job, Series, Verified};
 use anyhow::{anyhow, Result};
 use nicc_rtl::blocks::butterfly::{generate, ButterflyParams, MaskSource, Mode};
@@ -26,14 +26,6 @@ impl ButterflyJob {
             pipeline: 0,
         }
     }
-}
-
-fn pack(values: &[u64], d: u32) -> Bits {
-    let mut b = Bits::zero(values.len() as u32 * d);
-    for (i, &v) in values.iter().enumerate() {
-        b.set_slice(i as u32 * d, &Bits::from_u64(d, v));
-    }
-    b
 }
 
 impl Job for ButterflyJob {

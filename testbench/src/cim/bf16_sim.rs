@@ -16,7 +16,8 @@ use nicc_rtl::blocks::cim::{generate, CimFormat, CimParams};
 use nicc_rtl::blocks::cim_bf16::{
     align_weights_bf16, group_params, group_rows, groups, AlignedWeights,
 };
-use nicc_rtl::{emit, Bits, Dir, Module, ModuleBuilder, RtlError, Signal};
+use nicc_rtl::wrap::{prefixed, Part};
+use nicc_rtl::{emit, Bits, Module, RtlError};
 use nicc_sim::{Model, Port, SimError};
 use rand::Rng;
 use std::rc::Rc;
@@ -168,27 +169,18 @@ pub fn compare(vector: usize, golden: &Bf16Result, dut: &DutOut) -> Result<(), B
 /// A wrapper top holding one BF16 macro per configuration, instance `u<i>`, its ports
 /// renamed `k<i>_<port>` (clock and reset shared), so one Verilated model serves them all.
 pub fn wrapper(configs: &[CimParams], top: &str) -> Result<Rc<Module>, RtlError> {
-    let mut m = ModuleBuilder::new(top);
-    let (clk, rst) = m.clock_domain();
-    for (i, p) in configs.iter().enumerate() {
-        let sub = generate(p, &format!("{top}_k{i}"))?;
-        let d = emit(&sub)?;
-        let mut ins: Vec<(String, Signal)> = Vec::new();
-        for port in d.ports.iter().filter(|p| p.dir == Dir::Input) {
-            let s = match port.name.as_str() {
-                "clk" => clk.clone(),
-                "rst" => rst.clone(),
-                n => m.input(&format!("k{i}_{n}"), port.width),
-            };
-            ins.push((port.name.clone(), s));
-        }
-        let conns: Vec<(&str, &Signal)> = ins.iter().map(|(n, s)| (n.as_str(), s)).collect();
-        let o = m.instance(&format!("u{i}"), &sub, &conns);
-        for port in d.ports.iter().filter(|p| p.dir == Dir::Output) {
-            m.output(&format!("k{i}_{}", port.name), &o.out(&port.name));
-        }
-    }
-    m.finish()
+    let parts = configs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Ok(Part {
+                instance: format!("u{i}"),
+                prefix: format!("k{i}_"),
+                module: generate(p, &format!("{top}_k{i}"))?,
+            })
+        })
+        .collect::<Result<Vec<_>, RtlError>>()?;
+    prefixed(top, &parts)
 }
 
 /// Handles on one BF16 macro's ports inside a model (`prefix` is `""` for a bare macro or

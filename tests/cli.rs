@@ -84,7 +84,7 @@ fn synth_rejects_an_unknown_flow() {
 fn run_quick_reports_every_block_passing_with_figures() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let full = std::env::var("NICC_FULL").is_ok_and(|v| v == "1");
+    let full = nicc_testbench::test_env::full();
     let blocks: &[&str] = if full {
         &[
             "adder-tree",

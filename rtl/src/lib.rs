@@ -2,7 +2,7 @@
 //!
 //! Generators build a typed netlist IR with [`ModuleBuilder`] and [`Signal`] using plain Rust
 //! values (loops, `let`, computed widths); checks run when a module is finished
-//! ([`ModuleBuilder::finish`]); [`emit`] prints deterministic Verilog-2005 into a [`Design`].
+//! ([`ModuleBuilder::finish`]); [`emit()`] prints deterministic Verilog-2005 into a [`Design`].
 
 pub mod bits;
 pub mod blocks;

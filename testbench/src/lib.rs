@@ -12,3 +12,4 @@ pub mod plot;
 pub mod run;
 pub mod sparse_ffn;
 pub mod sweep;
+pub mod test_env;

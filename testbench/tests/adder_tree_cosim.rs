@@ -29,10 +29,7 @@ fn verilator_env() -> bool {
 }
 
 fn seed() -> u64 {
-    std::env::var("NICC_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x4164_6465)
+    nicc_testbench::test_env::seed_or(0x4164_6465)
 }
 
 /// Runs the configurations in one model; returns the failures (at most a few per slot).

@@ -27,7 +27,7 @@ fn params(style: TreeStyle, signed: bool, fa: FinalAdder) -> AdderTreeParams {
 /// Otherwise the 8 (4 styles x signed/unsigned) with the final adders cycled so each
 /// one is proven, plus popcount: 10 proofs.
 fn configs() -> Vec<AdderTreeParams> {
-    let full = std::env::var("NICC_FULL").is_ok_and(|v| v == "1");
+    let full = nicc_testbench::test_env::full();
     let mut v = Vec::new();
     let mut k = 0;
     for style in TreeStyle::ALL {

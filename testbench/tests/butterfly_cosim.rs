@@ -22,20 +22,14 @@ use nicc_testbench::butterfly::cosim::{
     full_models, run, subset_models, ModelSpec, Plan, SlotReport,
 };
 use nicc_testbench::butterfly::{golden, pack, pack_bools};
+use nicc_testbench::test_env::full;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::time::Instant;
 
 fn seed() -> u64 {
-    std::env::var("NICC_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0xbf1e_2026)
-}
-
-fn full() -> bool {
-    std::env::var("NICC_FULL").is_ok_and(|v| v == "1")
+    nicc_testbench::test_env::seed_or(0xbf1e_2026)
 }
 
 /// Stimulus per slot: at least as many vectors, beats and configuration loads as the

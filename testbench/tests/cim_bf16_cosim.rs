@@ -13,6 +13,7 @@ use nicc_rtl::emit;
 use nicc_sim::Model;
 use nicc_testbench::cim::bf16::{bf16_to_f64, error_bound, reference_f64, Bf16Golden};
 use nicc_testbench::cim::bf16_sim::{compare, run_on, wrapper, Bf16Dut};
+use nicc_testbench::test_env::full;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -97,14 +98,7 @@ fn cosim_bf16() {
 }
 
 fn seed() -> u64 {
-    std::env::var("NICC_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0xbf16_c1a5)
-}
-
-fn full() -> bool {
-    std::env::var("NICC_FULL").is_ok_and(|v| v == "1")
+    nicc_testbench::test_env::seed_or(0xbf16_c1a5)
 }
 
 /// A BF16 value drawn from `mix`.

@@ -25,16 +25,10 @@ use nicc_rtl::emit;
 use nicc_rtl::wrap::{prefixed, Part};
 use nicc_sim::Model;
 use nicc_testbench::cim::cosim::{random_stimulus, run, Slot, SlotReport};
+use nicc_testbench::test_env::full;
 
 fn seed() -> u64 {
-    std::env::var("NICC_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x0c1e_2026)
-}
-
-fn full() -> bool {
-    std::env::var("NICC_FULL").is_ok_and(|v| v == "1")
+    nicc_testbench::test_env::seed_or(0x0c1e_2026)
 }
 
 /// A wrapper top with every configuration instantiated once as `u<i>`, ports `k<i>_<port>`.

@@ -19,16 +19,10 @@ use nicc_testbench::packet::stimulus::{hostile_frames, matrix, random_frames};
 use nicc_testbench::packet::{
     run_frames, DropReason, EmAction, EmEntry, EmKey, Flag, Frame, PacketConfig,
 };
-
-fn full() -> bool {
-    std::env::var("NICC_FULL").is_ok_and(|v| v == "1")
-}
+use nicc_testbench::test_env::full;
 
 fn seed() -> u64 {
-    std::env::var("NICC_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x7061_636b)
+    nicc_testbench::test_env::seed_or(0x7061_636b)
 }
 
 fn params(db: u32) -> PacketParams {

@@ -23,14 +23,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn seed() -> u64 {
-    std::env::var("NICC_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x7063_6b74)
-}
-
-fn full() -> bool {
-    std::env::var("NICC_FULL").is_ok_and(|v| v == "1")
+    nicc_testbench::test_env::seed_or(0x7063_6b74)
 }
 
 fn scale() -> usize {
@@ -546,6 +539,7 @@ const T_V6P: u8 = 4;
 
 #[path = "support/rss_suite.rs"]
 mod rss_suite;
+use nicc_testbench::test_env::full;
 use rss_suite::RSS_SUITE;
 
 struct Lookup {

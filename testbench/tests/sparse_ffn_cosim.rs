@@ -12,12 +12,9 @@ use nicc_testbench::sparse_ffn::driver::{DenseTile, SparseTile};
 use nicc_testbench::sparse_ffn::golden::{
     adversarial_vectors, adversarial_weights, dense_product, random_vector, random_weights,
 };
+use nicc_testbench::test_env::full;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-fn full() -> bool {
-    std::env::var("NICC_FULL").is_ok_and(|v| v == "1")
-}
 
 fn small() -> SparseFfnParams {
     SparseFfnParams {

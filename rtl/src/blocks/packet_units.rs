@@ -52,7 +52,7 @@
 //! Lookup inputs, sampled when `in_valid` = 1: `in_valid` 1, `in_type` 3 ([`RssSel`]: 0 none
 //! (hash 0), 1 IPv4 2-tuple, 2 IPv4 4-tuple, 3 IPv6 2-tuple, 4 IPv6 4-tuple; 5..7 = none; the
 //! engine picks the type by the golden `rss` rules), `in_src` 128, `in_dst` 128 (IPv4 in bits
-//! [31:0]), `in_sport` 16, `in_dport` 16, `key` 319: the first 319 bits of the 40-byte Toeplitz key, MSB first
+//! `[31:0]`), `in_sport` 16, `in_dport` 16, `key` 319: the first 319 bits of the 40-byte Toeplitz key, MSB first
 //! (key byte 0 = 0x6d of the default in `key[318:311]`; i.e. `key_reg[319:1]` of a 320-bit
 //! key register; the last key bit never enters a hash of at most 36 bytes), sampled with the
 //! lookup. The Toeplitz
@@ -65,20 +65,20 @@
 //!
 //! # `pkt_em_n<N>`: exact-match steering (latency [`EM_LATENCY`] = 2)
 //! Lookup inputs, sampled when `in_valid` = 1: `in_valid` 1, `in_ipv4` 1, `in_ipv6` 1 (the
-//! frame has parsed IPv4 / IPv6 addresses), `in_src` 128, `in_dst` 128 (IPv4 in [31:0]),
+//! frame has parsed IPv4 / IPv6 addresses), `in_src` 128, `in_dst` 128 (IPv4 in `[31:0]`),
 //! `in_proto_valid` 1, `in_proto` 8, `in_sport` 16, `in_dport` 16 (0 when absent, as the golden
 //! `unwrap_or(0)`), `in_roce` 1 (BTH parsed), `in_qp` 24 (BTH destination QP).
 //! Outputs [`EM_LATENCY`] cycles later: `out_valid` 1, `out_hit` 1, `out_index` max(1,log2 N),
 //! `out_action` 2 ([`EmActionCode`]: 0 queue, 1 drop, 2 mark), `out_value` 32 (queue or
 //! mark). Lowest-index valid matching entry wins; no hit: `out_hit` 0, others 0.
-//! Entry match (golden `exact_match`): kind 0 IPv4 5-tuple: `in_ipv4` and src[31:0], dst[31:0]
+//! Entry match (golden `exact_match`): kind 0 IPv4 5-tuple: `in_ipv4` and `src[31:0]`, `dst[31:0]`
 //! equal and `in_proto_valid` and proto, sport, dport equal; kind 1 IPv6 5-tuple: same with
 //! `in_ipv6` and 128-bit addresses; kind 2 RoCE QP: `in_roce` and `in_qp` == key qp.
 //! Table write: `cfg_we` 1, `cfg_addr` (max(1,log2 N) + 4 bits: entry index in the high bits,
 //! word in the low 4), `cfg_data` 32, sampled every cycle, visible to lookups sampled from the
 //! next cycle. Words: 0..3 src (word 0 = bits 31:0), 4..7 dst, 8 = {sport,
-//! dport} (sport in 31:16), 9 = {valid[31], kind[25:24], action[17:16], proto[7:0]}, 10 = value
-//! (queue or mark), 11..15 ignored. For a QP key the QP is in src[23:0]. Reset: all invalid.
+//! dport} (sport in 31:16), 9 = `{valid[31], kind[25:24], action[17:16], proto[7:0]}`, 10 = value
+//! (queue or mark), 11..15 ignored. For a QP key the QP is in `src[23:0]`. Reset: all invalid.
 
 /// Cycles from the `in_last` beat of `pkt_csum` to its outputs.
 pub const CSUM_LATENCY: u32 = 4;
@@ -122,7 +122,7 @@ pub enum EmKindCode {
     Ipv4 = 0,
     /// IPv6 5-tuple.
     Ipv6 = 1,
-    /// RoCEv2 destination QP (in src[23:0]).
+    /// RoCEv2 destination QP (in `src[23:0]`).
     RoceQp = 2,
 }
 

@@ -11,8 +11,7 @@ use thiserror::Error;
 use super::config::PacketConfig;
 use super::meta::{Frame, Verdict};
 use super::pcap::{read_frames, write_frames, CaptureError};
-use super::rtl::{compare, deliverable, RtlEngine, RtlError};
-use super::run_frames;
+use super::rtl::{Checked, RtlEngine, RtlError};
 
 /// Why `nicc sim packet` / `nicc bench packet` failed.
 #[derive(Debug, Error)]
@@ -60,7 +59,8 @@ pub struct SimSummary {
 
 /// Runs every frame of `pcap` through the RTL and the golden model; writes the RTL metadata
 /// as JSON lines to `meta_out` and the passed frames to `pcap_out`. Any difference between
-/// RTL and golden model (fields the RTL computes) is an error naming the frame and field.
+/// RTL and golden model ([`RtlEngine::check`]: every record field, every passed frame, the
+/// counters) is an error naming the frame and field.
 pub fn sim_pcap(
     p: &PacketParams,
     pcap: &Path,
@@ -72,15 +72,13 @@ pub fn sim_pcap(
     if !(0.0..=0.95).contains(&backpressure) {
         return Err(PacketCliError::Backpressure(backpressure));
     }
-    let frames: Vec<Frame> = read_frames(pcap)?.iter().map(deliverable).collect();
+    let frames = read_frames(pcap)?;
     let cfg = PacketConfig::from_params(p)?;
     let mut e = RtlEngine::new(p)?;
-    let run = e.run(&frames, backpressure, seed)?;
-    let (golden, _) = run_frames(&cfg, &frames);
-    let errs = compare(&frames, &golden, &run, 20);
-    if let Some(first) = errs.first() {
+    let Checked { run, problems, .. } = e.check(&cfg, &frames, backpressure, seed, 20)?;
+    if let Some(first) = problems.first() {
         return Err(PacketCliError::Mismatch {
-            count: errs.len(),
+            count: problems.len(),
             first: first.clone(),
         });
     }

@@ -483,8 +483,10 @@ fn real_main() -> Result<()> {
                 )?;
                 bar.finish_and_clear();
                 println!(
-                        "random frames, back-pressure {backpressure} on every stream, seed {seed}; every record, passed frame and counter checked (a mismatch stops the run with an error)"
-                    );
+                    "random frames, back-pressure {backpressure} on every stream, seed {seed}; \
+                     every record, passed frame and counter checked (a mismatch stops the run \
+                     with an error)"
+                );
                 println!(
                     "data_bytes   frames   passed  beats/cycle  frames/s (simulated)  seconds"
                 );

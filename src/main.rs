@@ -466,11 +466,11 @@ fn real_main() -> Result<()> {
                 seed,
                 ..
             } => {
-                let bar = indicatif::ProgressBar::new(2 * n as u64);
                 let engines = [8, 64].map(|data_bytes| nicc_rtl::blocks::packet::PacketParams {
                     data_bytes,
                     ..Default::default()
                 });
+                let bar = indicatif::ProgressBar::new((engines.len() * n) as u64);
                 let rows = nicc_testbench::packet::cli::bench_random(
                     &engines,
                     n,
@@ -478,7 +478,8 @@ fn real_main() -> Result<()> {
                     seed,
                     &mut |db, done| {
                         bar.set_message(format!("data_bytes {db}"));
-                        bar.set_position(if db == 8 { done } else { n + done } as u64);
+                        let k = engines.iter().position(|e| e.data_bytes == db).unwrap_or(0);
+                        bar.set_position((k * n + done) as u64);
                     },
                 )?;
                 bar.finish_and_clear();

@@ -180,21 +180,27 @@ pub fn bench_sim(d: &Design, cycles: u64, rounds: u32) -> Result<SimBench, SimEr
         let mut done = 0u64;
         while done < cycles {
             let n = chunk.min((cycles - done) as usize);
-            // Stimulus and expected sums in one pass, as the C++ harness does.
-            for (c, e) in expect.iter_mut().enumerate().take(n) {
-                let row = &mut input[c * iw..(c + 1) * iw];
+            // Stimulus and expected sums in one pass, as the C++ harness does: one row of
+            // `iw` words per cycle (rst, then in_data), word `i` of the stimulus stream counting up.
+            let mut i = done * words as u64;
+            for (row, e) in input.chunks_exact_mut(iw).zip(expect.iter_mut()).take(n) {
                 row[0] = 0; // rst
                 let mut sum = 0u32;
-                let base = (done + c as u64) * words as u64;
-                for (k, w) in row[1..].iter_mut().enumerate() {
-                    let x = stim(base + k as u64);
+                for w in row[1..].iter_mut() {
+                    let x = stim(i);
+                    i += 1;
                     *w = x;
                     sum += (x & 0xff) + ((x >> 8) & 0xff) + ((x >> 16) & 0xff) + (x >> 24);
                 }
                 *e = sum;
             }
             m.run_batch_raw(n, &input, &mut output)?;
-            mismatches += (0..n).filter(|c| output[c * ow] != expect[*c]).count() as u64;
+            mismatches += output
+                .chunks_exact(ow)
+                .zip(&expect)
+                .take(n)
+                .filter(|(o, e)| o[0] != **e)
+                .count() as u64;
             done += n as u64;
         }
         let (cpu, w) = t.rates(cycles);

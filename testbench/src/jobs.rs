@@ -4,7 +4,6 @@ use crate::run::{growth_plot, Job, Series, Verified};
 use anyhow::Result;
 use nicc_rtl::blocks::adder_tree::{self, AdderTreeParams};
 use nicc_rtl::{blocks::demo, emit, Bits, Design};
-use nicc_sim::{BuildOptions, Model};
 use nicc_synth::Flow;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
@@ -25,7 +24,7 @@ impl Job for HierSumJob {
     fn verify(&self, d: &Design, quick: bool, vcd: &Path) -> Result<Verified> {
         let n = if quick { 1000 } else { 5000 };
         let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let mut m = Model::build(d)?;
+        let (mut m, mut t) = crate::run::job_models(d, vcd)?;
         let cycles: Vec<Vec<Bits>> = (0..n)
             .map(|_| {
                 (0..4)
@@ -43,11 +42,6 @@ impl Job for HierSumJob {
             })
             .count() as u64;
         // A short waveform of the first vectors.
-        let opts = BuildOptions {
-            trace: true,
-            cache_dir: None,
-        };
-        let mut t = Model::build_with(d, &opts, Some(vcd))?;
         t.run_batch(&cycles[..16.min(cycles.len())])?;
         Ok(Verified {
             vectors: n as u64,
@@ -79,7 +73,7 @@ impl Job for AdderTreeJob {
         let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(4);
         let vecs =
             crate::adder_tree::stimulus::vectors(&p, if quick { 1000 } else { 5000 }, &mut r);
-        let mut m = Model::build(d)?;
+        let (mut m, mut t) = crate::run::job_models(d, vcd)?;
         let names: Vec<String> = m.batch_inputs().iter().map(|p| p.name.clone()).collect();
         let row = |v: &Bits, valid: bool, rst: bool| -> Vec<Bits> {
             names
@@ -113,11 +107,7 @@ impl Job for AdderTreeJob {
                 crate::adder_tree::golden::check(&p, v, &outs[start + i][sum_idx]).is_err()
             })
             .count() as u64;
-        let opts = BuildOptions {
-            trace: true,
-            cache_dir: None,
-        };
-        Model::build_with(d, &opts, Some(vcd))?.run_batch(&cycles[..16.min(cycles.len())])?;
+        t.run_batch(&cycles[..16.min(cycles.len())])?;
         Ok(Verified {
             vectors: vecs.len() as u64,
             mismatches,

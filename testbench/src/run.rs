@@ -114,6 +114,19 @@ pub fn growth_plot(
     Ok(out)
 }
 
+/// The two co-simulation models of a job, instances of one traced build of `d` (one Verilator
+/// build per block, not an untraced and a traced one): the first for the vectors (no waveform
+/// file, so it dumps nothing), the second writing `vcd` for a short run.
+pub fn job_models(d: &Design, vcd: &Path) -> Result<(nicc_sim::Model, nicc_sim::Model)> {
+    let opts = nicc_sim::BuildOptions {
+        trace: true,
+        cache_dir: None,
+    };
+    let run = nicc_sim::Model::build_with(d, &opts, None)?;
+    let wave = nicc_sim::Model::build_with(d, &opts, Some(vcd))?;
+    Ok((run, wave))
+}
+
 /// Options of `nicc run`.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -163,6 +176,8 @@ pub struct Row {
     pub links: BTreeMap<String, String>,
     /// Wall time (s).
     pub seconds: f64,
+    /// Wall time of each stage (s), in the order they ran (`generate`, `lint`, ...).
+    pub stage_seconds: Vec<(String, f64)>,
 }
 
 fn synth_row(row: &mut Row, r: &SynthReport) {
@@ -192,7 +207,12 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
         block: job.name().to_string(),
         ..Default::default()
     };
-    let stage = |s: &str| bar.set_message(format!("{:<14} {s}", job.name()));
+    // Start times of the stages, for `stage_seconds`.
+    let starts = std::cell::RefCell::new(Vec::<(String, Instant)>::new());
+    let stage = |s: &str| {
+        starts.borrow_mut().push((s.to_string(), Instant::now()));
+        bar.set_message(format!("{:<14} {s}", job.name()));
+    };
     let dir = opts.out.join(job.name());
     let res: Result<()> = (|| {
         stage("generate");
@@ -278,6 +298,17 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
         row.failures.push(format!("{e:#}"));
     }
     row.pass = row.failures.is_empty();
+    let starts = starts.into_inner();
+    let ends = starts
+        .iter()
+        .skip(1)
+        .map(|(_, t)| *t)
+        .chain([Instant::now()]);
+    row.stage_seconds = starts
+        .iter()
+        .zip(ends)
+        .map(|((name, t), end)| (name.clone(), (end - *t).as_secs_f64()))
+        .collect();
     row.seconds = t0.elapsed().as_secs_f64();
     row
 }

@@ -6,7 +6,6 @@ use crate::run::{Job, Verified};
 use anyhow::Result;
 use nicc_rtl::blocks::cim::{generate, CimParams};
 use nicc_rtl::{emit, Design};
-use nicc_sim::{BuildOptions, Model};
 use std::path::Path;
 
 /// The CIM macro job.
@@ -24,16 +23,11 @@ impl Job for CimJob {
     fn verify(&self, d: &Design, quick: bool, vcd: &Path) -> Result<Verified> {
         let p = CimParams::default();
         let n = if quick { 200 } else { 2000 };
-        let mut m = Model::build(d)?;
+        let (mut m, mut t) = crate::run::job_models(d, vcd)?;
         let slot = Slot::new(&m, "", "cim", &p, random_stimulus(&p, n, 5))?;
         let r = run(&mut m, vec![slot], 50 * n as u64 + 10_000)?.remove(0);
         let mismatches = (r.mismatches.len() + r.errors.len()) as u64;
         // A short waveform of the first MVMs.
-        let opts = BuildOptions {
-            trace: true,
-            cache_dir: None,
-        };
-        let mut t = Model::build_with(d, &opts, Some(vcd))?;
         let slot = Slot::new(&t, "", "cim", &p, random_stimulus(&p, 4, 5))?;
         run(&mut t, vec![slot], 2000)?;
         let first = r

@@ -7,7 +7,6 @@ use crate::run::{Job, Verified};
 use anyhow::{bail, Result};
 use nicc_rtl::blocks::sparse_ffn::{generate, SparseFfnParams};
 use nicc_rtl::{emit, Design};
-use nicc_sim::{BuildOptions, Model};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -26,7 +25,7 @@ impl Job for SparseFfnJob {
 
     fn verify(&self, d: &Design, quick: bool, vcd: &Path) -> Result<Verified> {
         let p = SparseFfnParams::default();
-        let mut m = Model::build(d)?;
+        let (mut m, mut t) = crate::run::job_models(d, vcd)?;
         let mut vectors = 0u64;
         let mut mismatches = 0u64;
         let per = if quick { 8 } else { 64 };
@@ -51,11 +50,6 @@ impl Job for SparseFfnJob {
             }
         }
         // A short waveform of one vector.
-        let opts = BuildOptions {
-            trace: true,
-            cache_dir: None,
-        };
-        let mut t = Model::build_with(d, &opts, Some(vcd))?;
         let w = random_weights(p.rows as usize, p.cols as usize, 0.75, 1);
         let mut tile = SparseTile::new(p.clone());
         tile.load(&mut t, &w)?;

@@ -180,7 +180,12 @@ impl RtlEngine {
 
     /// Verilates `d`, the engine generated for `p`, and resets it.
     pub fn from_design(d: &Design, p: &PacketParams) -> Result<Self, RtlError> {
-        let model = Model::build(d)?;
+        Self::from_model(Model::build(d)?, p)
+    }
+
+    /// Wraps `model`, a model of the engine generated for `p` (e.g. a traced build), and
+    /// resets it.
+    pub fn from_model(model: Model, p: &PacketParams) -> Result<Self, RtlError> {
         let port = |n: &str| model.port(n);
         let mut meta = Vec::new();
         for (n, _) in meta_fields(p) {

@@ -34,6 +34,16 @@ pub trait Job: Sync {
     fn reference(&self) -> Result<Option<Design>> {
         Ok(None)
     }
+    /// Proves `d` (the job's design) formally: `Some((proven, what the prover said))`, `None`
+    /// for a block without a proof. By default, equivalence with [`Job::reference`]
+    /// (Yosys/ABC, [`nicc_synth::check_equiv`]).
+    fn prove(&self, d: &Design) -> Result<Option<(bool, String)>> {
+        let Some(r) = self.reference()? else {
+            return Ok(None);
+        };
+        let res = nicc_synth::check_equiv(&r, d, &nicc_synth::EquivOptions::default())?;
+        Ok(Some((res.is_equivalent(), res.to_string())))
+    }
     /// Derived throughput at `fmax_mhz`: (value, unit), e.g. (12.8, "GOPS").
     fn throughput(&self, _fmax_mhz: f64) -> Option<(f64, &'static str)> {
         None
@@ -251,12 +261,15 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
         }
         bar.inc(1);
         stage("prove");
-        if let Some(r) = job.reference()? {
-            let res = nicc_synth::check_equiv(&r, &d, &nicc_synth::EquivOptions::default())?;
-            row.equivalent = Some(res.is_equivalent());
-            if !res.is_equivalent() {
-                row.failures.push(format!("equivalence: {res}"));
+        match job.prove(&d) {
+            Ok(Some((proven, said))) => {
+                row.equivalent = Some(proven);
+                if !proven {
+                    row.failures.push(format!("equivalence: {said}"));
+                }
             }
+            Ok(None) => {}
+            Err(e) => row.failures.push(format!("proof: {e:#}")),
         }
         bar.inc(1);
         let mut flows = vec![Flow::Generic, Flow::Asic];

@@ -145,10 +145,26 @@ fn run_quick_reports_every_block_passing_with_figures() {
     for plot in [
         "adder-tree-styles-generic_cells.svg",
         "butterfly-vs-crossbar-generic_cells.svg",
+        "cim-throughput.svg",
     ] {
         let svg = std::fs::read_to_string(dir.path().join("plots").join(plot)).unwrap();
         assert!(svg.contains("<svg") && svg.contains("<polyline"), "{plot}");
     }
+    // The CIM throughput points: all-zero activations skip bit-planes, dense ones do not.
+    let pts: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("plots/cim-throughput.json")).unwrap(),
+    )
+    .unwrap();
+    let cycles = |dist: &str, z: f64| {
+        pts.as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["dist"] == dist && q["zero_frac"].as_f64() == Some(z))
+            .and_then(|q| q["cycles_per_mvm"].as_f64())
+            .unwrap()
+    };
+    assert_eq!(cycles("Uniform", 0.0), 8.0, "{pts}");
+    assert!(cycles("Uniform", 1.0) < cycles("Uniform", 0.0), "{pts}");
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     assert!(md.contains("| hier-sum4 | pass |"), "{md}");
 }

@@ -59,7 +59,7 @@ pub fn gen_emit(p: &CimParams) -> Result<GenTiming, CimBenchError> {
 }
 
 /// How the inputs of a sparsity measurement are drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Dist {
     /// Uniform over the whole `xbits` range (signed or unsigned per the macro).
     Uniform,
@@ -68,7 +68,7 @@ pub enum Dist {
 }
 
 /// Cycles per MVM measured on the RTL for one input distribution and zero fraction.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SparsityPoint {
     /// Input distribution.
     pub dist: Dist,
@@ -155,6 +155,55 @@ pub fn sparsity(
         }
     }
     Ok(out)
+}
+
+/// Zero-activation fractions of [`throughput_plot`].
+pub const PLOT_ZERO_FRACS: [f64; 6] = [0.0, 0.25, 0.5, 0.75, 0.9, 1.0];
+
+/// Measures [`sparsity`] of `p` at [`PLOT_ZERO_FRACS`] (`nvec` MVMs per point) and plots the
+/// throughput per clock, `rows x cols / (cycles per MVM)` MACs per cycle (dense-equivalent:
+/// zero products count, as they are what a dense MVM of the same size does), against the
+/// zero-activation fraction, one line per input distribution: SVG at `svg`, the points as
+/// JSON beside it (same stem). Returns the points.
+pub fn throughput_plot(
+    p: &CimParams,
+    nvec: usize,
+    svg: &std::path::Path,
+) -> Result<Vec<SparsityPoint>, CimBenchError> {
+    let pts = sparsity(p, nvec, &PLOT_ZERO_FRACS, 1)?;
+    let macs = f64::from(p.rows) * f64::from(p.cols);
+    let series: Vec<(String, Vec<(f64, f64)>)> =
+        [(Dist::Uniform, "uniform INT"), (Dist::Small, "small 0..15")]
+            .into_iter()
+            .map(|(dist, name)| {
+                let line = pts
+                    .iter()
+                    .filter(|q| q.dist == dist)
+                    .map(|q| (100.0 * q.zero_frac, macs / q.cycles_per_mvm))
+                    .collect();
+                (format!("{name} activations"), line)
+            })
+            .collect();
+    let ymax = series
+        .iter()
+        .flat_map(|(_, l)| l.iter().map(|q| q.1))
+        .fold(1.0f64, f64::max)
+        * 1.15;
+    let title = format!("{}: MACs per cycle vs zero activations", p.module_name());
+    let chart = crate::plot::Chart {
+        title: &title,
+        size: (760, 460),
+        x: -2.0..102.0,
+        y: 0.0..ymax,
+        x_desc: "zero activations (%)",
+        y_desc: "MACs per cycle (dense-equivalent)",
+        y_label_width: 70,
+    };
+    let out = |e: String| CimBenchError::Check(format!("writing {}: {e}", svg.display()));
+    crate::plot::line_chart(svg, &chart, &series).map_err(out)?;
+    let json = serde_json::to_string_pretty(&pts).map_err(|e| out(e.to_string()))?;
+    std::fs::write(svg.with_extension("json"), json).map_err(|e| out(e.to_string()))?;
+    Ok(pts)
 }
 
 /// Prints the gen + emit time of `p` and, with `sparsity > 0`, the cycles-per-MVM table

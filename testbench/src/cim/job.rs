@@ -53,6 +53,15 @@ impl Job for CimJob {
         })
     }
 
+    /// Throughput per clock against the zero-activation fraction (bit-plane skipping), from
+    /// the macro's own activity counters.
+    fn plots(&self, dir: &Path, quick: bool) -> Result<Vec<std::path::PathBuf>> {
+        std::fs::create_dir_all(dir)?;
+        let svg = dir.join("cim-throughput.svg");
+        super::bench::throughput_plot(&CimParams::default(), if quick { 20 } else { 200 }, &svg)?;
+        Ok(vec![svg])
+    }
+
     fn throughput(&self, fmax_mhz: f64) -> Option<(f64, &'static str)> {
         let p = CimParams::default();
         // 2*R*C operations per MVM, one MVM per bx cycles (dense, full precision).

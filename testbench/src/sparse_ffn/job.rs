@@ -65,4 +65,22 @@ impl Job for SparseFfnJob {
                 .into(),
         })
     }
+
+    /// The toggle benchmark's plot (sparse vs dense toggles per vector over weight sparsity)
+    /// at the size of docs/blocks/sparse-ffn.md, 32 x 8 in one-column groups, 16 vectors per
+    /// point. Not with `quick`: its two toggle-coverage models take minutes to build.
+    fn plots(&self, dir: &Path, quick: bool) -> Result<Vec<std::path::PathBuf>> {
+        if quick {
+            return Ok(Vec::new());
+        }
+        let p = SparseFfnParams {
+            rows: 32,
+            cols: 8,
+            col_group: 1,
+            cim_rows: 8,
+            banks: 4,
+        };
+        super::bench::run(&p, 16, false, dir)?;
+        Ok(vec![dir.join("sparse-ffn-toggles.svg")])
+    }
 }

@@ -1,6 +1,8 @@
 # nicc: the two commands are `make run` and `make test`; both set up the EDA tools first.
 CARGO ?= cargo
 OUT ?= out
+# Blocks (and their synthesis flows) run side by side.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: setup build run test test-full lint fmt clean
 
@@ -12,7 +14,7 @@ build: setup
 
 ## The main job: generate, verify and report the blocks into $(OUT)/.
 run: build
-	./target/release/nicc run -o $(OUT)
+	./target/release/nicc run -o $(OUT) --jobs $(JOBS)
 
 ## The test suite (a documented subset of the full matrix; see docs/testing.md).
 test: setup

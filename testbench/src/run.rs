@@ -186,8 +186,11 @@ pub struct Row {
     pub links: BTreeMap<String, String>,
     /// Wall time (s).
     pub seconds: f64,
-    /// Wall time of each stage (s), in the order they ran (`generate`, `lint`, ...).
+    /// Wall time of each stage (s), in the order they ran (`generate`, `lint`, ...; with
+    /// `--jobs` above 1 the synthesis flows are one stage, run side by side).
     pub stage_seconds: Vec<(String, f64)>,
+    /// Wall time of each synthesis flow (s), cache hits included.
+    pub synth_seconds: BTreeMap<String, f64>,
 }
 
 fn synth_row(row: &mut Row, r: &SynthReport) {
@@ -276,9 +279,37 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
         if !opts.quick {
             flows.push(Flow::Ice40);
         }
-        for f in flows {
-            stage(&format!("synth {}", f.name()));
-            match nicc_synth::run_flow(&d, f, &Options::default()) {
+        // With more than one job the flows of a block run side by side (each tool is
+        // single-threaded): a large block's asic flow then no longer waits for its generic
+        // and iCE40 flows.
+        let parallel = opts.jobs > 1;
+        let synth = |f: Flow| {
+            let t = Instant::now();
+            let r = nicc_synth::run_flow(&d, f, &Options::default());
+            bar.inc(1);
+            (f, r, t.elapsed().as_secs_f64())
+        };
+        let results: Vec<_> = if parallel {
+            let names: Vec<&str> = flows.iter().map(|f| f.name()).collect();
+            stage(&format!("synth {}", names.join("+")));
+            std::thread::scope(|s| {
+                let hs: Vec<_> = flows.iter().map(|&f| s.spawn(move || synth(f))).collect();
+                hs.into_iter()
+                    .map(|h| h.join().expect("a synthesis thread panicked"))
+                    .collect()
+            })
+        } else {
+            flows
+                .iter()
+                .map(|&f| {
+                    stage(&format!("synth {}", f.name()));
+                    synth(f)
+                })
+                .collect()
+        };
+        for (f, r, secs) in results {
+            row.synth_seconds.insert(f.name().to_string(), secs);
+            match r {
                 Ok(r) => {
                     synth_row(&mut row, &r);
                     let p = dir.join(format!("synth_{}.json", f.name()));
@@ -286,7 +317,6 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
                 }
                 Err(e) => row.failures.push(format!("synth {}: {e}", f.name())),
             }
-            bar.inc(1);
         }
         stage("plots");
         match job.plots(&opts.out.join("plots"), opts.quick) {

@@ -13,19 +13,24 @@ fn configs(style: TreeStyle) -> Vec<AdderTreeParams> {
 
 #[test]
 fn lint_matrix_every_style() {
-    for style in TreeStyle::ALL {
-        let cs = configs(style);
-        let (m, slots) = matrix(&cs, &format!("lint_{}", style.name())).unwrap();
-        assert_eq!(slots.len(), cs.len());
-        let d = emit(&m).unwrap();
-        common::verilator_lint(&d).unwrap_or_else(|e| {
-            panic!(
-                "style {}: lint failed:\n{}",
-                style.name(),
-                &e[..e.len().min(4000)]
-            )
-        });
-    }
+    // One thread per style: each Verilator lint is single-threaded.
+    std::thread::scope(|s| {
+        for style in TreeStyle::ALL {
+            s.spawn(move || {
+                let cs = configs(style);
+                let (m, slots) = matrix(&cs, &format!("lint_{}", style.name())).unwrap();
+                assert_eq!(slots.len(), cs.len());
+                let d = emit(&m).unwrap();
+                common::verilator_lint(&d).unwrap_or_else(|e| {
+                    panic!(
+                        "style {}: lint failed:\n{}",
+                        style.name(),
+                        &e[..e.len().min(4000)]
+                    )
+                });
+            });
+        }
+    });
 }
 
 #[test]

@@ -81,13 +81,7 @@ fn sparse_tile_full_matrix_one_column_groups() {
     if !full() {
         return;
     }
-    let p = SparseFfnParams {
-        rows: 32,
-        cols: 8,
-        col_group: 1,
-        cim_rows: 8,
-        banks: 4,
-    };
+    let p = nicc_testbench::sparse_ffn::bench::measured_params();
     let mut m = sparse_model(&p);
     matrix(&p, &mut m, 30, 21);
 }

@@ -282,6 +282,19 @@ pub fn bench_params() -> SparseFfnParams {
     }
 }
 
+/// The size the figures of docs/blocks/sparse-ffn.md were measured at (the largest whose
+/// toggle-coverage models build in minutes here): 32 inputs, 8 outputs in one-column groups,
+/// 8 CIM rows per beat, 4 banks.
+pub fn measured_params() -> SparseFfnParams {
+    SparseFfnParams {
+        rows: 32,
+        cols: 8,
+        col_group: 1,
+        cim_rows: 8,
+        banks: 4,
+    }
+}
+
 /// Weight sparsities of the grid.
 pub const WEIGHT_SPARSITY: [f64; 4] = [0.0, 0.5, 0.75, 0.9];
 /// Activation sparsities of the grid.

@@ -73,14 +73,7 @@ impl Job for SparseFfnJob {
         if quick {
             return Ok(Vec::new());
         }
-        let p = SparseFfnParams {
-            rows: 32,
-            cols: 8,
-            col_group: 1,
-            cim_rows: 8,
-            banks: 4,
-        };
-        super::bench::run(&p, 16, false, dir)?;
+        super::bench::run(&super::bench::measured_params(), 16, false, dir)?;
         Ok(vec![dir.join("sparse-ffn-toggles.svg")])
     }
 }

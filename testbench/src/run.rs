@@ -124,14 +124,20 @@ pub fn growth_plot(
     Ok(out)
 }
 
-/// The two co-simulation models of a job, instances of one traced build of `d` (one Verilator
-/// build per block, not an untraced and a traced one): the first for the vectors (no waveform
-/// file, so it dumps nothing), the second writing `vcd` for a short run.
-pub fn job_models(d: &Design, vcd: &Path) -> Result<(nicc_sim::Model, nicc_sim::Model)> {
-    let opts = nicc_sim::BuildOptions {
+/// How a job builds its design's model: traced, so that one cached build serves the vectors,
+/// the short waveform and any plot of the same design.
+pub fn job_build_options() -> nicc_sim::BuildOptions {
+    nicc_sim::BuildOptions {
         trace: true,
         cache_dir: None,
-    };
+    }
+}
+
+/// The two co-simulation models of a job, instances of one [`job_build_options`] build of `d`
+/// (one Verilator build per block, not an untraced and a traced one): the first for the
+/// vectors (no waveform file, so it dumps nothing), the second writing `vcd` for a short run.
+pub fn job_models(d: &Design, vcd: &Path) -> Result<(nicc_sim::Model, nicc_sim::Model)> {
+    let opts = job_build_options();
     let run = nicc_sim::Model::build_with(d, &opts, None)?;
     let wave = nicc_sim::Model::build_with(d, &opts, Some(vcd))?;
     Ok((run, wave))

@@ -6,7 +6,7 @@ use super::golden::signed_range;
 use super::MvmInput;
 use nicc_rtl::blocks::cim::{generate, CimParams};
 use nicc_rtl::{emit, RtlError};
-use nicc_sim::{Model, SimError};
+use nicc_sim::{BuildOptions, Model, SimError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
@@ -82,13 +82,14 @@ pub struct SparsityPoint {
     pub products_per_mvm: f64,
 }
 
-/// Runs `nvec` MVMs per (distribution, zero fraction) through the Verilated macro `p` and
-/// reads its counters (results checked against the golden model on the way).
+/// Runs `nvec` MVMs per (distribution, zero fraction) through the Verilated macro `p`, built
+/// with `build`, and reads its counters (results checked against the golden model on the way).
 pub fn sparsity(
     p: &CimParams,
     nvec: usize,
     zero_fracs: &[f64],
     seed: u64,
+    build: &BuildOptions,
 ) -> Result<Vec<SparsityPoint>, CimBenchError> {
     let d = emit(&generate(p, "cim")?)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -133,7 +134,7 @@ pub fn sparsity(
                 ready_prob: 1.0,
                 ..Stimulus::default()
             };
-            let mut model = Model::build(&d)?;
+            let mut model = Model::build_with(&d, build, None)?;
             let slot = Slot::new(&model, "", "cim", p, stim)?;
             let limit =
                 (nvec as u64 + 4) * (p.xbits as u64 + p.tree_pipeline as u64 + 4) + p.rows as u64;
@@ -164,13 +165,14 @@ pub const PLOT_ZERO_FRACS: [f64; 6] = [0.0, 0.25, 0.5, 0.75, 0.9, 1.0];
 /// throughput per clock, `rows x cols / (cycles per MVM)` MACs per cycle (dense-equivalent:
 /// zero products count, as they are what a dense MVM of the same size does), against the
 /// zero-activation fraction, one line per input distribution: SVG at `svg`, the points as
-/// JSON beside it (same stem). Returns the points.
+/// JSON beside it (same stem). Returns the points. `build` as in [`sparsity`].
 pub fn throughput_plot(
     p: &CimParams,
     nvec: usize,
     svg: &std::path::Path,
+    build: &BuildOptions,
 ) -> Result<Vec<SparsityPoint>, CimBenchError> {
-    let pts = sparsity(p, nvec, &PLOT_ZERO_FRACS, 1)?;
+    let pts = sparsity(p, nvec, &PLOT_ZERO_FRACS, 1, build)?;
     let macs = f64::from(p.rows) * f64::from(p.cols);
     let series: Vec<(String, Vec<(f64, f64)>)> =
         [(Dist::Uniform, "uniform INT"), (Dist::Small, "small 0..15")]
@@ -222,7 +224,13 @@ pub fn print(p: &CimParams, sparsity_vectors: usize) -> Result<(), CimBenchError
     if sparsity_vectors > 0 {
         println!("| inputs | zero fraction | cycles/MVM | skipped planes/MVM | products/MVM |");
         println!("|---|---|---|---|---|");
-        for s in sparsity(p, sparsity_vectors, &[0.0, 0.5, 0.9], 1)? {
+        for s in sparsity(
+            p,
+            sparsity_vectors,
+            &[0.0, 0.5, 0.9],
+            1,
+            &BuildOptions::default(),
+        )? {
             println!(
                 "| {} | {:.0} % | {:.3} | {:.3} | {:.1} |",
                 match s.dist {

@@ -54,11 +54,13 @@ impl Job for CimJob {
     }
 
     /// Throughput per clock against the zero-activation fraction (bit-plane skipping), from
-    /// the macro's own activity counters.
+    /// the macro's own activity counters, on the build `verify` made.
     fn plots(&self, dir: &Path, quick: bool) -> Result<Vec<std::path::PathBuf>> {
         std::fs::create_dir_all(dir)?;
         let svg = dir.join("cim-throughput.svg");
-        super::bench::throughput_plot(&CimParams::default(), if quick { 20 } else { 200 }, &svg)?;
+        let n = if quick { 20 } else { 200 };
+        let build = crate::run::job_build_options();
+        super::bench::throughput_plot(&CimParams::default(), n, &svg, &build)?;
         Ok(vec![svg])
     }
 

@@ -135,6 +135,88 @@ pub fn run_flow(design: &Design, flow: Flow, opts: &Options) -> Result<SynthRepo
     }
 }
 
+/// One flow's outcome in [`run_flows`].
+#[derive(Debug)]
+pub struct FlowRun {
+    /// The flow.
+    pub flow: Flow,
+    /// Its report, or why it failed.
+    pub result: Result<SynthReport, SynthError>,
+    /// Wall seconds spent on this flow alone: 0 for a generic report taken from the asic run.
+    pub seconds: f64,
+}
+
+/// Runs `flows` on `design`; the results come in the order of `flows`.
+///
+/// When `flows` has both `generic` and `asic` and the generic result is not cached, one asic
+/// run gives both: the asic script reads the generic figures right after the synthesis step
+/// the two flows share, so that step (most of a large design's generic flow) runs once, and
+/// the figures are exactly those of the generic flow. With `parallel`, the runs (asic with
+/// generic, ice40) go side by side in threads.
+pub fn run_flows(design: &Design, flows: &[Flow], opts: &Options, parallel: bool) -> Vec<FlowRun> {
+    let share = flows.contains(&Flow::Generic) && flows.contains(&Flow::Asic);
+    let mut tasks: Vec<Vec<Flow>> = Vec::new();
+    for &f in flows {
+        if share && f == Flow::Generic {
+            continue;
+        }
+        tasks.push(if share && f == Flow::Asic {
+            vec![Flow::Asic, Flow::Generic]
+        } else {
+            vec![f]
+        });
+    }
+    let run_task = |task: &Vec<Flow>| -> Vec<FlowRun> {
+        let t = std::time::Instant::now();
+        if task.len() == 1 {
+            let result = run_flow(design, task[0], opts);
+            return vec![FlowRun {
+                flow: task[0],
+                result,
+                seconds: t.elapsed().as_secs_f64(),
+            }];
+        }
+        let shared =
+            validate_design(design).and_then(|()| flows::asic::run_asic_sharing(design, opts));
+        let asic_seconds = t.elapsed().as_secs_f64();
+        let (asic, by_product) = match shared {
+            Ok((a, g)) => (Ok(a), g),
+            Err(e) => (Err(e), None),
+        };
+        let t = std::time::Instant::now();
+        let generic = match by_product {
+            Some(g) => FlowRun {
+                flow: Flow::Generic,
+                result: Ok(g),
+                seconds: 0.0,
+            },
+            None => FlowRun {
+                flow: Flow::Generic,
+                result: run_flow(design, Flow::Generic, opts),
+                seconds: t.elapsed().as_secs_f64(),
+            },
+        };
+        let asic = FlowRun {
+            flow: Flow::Asic,
+            result: asic,
+            seconds: asic_seconds,
+        };
+        vec![asic, generic]
+    };
+    let mut runs: Vec<FlowRun> = if parallel && tasks.len() > 1 {
+        std::thread::scope(|s| {
+            let hs: Vec<_> = tasks.iter().map(|t| s.spawn(move || run_task(t))).collect();
+            hs.into_iter()
+                .flat_map(|h| h.join().expect("a synthesis thread panicked"))
+                .collect()
+        })
+    } else {
+        tasks.iter().flat_map(run_task).collect()
+    };
+    runs.sort_by_key(|r| flows.iter().position(|f| *f == r.flow));
+    runs
+}
+
 /// `true` for a plain Verilog identifier (what flows put into scripts unquoted).
 pub(crate) fn is_identifier(s: &str) -> bool {
     let mut c = s.chars();

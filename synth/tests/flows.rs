@@ -277,3 +277,62 @@ fn memories_of_256_words_stay_macros_smaller_ones_become_flip_flops() {
         assert!(big.to_table().contains("memory macro bits"), "{flow:?}");
     }
 }
+
+#[test]
+fn run_flows_takes_the_generic_figures_from_the_asic_run() {
+    // A flip-flop design and one whose memory stays a memory cell (its bits are reported).
+    for d in [reg_add4(), ram256_inc()] {
+        let cache = tempfile::tempdir().unwrap();
+        let o = opts(cache.path());
+        let runs = run_flows(&d, &[Flow::Generic, Flow::Asic], &o, false);
+        let flows: Vec<Flow> = runs.iter().map(|r| r.flow).collect();
+        assert_eq!(
+            flows,
+            [Flow::Generic, Flow::Asic],
+            "results in the order asked"
+        );
+        let g = runs[0].result.as_ref().unwrap();
+        if let Err(e) = &runs[1].result {
+            panic!("{}: asic: {e}", d.top);
+        }
+        assert!(!g.cached);
+        assert_eq!(runs[0].seconds, 0.0, "{}: taken from the asic run", d.top);
+        // The generic flow on its own gives the same figures under the same key.
+        let alone = run_flow(
+            &d,
+            Flow::Generic,
+            &Options {
+                use_cache: false,
+                ..o.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(g.result, alone.result, "{}", d.top);
+        if d.top == "ram256_inc" {
+            let FlowResult::Generic(gr) = &g.result else {
+                panic!("not a generic report")
+            };
+            assert_eq!(gr.stats.memory_bits, 256 * 8, "the kept memory is reported");
+        }
+        assert_eq!(g.content_hash, alone.content_hash);
+        // The asic run stored the generic result: a second call hits the cache for both.
+        let again = run_flows(&d, &[Flow::Asic, Flow::Generic], &o, true);
+        for r in &again {
+            assert!(r.result.as_ref().unwrap().cached, "{} {:?}", d.top, r.flow);
+        }
+    }
+}
+
+#[test]
+fn run_flows_runs_the_generic_flow_when_the_asic_flow_fails() {
+    let cache = tempfile::tempdir().unwrap();
+    let o = Options {
+        liberty: Some(cache.path().join("nope.lib")),
+        ..opts(cache.path())
+    };
+    let runs = run_flows(&comb_add8(), &[Flow::Generic, Flow::Asic], &o, true);
+    assert!(runs[0].result.is_ok());
+    assert!(runs[0].seconds > 0.0);
+    let e = runs[1].result.as_ref().unwrap_err().to_string();
+    assert!(e.contains("nope.lib"), "{e}");
+}

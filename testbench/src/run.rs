@@ -192,10 +192,11 @@ pub struct Row {
     pub links: BTreeMap<String, String>,
     /// Wall time (s).
     pub seconds: f64,
-    /// Wall time of each stage (s), in the order they ran (`generate`, `lint`, ...; with
-    /// `--jobs` above 1 the synthesis flows are one stage, run side by side).
+    /// Wall time of each stage (s), in the order they ran (`generate`, `lint`, ...; the
+    /// synthesis flows are one stage, run side by side with `--jobs` above 1).
     pub stage_seconds: Vec<(String, f64)>,
-    /// Wall time of each synthesis flow (s), cache hits included.
+    /// Wall time of each synthesis flow (s), cache hits included; 0 for generic figures taken
+    /// from the asic run (`nicc_synth::run_flows`).
     pub synth_seconds: BTreeMap<String, f64>,
 }
 
@@ -286,33 +287,19 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
             flows.push(Flow::Ice40);
         }
         // With more than one job the flows of a block run side by side (each tool is
-        // single-threaded): a large block's asic flow then no longer waits for its generic
-        // and iCE40 flows.
+        // single-threaded): a large block's asic flow then no longer waits for its iCE40 flow.
+        // The generic figures come from the asic run when neither is cached (one synthesis
+        // step for both, see nicc_synth::run_flows).
         let parallel = opts.jobs > 1;
-        let synth = |f: Flow| {
-            let t = Instant::now();
-            let r = nicc_synth::run_flow(&d, f, &Options::default());
-            bar.inc(1);
-            (f, r, t.elapsed().as_secs_f64())
-        };
-        let results: Vec<_> = if parallel {
-            let names: Vec<&str> = flows.iter().map(|f| f.name()).collect();
-            stage(&format!("synth {}", names.join("+")));
-            std::thread::scope(|s| {
-                let hs: Vec<_> = flows.iter().map(|&f| s.spawn(move || synth(f))).collect();
-                hs.into_iter()
-                    .map(|h| h.join().expect("a synthesis thread panicked"))
-                    .collect()
+        let names: Vec<&str> = flows.iter().map(|f| f.name()).collect();
+        stage(&format!("synth {}", names.join("+")));
+        let results: Vec<_> = nicc_synth::run_flows(&d, &flows, &Options::default(), parallel)
+            .into_iter()
+            .map(|r| {
+                bar.inc(1);
+                (r.flow, r.result, r.seconds)
             })
-        } else {
-            flows
-                .iter()
-                .map(|&f| {
-                    stage(&format!("synth {}", f.name()));
-                    synth(f)
-                })
-                .collect()
-        };
+            .collect();
         for (f, r, secs) in results {
             row.synth_seconds.insert(f.name().to_string(), secs);
             match r {

@@ -441,11 +441,12 @@ pub fn run_sweep(
         match nicc_rtl::blocks::registry::generate(block, &p.settings, None) {
             Err(e) => row.status = e.to_string(),
             Ok(d) => {
-                for f in flows {
-                    match nicc_synth::run_flow(&d, *f, &nicc_synth::Options::default()) {
+                let opts = nicc_synth::Options::default();
+                for run in nicc_synth::run_flows(&d, flows, &opts, false) {
+                    match run.result {
                         Ok(r) => row.metrics.extend(metrics_of(&r)),
                         Err(e) => {
-                            row.status = format!("{}: {e}", f.name());
+                            row.status = format!("{}: {e}", run.flow.name());
                             break;
                         }
                     }

@@ -17,6 +17,8 @@ use std::path::PathBuf;
 
 const SCRIPT: &str = include_str!("../../scripts/asic.ys");
 const STA: &str = include_str!("../../scripts/asic_sta.tcl");
+/// The generic statistics the asic script takes right after the shared synthesis step.
+const GENERIC_STAT_FILE: &str = "generic_stat.json";
 
 /// Environment variable naming the liberty file.
 pub(crate) const LIBERTY_ENV: &str = "NICC_LIBERTY";
@@ -60,6 +62,16 @@ pub(crate) fn liberty(opts: &Options) -> Result<PathBuf, SynthError> {
 }
 
 pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, SynthError> {
+    run_asic_sharing(design, opts).map(|(asic, _)| asic)
+}
+
+/// The asic flow, and the generic report of the same design when the asic flow ran (not from
+/// the cache): it takes the generic figures right after the synthesis step both flows share.
+/// With the cache on, that generic report is also stored under the generic flow's key.
+pub(crate) fn run_asic_sharing(
+    design: &Design,
+    opts: &Options,
+) -> Result<(SynthReport, Option<SynthReport>), SynthError> {
     if opts.abc_delay_ps == 0 || opts.sta_period_ns.is_nan() || opts.sta_period_ns <= 0.0 {
         return Err(SynthError::InvalidOption(
             "asic: abc_delay_ps and sta_period_ns must be > 0".into(),
@@ -88,7 +100,8 @@ pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, S
         &opts_key,
         &tools,
     );
-    crate::cache::cached(opts, &k.clone(), || {
+    let mut generic = None;
+    let asic = crate::cache::cached(opts, &k.clone(), || {
         let dir = workdir(design)?;
         let delay = opts.abc_delay_ps.to_string();
         let script = render(
@@ -125,6 +138,11 @@ pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, S
             }
         }
         let timing = sta(design, opts, &lib_str, dir.path())?;
+        generic = Some(super::generic::from_asic_run(
+            design,
+            dir.path(),
+            GENERIC_STAT_FILE,
+        )?);
         Ok(SynthReport {
             design: design.top.clone(),
             flow: Flow::Asic,
@@ -148,7 +166,15 @@ pub(crate) fn run_asic(design: &Design, opts: &Options) -> Result<SynthReport, S
                 timing,
             }),
         })
-    })
+    })?;
+    if let (Some(g), true) = (&mut generic, opts.use_cache) {
+        // Like the flows' own results: a cache that cannot be written loses nothing.
+        let dir = crate::cache::cache_dir(opts);
+        if let Err(e) = crate::cache::store(&dir, &g.content_hash.clone(), g) {
+            g.cache_warning = Some(format!("result not cached: {e}"));
+        }
+    }
+    Ok((asic, generic))
 }
 
 /// The net of the mapped netlist with the most cell input pins, the clock net left out (the STA

@@ -73,6 +73,23 @@ pub fn big_ram() -> Design {
     )
 }
 
+/// 256 x 8-bit RAM (kept as a memory cell by the generic and asic flows) with a registered,
+/// incremented read: memory bits and standard cells in one design.
+pub fn ram256_inc() -> Design {
+    design(
+        "ram256_inc",
+        "module ram256_inc(input clk, input we, input [7:0] addr, input [7:0] d, output reg [7:0] q);\n  reg [7:0] mem [0:255];\n  always @(posedge clk) begin if (we) mem[addr] <= d; q <= mem[addr] + 8'd1; end\nendmodule\n",
+        vec![
+            port("clk", Dir::Input, 1),
+            port("we", Dir::Input, 1),
+            port("addr", Dir::Input, 8),
+            port("d", Dir::Input, 8),
+            port("q", Dir::Output, 8),
+        ],
+        Some("clk"),
+    )
+}
+
 /// Registered XOR of `n` 8-bit inputs `x0..x{n-1}` into an 8-bit output (wide I/O, little logic).
 pub fn wide_xor(n: u32) -> Design {
     let mut ports = vec![port("clk", Dir::Input, 1)];

@@ -53,6 +53,12 @@ pub trait Job: Sync {
     fn plots(&self, _dir: &Path, _quick: bool) -> Result<Vec<PathBuf>> {
         Ok(Vec::new())
     }
+    /// Rough relative cost of the block's run (1 = a small block). With `--jobs` above 1 the
+    /// costliest blocks start first, so the longest synthesis does not start last; the report
+    /// keeps the order of the job list.
+    fn cost(&self) -> u32 {
+        1
+    }
 }
 
 /// One curve of a [`growth_plot`]: a registry design with fixed settings.
@@ -369,14 +375,18 @@ pub fn run(all: &[Box<dyn Job>], opts: &RunOptions) -> Result<Vec<Row>> {
             .expect("valid template")
             .progress_chars("=> "),
     );
+    // Longest first (a stable sort: equal costs keep the list order).
+    let mut order: Vec<usize> = (0..selected.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(selected[i].cost()));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let rows = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..opts.jobs.max(1).min(selected.len()) {
             s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(job) = selected.get(i) else { break };
-                let row = one(*job, opts, &bar);
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(&i) = order.get(k) else { break };
+                let job = selected[i];
+                let row = one(job, opts, &bar);
                 rows.lock().expect("report rows").push((i, row));
             });
         }

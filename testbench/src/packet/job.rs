@@ -32,6 +32,12 @@ impl Job for PacketJob {
         "packet-engine"
     }
 
+    /// Its asic flow alone takes about 6 minutes on one core (the other blocks: seconds to
+    /// about 3 minutes for all their flows).
+    fn cost(&self) -> u32 {
+        10
+    }
+
     fn design(&self) -> Result<Design> {
         let m = packet_engine(&Self::params()).map_err(|e| anyhow!("{e}"))?;
         emit(&m).map_err(|e| anyhow!("{e}"))

@@ -113,6 +113,7 @@ pub(crate) fn run_asic_sharing(
                 ("LIBERTY", &lib_str),
                 ("ABC_DELAY_PS", &delay),
                 ("ABC_CONSTR", ABC_CONSTR_FILE),
+                ("NAME_FLIP_FLOPS", &name_flip_flops(&cells)),
             ],
         );
         write(dir.path(), ABC_CONSTR_FILE, &constr)?;
@@ -177,6 +178,17 @@ pub(crate) fn run_asic_sharing(
     Ok((asic, generic))
 }
 
+/// Yosys commands naming every sequential cell of the library after the net its output drives:
+/// `rename -wire -suffix _<cell>_Q t:<cell>` per flip-flop or latch type (cells driving an
+/// internal net keep their generated names).
+pub(crate) fn name_flip_flops(cells: &BTreeMap<String, LibertyCell>) -> String {
+    cells
+        .iter()
+        .filter(|(_, c)| c.sequential)
+        .map(|(t, _)| format!("rename -wire -suffix _{t}_Q t:{t}\n"))
+        .collect()
+}
+
 /// The net of the mapped netlist with the most cell input pins, the clock net left out (the STA
 /// clock is ideal: a clock tree is place-and-route's job); ties go to the first name.
 pub(crate) fn max_fanout(
@@ -188,9 +200,19 @@ pub(crate) fn max_fanout(
         .into_iter()
         .filter(|(net, _)| Some(net.as_str()) != clock)
         .fold(None, |best: Option<NetFanout>, (net, fanout)| match best {
-            Some(b) if b.fanout >= fanout => Some(b),
+            // Ties go to an RTL name (a port or a register output) over a generated one
+            // (`_123_`, the internal nets the flow leaves unnamed).
+            Some(b) if (b.fanout, !generated(&b.net)) >= (fanout, !generated(&net)) => Some(b),
             _ => Some(NetFanout { net, fanout }),
         })
+}
+
+/// A name Yosys generated for an internal net of the mapped netlist (`_0123_`).
+fn generated(net: &str) -> bool {
+    net.len() > 2
+        && net.starts_with('_')
+        && net.ends_with('_')
+        && net[1..net.len() - 1].bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Runs OpenSTA: reg-to-reg for clocked designs, input-to-output for combinational ones.
@@ -335,5 +357,16 @@ mod tests {
         );
         assert_eq!(max_fanout(v, &pins, None).unwrap().fanout, 2);
         assert_eq!(max_fanout("", &pins, None), None);
+    }
+
+    #[test]
+    fn max_fanout_ties_prefer_rtl_names() {
+        let pins = parse_liberty_pins(LIB);
+        let v = "  INVX1 a (\n    .A(_0012_),\n    .Y(x)\n  );\n  INVX1 b (\n    .A(\\q[3] ),\n    .Y(y)\n  );\n  INVX1 c (\n    .A(_0012_),\n    .Y(z)\n  );\n";
+        // _0012_ has two loads: it wins on fanout.
+        assert_eq!(max_fanout(v, &pins, None).unwrap().net, "_0012_");
+        let tie = "  INVX1 a (\n    .A(_0012_),\n    .Y(x)\n  );\n  INVX1 b (\n    .A(\\q[3] ),\n    .Y(y)\n  );\n";
+        assert_eq!(max_fanout(tie, &pins, None).unwrap().net, "q[3]");
+        assert!(generated("_0012_") && !generated("_x_") && !generated("q[3]"));
     }
 }

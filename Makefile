@@ -4,7 +4,7 @@ OUT ?= out
 # Blocks (and their synthesis flows) run side by side.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: setup build run test test-full lint fmt clean
+.PHONY: setup build run docs-plots test test-full lint fmt clean
 
 setup:
 	bash scripts/setup.sh
@@ -15,6 +15,12 @@ build: setup
 ## The main job: generate, verify and report the blocks into $(OUT)/.
 run: build
 	./target/release/nicc run -o $(OUT) --jobs $(JOBS)
+
+## Copy the plots of the last `make run` into docs/plots/run/ (the README links them there).
+docs-plots:
+	@test -d $(OUT)/plots || { echo "no $(OUT)/plots: run 'make run' first"; exit 1; }
+	mkdir -p docs/plots/run
+	cp $(OUT)/plots/*.svg $(OUT)/plots/*.json $(OUT)/plots/*.csv $(OUT)/plots/*.md docs/plots/run/
 
 ## The test suite (a documented subset of the full matrix; see docs/testing.md).
 test: setup

@@ -336,3 +336,16 @@ fn run_flows_runs_the_generic_flow_when_the_asic_flow_fails() {
     let e = runs[1].result.as_ref().unwrap_err().to_string();
     assert!(e.contains("nope.lib"), "{e}");
 }
+
+#[test]
+fn asic_flow_on_a_design_that_is_only_a_memory_reports_zero_cell_area() {
+    let cache = tempfile::tempdir().unwrap();
+    let r = run_flow(&big_ram(), Flow::Asic, &opts(cache.path())).unwrap();
+    let FlowResult::Asic(a) = &r.result else {
+        panic!("not an asic report")
+    };
+    assert_eq!(a.area_um2, 0.0);
+    assert_eq!(a.stats.memory_bits, 65536 * 8);
+    assert_eq!(a.flip_flops, 0);
+    assert_eq!(a.timing.kind, TimingKind::NoRegToRegPath);
+}

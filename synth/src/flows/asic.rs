@@ -121,7 +121,13 @@ pub(crate) fn run_asic_sharing(
         run_yosys("flow.ys", dir.path())?;
         let mut stats = parse_stat_json(&read(dir.path(), "stat.json")?)?;
         stats.memory_bits = parse_memory_bits(&read(dir.path(), "memories.il")?)?;
-        let area = parse_stat_area(&read(dir.path(), "stat.txt")?)?;
+        // Yosys prints no `Chip area` line when no cell is from the library (a design that is
+        // only a memory macro): its standard-cell area is 0, not a parse failure.
+        let no_library_cell = !stats.cells_by_type.keys().any(|t| cells.contains_key(t));
+        let area = match parse_stat_area(&read(dir.path(), "stat.txt")?) {
+            Err(_) if no_library_cell => 0.0,
+            r => r?,
+        };
         let logic_depth = parse_ltp(&read(dir.path(), "ltp.txt")?)?;
         let max_fanout = max_fanout(
             &read(dir.path(), "mapped.v")?,
@@ -138,7 +144,13 @@ pub(crate) fn run_asic_sharing(
                 }
             }
         }
-        let timing = sta(design, opts, &lib_str, dir.path())?;
+        // A clocked design whose only state is memory macros (not timed) has no register
+        // path for OpenSTA to start from: report that instead of an OpenSTA error.
+        let timing = if design.clock.is_some() && flip_flops == 0 {
+            no_register_path(opts)
+        } else {
+            sta(design, opts, &lib_str, dir.path())?
+        };
         generic = Some(super::generic::from_asic_run(
             design,
             dir.path(),
@@ -308,14 +320,18 @@ fn sta(
             path: Some(p),
             constraint_period_ns: opts.sta_period_ns,
         },
-        (_, None) => AsicTiming {
-            kind: TimingKind::NoRegToRegPath,
-            worst_path_ns: 0.0,
-            fmax_mhz: None,
-            path: None,
-            constraint_period_ns: opts.sta_period_ns,
-        },
+        (_, None) => no_register_path(opts),
     })
+}
+
+fn no_register_path(opts: &Options) -> AsicTiming {
+    AsicTiming {
+        kind: TimingKind::NoRegToRegPath,
+        worst_path_ns: 0.0,
+        fmax_mhz: None,
+        path: None,
+        constraint_period_ns: opts.sta_period_ns,
+    }
 }
 
 #[cfg(test)]

@@ -57,37 +57,36 @@ pub fn comb_add8() -> Design {
     )
 }
 
+/// A RAM of 2^`addr_bits` x 8 bits, ports `clk`, `we`, `addr`, `d`, `q`; `read` is the
+/// statement that registers `q` from `mem[addr]`.
+fn ram8(top: &str, addr_bits: u32, read: &str) -> Design {
+    let words = 1u64 << addr_bits;
+    let text = format!(
+        "module {top}(input clk, input we, input [{a}:0] addr, input [7:0] d, output reg [7:0] q);\n  reg [7:0] mem [0:{last}];\n  always @(posedge clk) begin if (we) mem[addr] <= d; {read} end\nendmodule\n",
+        a = addr_bits - 1,
+        last = words - 1
+    );
+    let ports = [
+        ("clk", Dir::Input, 1),
+        ("we", Dir::Input, 1),
+        ("addr", Dir::Input, addr_bits),
+    ]
+    .into_iter()
+    .chain([("d", Dir::Input, 8), ("q", Dir::Output, 8)])
+    .map(|(n, d, w)| port(n, d, w))
+    .collect();
+    design(top, &text, ports, Some("clk"))
+}
+
 /// 64k x 8-bit synchronous RAM: 512 kbit, needs 128 iCE40 block RAMs (the HX8K has 32).
 pub fn big_ram() -> Design {
-    design(
-        "big_ram",
-        "module big_ram(input clk, input we, input [15:0] addr, input [7:0] d, output reg [7:0] q);\n  reg [7:0] mem [0:65535];\n  always @(posedge clk) begin if (we) mem[addr] <= d; q <= mem[addr]; end\nendmodule\n",
-        vec![
-            port("clk", Dir::Input, 1),
-            port("we", Dir::Input, 1),
-            port("addr", Dir::Input, 16),
-            port("d", Dir::Input, 8),
-            port("q", Dir::Output, 8),
-        ],
-        Some("clk"),
-    )
+    ram8("big_ram", 16, "q <= mem[addr];")
 }
 
 /// 256 x 8-bit RAM (kept as a memory cell by the generic and asic flows) with a registered,
 /// incremented read: memory bits and standard cells in one design.
 pub fn ram256_inc() -> Design {
-    design(
-        "ram256_inc",
-        "module ram256_inc(input clk, input we, input [7:0] addr, input [7:0] d, output reg [7:0] q);\n  reg [7:0] mem [0:255];\n  always @(posedge clk) begin if (we) mem[addr] <= d; q <= mem[addr] + 8'd1; end\nendmodule\n",
-        vec![
-            port("clk", Dir::Input, 1),
-            port("we", Dir::Input, 1),
-            port("addr", Dir::Input, 8),
-            port("d", Dir::Input, 8),
-            port("q", Dir::Output, 8),
-        ],
-        Some("clk"),
-    )
+    ram8("ram256_inc", 8, "q <= mem[addr] + 8'd1;")
 }
 
 /// Registered XOR of `n` 8-bit inputs `x0..x{n-1}` into an 8-bit output (wide I/O, little logic).

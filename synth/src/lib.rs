@@ -146,7 +146,8 @@ pub struct FlowRun {
     pub seconds: f64,
 }
 
-/// Runs `flows` on `design`; the results come in the order of `flows`.
+/// Runs `flows` on `design`; the results come in the order of `flows` (a flow named twice
+/// runs and reports once).
 ///
 /// When `flows` has both `generic` and `asic` and the generic result is not cached, one asic
 /// run gives both: the asic script reads the generic figures right after the synthesis step
@@ -157,14 +158,15 @@ pub fn run_flows(design: &Design, flows: &[Flow], opts: &Options, parallel: bool
     let share = flows.contains(&Flow::Generic) && flows.contains(&Flow::Asic);
     let mut tasks: Vec<Vec<Flow>> = Vec::new();
     for &f in flows {
-        if share && f == Flow::Generic {
-            continue;
+        let task = match f {
+            Flow::Generic if share => continue,
+            Flow::Asic if share => vec![Flow::Asic, Flow::Generic],
+            _ => vec![f],
+        };
+        // A flow named twice runs once.
+        if !tasks.contains(&task) {
+            tasks.push(task);
         }
-        tasks.push(if share && f == Flow::Asic {
-            vec![Flow::Asic, Flow::Generic]
-        } else {
-            vec![f]
-        });
     }
     let run_task = |task: &Vec<Flow>| -> Vec<FlowRun> {
         let t = std::time::Instant::now();

@@ -315,8 +315,10 @@ fn run_flows_takes_the_generic_figures_from_the_asic_run() {
             assert_eq!(gr.stats.memory_bits, 256 * 8, "the kept memory is reported");
         }
         assert_eq!(g.content_hash, alone.content_hash);
-        // The asic run stored the generic result: a second call hits the cache for both.
-        let again = run_flows(&d, &[Flow::Asic, Flow::Generic], &o, true);
+        // The asic run stored the generic result: a second call hits the cache for both (and
+        // a flow named twice is reported once).
+        let again = run_flows(&d, &[Flow::Asic, Flow::Generic, Flow::Asic], &o, true);
+        assert_eq!(again.len(), 2);
         for r in &again {
             assert!(r.result.as_ref().unwrap().cached, "{} {:?}", d.top, r.flow);
         }

@@ -80,9 +80,10 @@ enum Cmd {
         /// Fewer vectors and no place-and-route.
         #[arg(long)]
         quick: bool,
-        /// Blocks run in parallel.
-        #[arg(long, default_value_t = 1)]
-        jobs: usize,
+        /// Workers: blocks, and each block's synthesis flows, run side by side (default: the
+        /// number of CPUs; 1 runs everything in turn).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: Option<u32>,
     },
     /// Sweep a design's parameters through synthesis flows (CSV, JSON and SVG plots), or
     /// `nicc sweep merge PARTS...` to join shards.
@@ -316,7 +317,10 @@ fn real_main() -> Result<()> {
                 out: out.clone(),
                 only,
                 quick,
-                jobs,
+                jobs: jobs.map_or_else(
+                    || std::thread::available_parallelism().map_or(1, |n| n.get()),
+                    |j| j as usize,
+                ),
             };
             let rows = nicc_testbench::run::run(&nicc_testbench::jobs::all(), &opts)?;
             print!("{}", nicc_testbench::run::markdown(&rows));

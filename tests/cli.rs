@@ -55,6 +55,10 @@ fn bad_parameters_are_named() {
         &["gen", "counter", "--set", "width=abc"],
         "parameter `width` = abc is invalid: an unsigned integer",
     );
+    fails_with(
+        &["run", "--jobs", "0"],
+        "invalid value '0' for '--jobs <JOBS>'",
+    );
 }
 
 #[test]

@@ -83,11 +83,17 @@ pub(crate) fn cached(
         }
     }
     let mut r = compute()?;
+    keep(opts, key, &mut r);
+    Ok(r)
+}
+
+/// Stores a fresh `report` under `key` when the cache is on. A cache that cannot be written
+/// must not throw away a finished synthesis run: the failure becomes the report's
+/// `cache_warning`.
+pub(crate) fn keep(opts: &Options, key: &str, report: &mut SynthReport) {
     if opts.use_cache {
-        // A cache that cannot be written must not throw away a finished synthesis run.
-        if let Err(e) = store(&dir, key, &r) {
-            r.cache_warning = Some(format!("result not cached: {e}"));
+        if let Err(e) = store(&cache_dir(opts), key, report) {
+            report.cache_warning = Some(format!("result not cached: {e}"));
         }
     }
-    Ok(r)
 }

@@ -180,12 +180,8 @@ pub(crate) fn run_asic_sharing(
             }),
         })
     })?;
-    if let (Some(g), true) = (&mut generic, opts.use_cache) {
-        // Like the flows' own results: a cache that cannot be written loses nothing.
-        let dir = crate::cache::cache_dir(opts);
-        if let Err(e) = crate::cache::store(&dir, &g.content_hash.clone(), g) {
-            g.cache_warning = Some(format!("result not cached: {e}"));
-        }
+    if let Some(g) = &mut generic {
+        crate::cache::keep(opts, &g.content_hash.clone(), g);
     }
     Ok((asic, generic))
 }

@@ -32,8 +32,8 @@ impl Job for PacketJob {
         "packet-engine"
     }
 
-    /// Its asic flow alone takes about 6 minutes on one core (the other blocks: seconds to
-    /// about 3 minutes for all their flows).
+    /// Its asic flow is the longest of the run: 563 s in the cold `nicc run --jobs 2` of
+    /// 2026-11-29, where every other block finished in 3 to 150 s.
     fn cost(&self) -> u32 {
         10
     }

@@ -10,7 +10,8 @@
 use crate::design::{Design, Dir, PortInfo, VerilogFile};
 use crate::error::RtlError;
 use crate::ir::{
-    BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, NetKind, RedOp, ShiftAmount, ShiftOp, UnOp,
+    range_decided_cmp, BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, NetKind, RedOp, ShiftAmount,
+    ShiftOp, UnOp,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -300,6 +301,9 @@ impl<'a> ModEmitter<'a> {
                 (format!("{left} {sym} {right}"), Prec::Op)
             }
             ExprKind::Cmp(op, signed, a, b) => {
+                if let Some(v) = range_decided_cmp(*op, *signed, a, b) {
+                    return (if v { "1'b1" } else { "1'b0" }.to_string(), Prec::Atom);
+                }
                 let sym = match op {
                     CmpOp::Eq => "==",
                     CmpOp::Ne => "!=",

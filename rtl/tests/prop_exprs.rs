@@ -75,3 +75,35 @@ proptest! {
         }
     }
 }
+
+/// Unsigned comparisons that their constant alone decides (`0 <= x`, `x < 0`, `x <= max`,
+/// `max < x`, ...) are emitted as constants: Verilator's `-Wall` flags them otherwise (a random
+/// tree with `1'b0 <= in_2[10]` once failed the lint test above).
+#[test]
+fn range_decided_comparisons_lint_clean() {
+    use nicc_rtl::{ModuleBuilder, Signal};
+    let mut m = ModuleBuilder::new("cmp_consts");
+    let mut k = 0;
+    for w in [1u32, 4, 65] {
+        let x = m.input(&format!("x{w}"), w);
+        let max = Signal::constant(
+            Bits::from_words(w, &vec![u32::MAX; w.div_ceil(32) as usize]),
+            false,
+        );
+        let zero = Signal::lit(w, 0);
+        let mid = Signal::lit(w, 1);
+        for c in [&zero, &max, &mid] {
+            for (l, r) in [(&x, c), (c, &x)] {
+                for s in [l.lt(r), l.le(r), l.gt(r), l.ge(r), l.eq(r), l.ne(r)] {
+                    m.output(&format!("o{k}"), &s);
+                    k += 1;
+                }
+            }
+        }
+        // Keep the input read when every comparison against it folded away.
+        m.output(&format!("keep{w}"), &x);
+    }
+    let d = nicc_rtl::emit(&m.finish().unwrap()).unwrap();
+    common::verilator_lint(&d).unwrap();
+    assert!(d.verilog().contains("assign o0 = 1'b0;"), "{}", d.verilog());
+}

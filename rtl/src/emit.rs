@@ -9,9 +9,9 @@
 
 use crate::design::{Design, Dir, PortInfo, VerilogFile};
 use crate::error::RtlError;
+use crate::eval::range_decided_cmp;
 use crate::ir::{
-    range_decided_cmp, BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, NetKind, RedOp, ShiftAmount,
-    ShiftOp, UnOp,
+    BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, NetKind, RedOp, ShiftAmount, ShiftOp, UnOp,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -289,42 +289,6 @@ impl Module {
     }
 }
 
-/// The value of an unsigned comparison that its constant operand alone decides: `x >= 0`,
-/// `x < 0`, `x <= max` and `x > max` (either operand order), where `max` is all ones at the
-/// operands' width. `None` when the comparison depends on the other operand, or when it is
-/// signed or has no constant side. The emitter prints these as constants, since Verilator's
-/// `-Wall` flags them (UNSIGNED, CMPCONST).
-pub fn range_decided_cmp(op: CmpOp, signed: bool, a: &Expr, b: &Expr) -> Option<bool> {
-    if signed {
-        return None;
-    }
-    // Written as `x op c`, with the constant on the right.
-    let (op, c) = match (&a.kind, &b.kind) {
-        (ExprKind::Const(_), ExprKind::Const(_)) => return None,
-        (_, ExprKind::Const(c)) => (op, c),
-        (ExprKind::Const(c), _) => {
-            let mirrored = match op {
-                CmpOp::Lt => CmpOp::Gt,
-                CmpOp::Le => CmpOp::Ge,
-                CmpOp::Gt => CmpOp::Lt,
-                CmpOp::Ge => CmpOp::Le,
-                same => same,
-            };
-            (mirrored, c)
-        }
-        _ => return None,
-    };
-    let zero = c.is_zero();
-    let max = c.count_ones() == c.width();
-    match op {
-        CmpOp::Ge if zero => Some(true),
-        CmpOp::Lt if zero => Some(false),
-        CmpOp::Le if max => Some(true),
-        CmpOp::Gt if max => Some(false),
-        _ => None,
-    }
-}
-
 /// Calls `f` on every direct operand of `e`.
 pub fn for_each_operand<'a>(e: &'a Expr, mut f: impl FnMut(&'a ExprRef)) {
     match &e.kind {
@@ -359,68 +323,5 @@ pub fn nets_read(e: &ExprRef, out: &mut Vec<NetId>) {
             out.push(id);
         }
         for_each_operand(x, |y| stack.push(y));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn node(kind: ExprKind, width: u32) -> Expr {
-        Expr { kind, width }
-    }
-
-    /// For every width up to 4, operator, operand order and constant: the fold answers exactly
-    /// when the comparison has one value for every `x`, and that value.
-    #[test]
-    fn range_decided_cmp_is_exactly_the_constant_comparisons() {
-        let ops = [
-            CmpOp::Eq,
-            CmpOp::Ne,
-            CmpOp::Lt,
-            CmpOp::Le,
-            CmpOp::Gt,
-            CmpOp::Ge,
-        ];
-        let holds = |op: CmpOp, l: u64, r: u64| match op {
-            CmpOp::Eq => l == r,
-            CmpOp::Ne => l != r,
-            CmpOp::Lt => l < r,
-            CmpOp::Le => l <= r,
-            CmpOp::Gt => l > r,
-            CmpOp::Ge => l >= r,
-        };
-        for w in 1..=4u32 {
-            let x = node(ExprKind::Net(0), w);
-            for c in 0..(1u64 << w) {
-                let k = node(ExprKind::Const(Bits::from_u64(w, c)), w);
-                for op in ops {
-                    for const_left in [false, true] {
-                        let got = if const_left {
-                            range_decided_cmp(op, false, &k, &x)
-                        } else {
-                            range_decided_cmp(op, false, &x, &k)
-                        };
-                        let values: Vec<bool> = (0..(1u64 << w))
-                            .map(|v| {
-                                if const_left {
-                                    holds(op, c, v)
-                                } else {
-                                    holds(op, v, c)
-                                }
-                            })
-                            .collect();
-                        let constant = values.iter().all(|v| *v == values[0]);
-                        // Eq/Ne against a 1-bit constant are not constant either; so `Some`
-                        // iff every x gives the same answer.
-                        let want = constant.then_some(values[0]);
-                        assert_eq!(got, want, "w={w} c={c} op={op:?} const_left={const_left}");
-                        assert_eq!(range_decided_cmp(op, true, &x, &k), None);
-                    }
-                }
-            }
-        }
-        let k = node(ExprKind::Const(Bits::from_u64(4, 0)), 4);
-        assert_eq!(range_decided_cmp(CmpOp::Ge, false, &k, &k), None);
     }
 }

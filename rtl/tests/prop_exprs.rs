@@ -6,7 +6,8 @@ mod common;
 mod exprs;
 
 use exprs::{Gen, T};
-use nicc_rtl::ir::{ExprKind, NetKind};
+use nicc_rtl::eval::known_constant;
+use nicc_rtl::ir::{for_each_operand, ExprKind, NetKind};
 use nicc_rtl::{eval::eval, Bits};
 use num_bigint::BigUint;
 use proptest::prelude::*;
@@ -49,6 +50,14 @@ proptest! {
                 let want = exprs::eval(t, &g.inputs, &vals);
                 let got_big = BigUint::from_slice(got.words());
                 prop_assert_eq!(&got_big, &want, "seed {} tree {:?}", seed, t);
+                // What the emitter's constant folding claims of a subexpression holds here.
+                let mut stack = vec![out.driver.as_ref().unwrap()];
+                while let Some(x) = stack.pop() {
+                    if let Some(c) = known_constant(x) {
+                        prop_assert_eq!(eval(x, &net_val), c, "seed {} tree {:?}", seed, t);
+                    }
+                    for_each_operand(x, |y| stack.push(y));
+                }
                 let _ = matches!(out.driver.as_ref().unwrap().kind, ExprKind::Net(_));
             }
         }
@@ -76,9 +85,10 @@ proptest! {
     }
 }
 
-/// Unsigned comparisons that their constant alone decides (`0 <= x`, `x < 0`, `x <= max`,
-/// `max < x`, ...) are emitted as constants: Verilator's `-Wall` flags them otherwise (a random
-/// tree with `1'b0 <= in_2[10]` once failed the lint test above).
+/// Unsigned comparisons that their constant side alone decides (`0 <= x`, `x < 0`,
+/// `x <= max`, `max < x`, the constant also as an operator over literals) are emitted as
+/// constants: Verilator's `-Wall` flags them otherwise. Random trees with `1'b0 <= in_2[10]`
+/// and `(8'd81 << in_1[7:3]) <= {2{{2{2'd3}}}}` once failed the lint test above.
 #[test]
 fn range_decided_comparisons_lint_clean() {
     use nicc_rtl::{ModuleBuilder, Signal};
@@ -92,7 +102,9 @@ fn range_decided_comparisons_lint_clean() {
         );
         let zero = Signal::lit(w, 0);
         let mid = Signal::lit(w, 1);
-        for c in [&zero, &max, &mid] {
+        // All ones again, built by an operator over literals (`{w{1'b1}}`).
+        let ones = Signal::lit(1, 1).repeat(w);
+        for c in [&zero, &max, &mid, &ones] {
             for (l, r) in [(&x, c), (c, &x)] {
                 for s in [l.lt(r), l.le(r), l.gt(r), l.ge(r), l.eq(r), l.ne(r)] {
                     m.output(&format!("o{k}"), &s);

@@ -93,8 +93,8 @@ pub fn eval(e: &ExprRef, net: &dyn Fn(NetId) -> Bits) -> Bits {
 }
 
 /// The value of `e` when its operators decide it without knowing any net, the way Verilator's
-/// constant folder sees it: literals and operators over them, shifts by at least the width or
-/// of zero, `& 0`, `* 0`, `| ~0`, a mux with a known select or equal known branches, a slice
+/// constant folder sees it: literals and operators over them, shifts by a known amount of at
+/// least the width or of zero, `& 0`, `* 0`, `| ~0`, a mux with a known select or equal known branches, a slice
 /// above a zero extension, and comparisons [`range_decided_cmp`] decides. `None` otherwise
 /// (which does not prove the value varies).
 pub fn known_constant(e: &ExprRef) -> Option<Bits> {
@@ -114,13 +114,19 @@ pub fn known_constant(e: &ExprRef) -> Option<Bits> {
         ExprKind::Net(_) => None,
         ExprKind::Shift(op, a, amt) => {
             let ca = known_constant(a);
-            let wide = matches!(amt, ShiftAmount::Const(n) if *n >= a.width);
+            let cn = match amt {
+                ShiftAmount::Const(n) => Some(Bits::from_u64(32, u64::from(*n))),
+                ShiftAmount::Var(x) => known_constant(x),
+            };
+            let wide = cn
+                .as_ref()
+                .is_some_and(|n| n.to_shift_amount() >= u64::from(a.width));
             if is_zero(&ca) || (wide && *op != ShiftOp::Ashr) {
                 return Some(Bits::zero(w));
             }
             match amt {
                 ShiftAmount::Const(_) => all(vec![ca]),
-                ShiftAmount::Var(x) => all(vec![ca, known_constant(x)]),
+                ShiftAmount::Var(_) => all(vec![ca, cn]),
             }
         }
         ExprKind::Binary(op, a, b) => {

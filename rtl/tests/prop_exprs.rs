@@ -23,8 +23,17 @@ fn trees(g: &mut Gen, n: usize) -> Vec<T> {
         .collect()
 }
 
+/// `quick` cases, or 50 times as many under `NICC_FULL=1` (`make test-full`).
+fn cases(quick: u32) -> u32 {
+    if std::env::var_os("NICC_FULL").is_some_and(|v| v == "1") {
+        quick * 50
+    } else {
+        quick
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(200), ..ProptestConfig::default() })]
 
     /// IR evaluation == big-integer evaluation, on random input values.
     #[test]
@@ -65,7 +74,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(24), ..ProptestConfig::default() })]
 
     /// The emitted Verilog of random trees is clean under `verilator --lint-only -Wall`.
     #[test]

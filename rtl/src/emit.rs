@@ -9,7 +9,7 @@
 
 use crate::design::{Design, Dir, PortInfo, VerilogFile};
 use crate::error::RtlError;
-use crate::eval::range_decided_cmp;
+use crate::eval::known_constant;
 use crate::ir::{
     BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, NetKind, RedOp, ShiftAmount, ShiftOp, UnOp,
 };
@@ -301,8 +301,11 @@ impl<'a> ModEmitter<'a> {
                 (format!("{left} {sym} {right}"), Prec::Op)
             }
             ExprKind::Cmp(op, signed, a, b) => {
-                if let Some(v) = range_decided_cmp(*op, *signed, a, b) {
-                    return (if v { "1'b1" } else { "1'b0" }.to_string(), Prec::Atom);
+                // A comparison whose value is known without the nets it reads (`0 <= x`,
+                // `x > max`, constant operands the way Verilator folds them) is printed as
+                // that value: Verilator's -Wall flags it otherwise (UNSIGNED, CMPCONST).
+                if let Some(v) = known_constant(e) {
+                    return (literal(&v), Prec::Atom);
                 }
                 let sym = match op {
                     CmpOp::Eq => "==",

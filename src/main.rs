@@ -3,7 +3,7 @@
 //! The binary is thin: it parses arguments, calls the library crates, prints.
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -58,6 +58,10 @@ enum Cmd {
         /// Ignore and do not fill the synthesis cache.
         #[arg(long)]
         no_cache: bool,
+        /// asic: map with ABC's fast script (for designs the default script does not finish
+        /// on, e.g. the 256-lane compaction network; less optimised, the report says so).
+        #[arg(long)]
+        abc_fast: bool,
     },
     /// Prove a design formally equal to its behavioural reference (Yosys/ABC; adder-tree:
     /// algebraic backward rewriting, any style at N = 16, W = 8 in seconds).
@@ -87,32 +91,39 @@ enum Cmd {
     },
     /// Sweep a design's parameters through synthesis flows (CSV, JSON and SVG plots), or
     /// `nicc sweep merge PARTS...` to join shards.
-    Sweep {
-        /// Design name, or `merge`.
-        design: String,
-        /// With `merge`: the shard JSON files.
-        parts: Vec<PathBuf>,
-        /// Varied parameter `key=v1,v2,...` (repeatable).
-        #[arg(long)]
-        vary: Vec<String>,
-        /// Fixed parameter `key=value` (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// Flows, comma-separated: generic,asic,ice40.
-        #[arg(long, default_value = "generic")]
-        flow: String,
-        /// Run only shard I of N (`I/N`).
-        #[arg(long)]
-        shard: Option<String>,
-        /// Output file stem (writes STEM.csv, STEM.json, STEM-<metric>.svg).
-        #[arg(short, long, default_value = "out/sweep/sweep")]
-        out: PathBuf,
-    },
+    Sweep(SweepArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
         what: BenchCmd,
     },
+}
+
+/// The arguments of `nicc sweep`.
+#[derive(Args)]
+struct SweepArgs {
+    /// Design name, or `merge`.
+    design: String,
+    /// With `merge`: the shard JSON files.
+    parts: Vec<PathBuf>,
+    /// Varied parameter `key=v1,v2,...` (repeatable).
+    #[arg(long)]
+    vary: Vec<String>,
+    /// Fixed parameter `key=value` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Flows, comma-separated: generic,asic,ice40.
+    #[arg(long, default_value = "generic")]
+    flow: String,
+    /// Run only shard I of N (`I/N`).
+    #[arg(long)]
+    shard: Option<String>,
+    /// Output file stem (writes STEM.csv, STEM.json, STEM-<metric>.svg).
+    #[arg(short, long, default_value = "out/sweep/sweep")]
+    out: PathBuf,
+    /// asic: map with ABC's fast script (see `nicc synth --abc-fast`).
+    #[arg(long)]
+    abc_fast: bool,
 }
 
 #[derive(Subcommand)]
@@ -408,12 +419,20 @@ fn real_main() -> Result<()> {
             flow,
             json,
             no_cache,
+            abc_fast,
         } => {
             let sets = parse_sets(&sets)?;
             let d = nicc_rtl::blocks::registry::generate(&design, &sets, None)?;
             let flow: nicc_synth::Flow = flow.parse()?;
+            if abc_fast && flow != nicc_synth::Flow::Asic {
+                bail!(
+                    "--abc-fast applies to the asic flow only (this is the {} flow)",
+                    flow.name()
+                );
+            }
             let opts = nicc_synth::Options {
                 use_cache: !no_cache,
+                abc_fast,
                 ..Default::default()
             };
             let r = nicc_synth::run_flow(&d, flow, &opts)?;
@@ -445,15 +464,7 @@ fn real_main() -> Result<()> {
                 bail!("`{}` is not proven equal to `{}`", cand.top, refd.top);
             }
         }
-        Cmd::Sweep {
-            design,
-            parts,
-            vary,
-            sets,
-            flow,
-            shard,
-            out,
-        } => sweep(&design, &parts, &vary, &sets, &flow, shard.as_deref(), &out)?,
+        Cmd::Sweep(args) => sweep(&args)?,
         Cmd::Bench { what } => match what {
             BenchCmd::Cim { sets, sparsity } => {
                 let mut all = vec![
@@ -613,19 +624,25 @@ fn real_main() -> Result<()> {
 }
 
 /// `nicc sweep`: run a (shard of a) grid, or merge shards; write CSV, JSON and plots.
-fn sweep(
-    design: &str,
-    parts: &[PathBuf],
-    vary: &[String],
-    sets: &[String],
-    flow: &str,
-    shard: Option<&str>,
-    out: &std::path::Path,
-) -> Result<()> {
+fn sweep(args: &SweepArgs) -> Result<()> {
     use nicc_testbench::sweep::{self, Shard, SweepResult, Vary};
+    let SweepArgs {
+        design,
+        parts,
+        vary,
+        sets,
+        flow,
+        shard,
+        out,
+        abc_fast,
+    } = args;
+    let (shard, out, abc_fast) = (shard.as_deref(), out.as_path(), *abc_fast);
     let res = if design == "merge" {
         if parts.is_empty() {
             bail!("nicc sweep merge needs the shard JSON files to join");
+        }
+        if abc_fast {
+            bail!("--abc-fast is a sweep option, not a merge one: the shard files record it");
         }
         let loaded: Vec<SweepResult> = parts
             .iter()
@@ -650,8 +667,15 @@ fn sweep(
             .map(|f| f.trim().parse())
             .collect::<Result<_, _>>()?;
         let shard = shard.map(Shard::parse).transpose()?.unwrap_or(Shard::ALL);
+        if abc_fast && !flows.contains(&nicc_synth::Flow::Asic) {
+            bail!("--abc-fast applies to the asic flow, which this sweep does not run (--flow {flow})");
+        }
+        let opts = nicc_synth::Options {
+            abc_fast,
+            ..Default::default()
+        };
         let bar = indicatif::ProgressBar::new(0);
-        let r = sweep::run_sweep(design, &sets, &vary, &flows, shard, |k, n| {
+        let r = sweep::run_sweep(design, &sets, &vary, &flows, &opts, shard, |k, n| {
             bar.set_length(n as u64);
             bar.set_position(k as u64);
         });

@@ -80,6 +80,22 @@ fn synth_rejects_an_unknown_flow() {
     );
 }
 
+#[test]
+fn abc_fast_outside_the_asic_flow_is_an_error() {
+    fails_with(
+        &["synth", "counter", "--flow", "generic", "--abc-fast"],
+        "--abc-fast applies to the asic flow only (this is the generic flow)",
+    );
+    fails_with(
+        &["sweep", "counter", "--vary", "width=3,5", "--abc-fast"],
+        "--abc-fast applies to the asic flow, which this sweep does not run (--flow generic)",
+    );
+    fails_with(
+        &["sweep", "merge", "a.json", "--abc-fast"],
+        "--abc-fast is a sweep option, not a merge one",
+    );
+}
+
 /// `make test` runs every block but the packet engine (about 35 s each cold for the CIM macro
 /// and the sparse FFN tile, seconds for the others); the packet engine's asic flow alone (which
 /// also gives its generic figures) took 563 s on 2 cores, nearly the whole 10-minute budget of

@@ -87,6 +87,10 @@ pub struct AsicReport {
     pub liberty: String,
     /// Delay target given to `abc -D` (ps).
     pub abc_delay_ps: u32,
+    /// ABC's fast mapping script was used ([`crate::Options::abc_fast`]); absent (false) in
+    /// reports of the default script.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abc_fast: bool,
     /// Mapped cell statistics.
     pub stats: CellStats,
     /// Total cell area (um^2) from `stat -liberty`.
@@ -237,6 +241,9 @@ impl SynthReport {
             FlowResult::Asic(a) => {
                 push("liberty", a.liberty.clone());
                 push("abc -D (ps)", a.abc_delay_ps.to_string());
+                if a.abc_fast {
+                    push("abc script", "fast (abc -fast)".to_string());
+                }
                 push("cells", a.stats.cells.to_string());
                 push("area (um2)", format!("{:.1}", a.area_um2));
                 if a.stats.memory_bits > 0 {

@@ -351,3 +351,47 @@ fn asic_flow_on_a_design_that_is_only_a_memory_reports_zero_cell_area() {
     assert_eq!(a.flip_flops, 0);
     assert_eq!(a.timing.kind, TimingKind::NoRegToRegPath);
 }
+
+#[test]
+fn asic_flow_with_abc_fast_is_its_own_result_and_says_so() {
+    let cache = tempfile::tempdir().unwrap();
+    let d = comb_mul16();
+    let default = run_flow(&d, Flow::Asic, &opts(cache.path())).unwrap();
+    let fast_opts = Options {
+        abc_fast: true,
+        ..opts(cache.path())
+    };
+    let fast = run_flow(&d, Flow::Asic, &fast_opts).unwrap();
+    // Not the cached default result: its own key, its own netlist.
+    assert!(!fast.cached);
+    assert_ne!(fast.content_hash, default.content_hash);
+    let (FlowResult::Asic(a), FlowResult::Asic(f)) = (&default.result, &fast.result) else {
+        panic!("not asic reports")
+    };
+    assert!(!a.abc_fast && f.abc_fast);
+    assert_ne!(
+        (a.stats.cells, a.area_um2),
+        (f.stats.cells, f.area_um2),
+        "the fast script mapped the multiplier exactly as the default one: was it used?"
+    );
+    assert!(f.area_um2 > 0.0 && f.timing.worst_path_ns > 0.0);
+    assert!(fast.to_table().contains("abc -fast"));
+    assert!(!default.to_table().contains("abc -fast"));
+    // The default report's JSON is unchanged by the option (no `abc_fast` key).
+    let json = serde_json::to_value(&default).unwrap();
+    assert!(
+        json["result"].to_string().find("abc_fast").is_none(),
+        "{json}"
+    );
+    let again = run_flow(&d, Flow::Asic, &fast_opts).unwrap();
+    assert!(again.cached);
+    println!(
+        "default: {} cells {:.0} um2 {:.3} ns; fast: {} cells {:.0} um2 {:.3} ns",
+        a.stats.cells,
+        a.area_um2,
+        a.timing.worst_path_ns,
+        f.stats.cells,
+        f.area_um2,
+        f.timing.worst_path_ns
+    );
+}

@@ -109,10 +109,19 @@ pub fn growth_plot(
         vary: vary.clone(),
         fixed: Vec::new(),
         shard: Shard::ALL,
+        abc_fast: false,
         rows: Vec::new(),
     };
     for s in series {
-        let r = run_sweep(&s.design, &s.fixed, &vary, flows, Shard::ALL, |_, _| {});
+        let r = run_sweep(
+            &s.design,
+            &s.fixed,
+            &vary,
+            flows,
+            &nicc_synth::Options::default(),
+            Shard::ALL,
+            |_, _| {},
+        );
         for mut row in r.rows {
             row.index = all.rows.len();
             row.params.insert("series".into(), s.label.clone());

@@ -160,6 +160,10 @@ pub struct SweepResult {
     pub fixed: Vec<(String, String)>,
     /// Which shard this file holds.
     pub shard: Shard,
+    /// The asic flow mapped with ABC's fast script (`nicc sweep --abc-fast`,
+    /// [`nicc_synth::Options::abc_fast`]); absent (false) for the default script.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abc_fast: bool,
     /// Rows in index order.
     pub rows: Vec<Row>,
 }
@@ -247,7 +251,11 @@ pub fn merge(parts: &[SweepResult]) -> Result<SweepResult, SweepError> {
     let count = first.shard.count;
     let mut seen = vec![false; count];
     for p in parts {
-        if p.block != first.block || p.vary != first.vary || p.fixed != first.fixed {
+        if p.block != first.block
+            || p.vary != first.vary
+            || p.fixed != first.fixed
+            || p.abc_fast != first.abc_fast
+        {
             return Err(SweepError::Merge(format!(
                 "shard {}/{} is of a different sweep",
                 p.shard.index, p.shard.count
@@ -285,6 +293,7 @@ pub fn merge(parts: &[SweepResult]) -> Result<SweepResult, SweepError> {
         vary: first.vary.clone(),
         fixed: first.fixed.clone(),
         shard: Shard::ALL,
+        abc_fast: first.abc_fast,
         rows,
     })
 }
@@ -425,6 +434,7 @@ pub fn run_sweep(
     fixed: &[(String, String)],
     vary: &[Vary],
     flows: &[nicc_synth::Flow],
+    opts: &nicc_synth::Options,
     shard: Shard,
     mut progress: impl FnMut(usize, usize),
 ) -> SweepResult {
@@ -441,8 +451,7 @@ pub fn run_sweep(
         match nicc_rtl::blocks::registry::generate(block, &p.settings, None) {
             Err(e) => row.status = e.to_string(),
             Ok(d) => {
-                let opts = nicc_synth::Options::default();
-                for run in nicc_synth::run_flows(&d, flows, &opts, false) {
+                for run in nicc_synth::run_flows(&d, flows, opts, false) {
                     match run.result {
                         Ok(r) => row.metrics.extend(metrics_of(&r)),
                         Err(e) => {
@@ -461,6 +470,7 @@ pub fn run_sweep(
         vary: vary.to_vec(),
         fixed: fixed.to_vec(),
         shard,
+        abc_fast: opts.abc_fast,
         rows,
     }
 }
@@ -528,8 +538,29 @@ mod tests {
             vary: grid(),
             fixed: vec![],
             shard,
+            abc_fast: false,
             rows,
         }
+    }
+
+    #[test]
+    fn merge_refuses_shards_of_different_abc_scripts() {
+        let mut parts: Vec<SweepResult> = (0..2)
+            .map(|i| result(Shard { index: i, count: 2 }))
+            .collect();
+        parts[1].abc_fast = true;
+        let e = merge(&parts).unwrap_err().to_string();
+        assert!(e.contains("shard 1/2 is of a different sweep"), "{e}");
+        parts[0].abc_fast = true;
+        let m = merge(&parts).unwrap();
+        assert!(m.abc_fast);
+        // The flag survives the JSON file; files without it read as the default script.
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"abc_fast\":true"));
+        let plain = serde_json::to_string(&result(Shard::ALL)).unwrap();
+        assert!(!plain.contains("abc_fast"));
+        let back: SweepResult = serde_json::from_str(&plain).unwrap();
+        assert!(!back.abc_fast);
     }
 
     #[test]

@@ -92,7 +92,10 @@ pub(crate) fn run_asic_sharing(
     let Liberty { cells, pins } = parse_liberty(&lib_text);
     let constr = abc_constraints(&cells, &pins)?;
     let tools = versions(false, true)?;
-    let opts_key = format!("{}|{}", opts.abc_delay_ps, opts.sta_period_ns);
+    let mut opts_key = format!("{}|{}", opts.abc_delay_ps, opts.sta_period_ns);
+    if opts.abc_fast {
+        opts_key.push_str("|abc-fast");
+    }
     let k = key(
         "asic",
         design,
@@ -113,6 +116,7 @@ pub(crate) fn run_asic_sharing(
                 ("LIBERTY", &lib_str),
                 ("ABC_DELAY_PS", &delay),
                 ("ABC_CONSTR", ABC_CONSTR_FILE),
+                ("ABC_FAST", if opts.abc_fast { " -fast" } else { "" }),
                 ("NAME_FLIP_FLOPS", &name_flip_flops(&cells)),
             ],
         );
@@ -169,6 +173,7 @@ pub(crate) fn run_asic_sharing(
                     .map(|f| f.to_string_lossy().to_string())
                     .unwrap_or_default(),
                 abc_delay_ps: opts.abc_delay_ps,
+                abc_fast: opts.abc_fast,
                 stats,
                 area_um2: area,
                 ff_area_um2: ff_area,

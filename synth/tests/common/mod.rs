@@ -57,6 +57,20 @@ pub fn comb_add8() -> Design {
     )
 }
 
+/// A 16 x 16 multiplier: big enough that ABC's fast and default scripts map it differently.
+pub fn comb_mul16() -> Design {
+    design(
+        "comb_mul16",
+        "module comb_mul16(input [15:0] a, input [15:0] b, output [31:0] p);\n  assign p = a * b;\nendmodule\n",
+        vec![
+            port("a", Dir::Input, 16),
+            port("b", Dir::Input, 16),
+            port("p", Dir::Output, 32),
+        ],
+        None,
+    )
+}
+
 /// A RAM of 2^`addr_bits` x 8 bits, ports `clk`, `we`, `addr`, `d`, `q`; `read` is the
 /// statement that registers `q` from `mem[addr]`.
 fn ram8(top: &str, addr_bits: u32, read: &str) -> Design {

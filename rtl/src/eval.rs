@@ -93,10 +93,10 @@ pub fn eval(e: &ExprRef, net: &dyn Fn(NetId) -> Bits) -> Bits {
 }
 
 /// The value of `e` when its operators decide it without knowing any net, the way Verilator's
-/// constant folder sees it: literals and operators over them, shifts by a known amount of at
-/// least the width or of zero, `& 0`, `* 0`, `| ~0`, a mux with a known select or equal known branches, a slice
-/// above a zero extension, and comparisons [`range_decided_cmp`] decides. `None` otherwise
-/// (which does not prove the value varies).
+/// constant folder sees it: literals and operators over them, shifts of zero or by a known
+/// amount of at least the width, `& 0`, `* 0`, `| ~0`, a mux with a known select or equal
+/// known branches, a slice above a zero extension, and comparisons [`range_decided_cmp`]
+/// decides. `None` otherwise (which does not prove the value varies).
 pub fn known_constant(e: &ExprRef) -> Option<Bits> {
     let w = e.width;
     let is_zero = |c: &Option<Bits>| c.as_ref().is_some_and(|c| c.is_zero());
@@ -216,9 +216,6 @@ fn with_operands(e: &ExprRef, values: &[Bits], i: &mut usize) -> ExprRef {
 /// comparison depends on the other operand, is signed, or has no (or only) constant sides.
 /// The emitter prints these as constants: Verilator's `-Wall` flags them (UNSIGNED, CMPCONST).
 pub fn range_decided_cmp(op: CmpOp, signed: bool, a: &ExprRef, b: &ExprRef) -> Option<bool> {
-    if signed {
-        return None;
-    }
     decide_cmp(op, signed, known_constant(a), known_constant(b))
 }
 

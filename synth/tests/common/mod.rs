@@ -43,32 +43,30 @@ pub fn reg_add4() -> Design {
     )
 }
 
+/// Combinational `out = a <op> b` (module `top`, `w`-bit inputs, `ow`-bit output `out`).
+fn comb_binop(top: &str, op: char, w: u32, out: &str, ow: u32) -> Design {
+    let text = format!(
+        "module {top}(input [{}:0] a, input [{}:0] b, output [{}:0] {out});\n  assign {out} = a {op} b;\nendmodule\n",
+        w - 1,
+        w - 1,
+        ow - 1
+    );
+    let ports = vec![
+        port("a", Dir::Input, w),
+        port("b", Dir::Input, w),
+        port(out, Dir::Output, ow),
+    ];
+    design(top, &text, ports, None)
+}
+
 /// Combinational 8-bit adder.
 pub fn comb_add8() -> Design {
-    design(
-        "comb_add8",
-        "module comb_add8(input [7:0] a, input [7:0] b, output [8:0] s);\n  assign s = a + b;\nendmodule\n",
-        vec![
-            port("a", Dir::Input, 8),
-            port("b", Dir::Input, 8),
-            port("s", Dir::Output, 9),
-        ],
-        None,
-    )
+    comb_binop("comb_add8", '+', 8, "s", 9)
 }
 
 /// A 16 x 16 multiplier: big enough that ABC's fast and default scripts map it differently.
 pub fn comb_mul16() -> Design {
-    design(
-        "comb_mul16",
-        "module comb_mul16(input [15:0] a, input [15:0] b, output [31:0] p);\n  assign p = a * b;\nendmodule\n",
-        vec![
-            port("a", Dir::Input, 16),
-            port("b", Dir::Input, 16),
-            port("p", Dir::Output, 32),
-        ],
-        None,
-    )
+    comb_binop("comb_mul16", '*', 16, "p", 32)
 }
 
 /// A RAM of 2^`addr_bits` x 8 bits, ports `clk`, `we`, `addr`, `d`, `q`; `read` is the

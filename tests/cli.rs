@@ -29,6 +29,34 @@ fn gen_writes_verilog_filelist_and_name_map() {
     assert_eq!(names["my_top"]["l0_n0"], "l0_n0");
 }
 
+/// Every block of the README has a registry name, so `gen`, `synth` and `sweep` take it.
+#[test]
+fn gen_knows_every_block() {
+    let (ok, out, err) = nicc(&["gen", "--list"]);
+    assert!(ok, "{err}");
+    for name in [
+        "adder-tree",
+        "cim",
+        "butterfly",
+        "crossbar",
+        "packet-engine",
+        "sparse-ffn",
+        "sparse-ffn-dense",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.split_whitespace().next() == Some(name)),
+            "{name} missing from:\n{out}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (ok, _, err) = nicc(&["gen", "sparse-ffn", "--set", "rows=8", "-o", d]);
+    assert!(ok, "{err}");
+    let f = std::fs::read_to_string(dir.path().join("sparse_ffn.f")).unwrap();
+    assert!(f.ends_with("sparse_ffn.v\n") && f.contains("router"), "{f}");
+}
+
 #[test]
 fn unknown_design_lists_the_accepted_ones() {
     fails_with(

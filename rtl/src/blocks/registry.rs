@@ -186,6 +186,25 @@ pub fn entries() -> Vec<Entry> {
             reference: None,
         },
         Entry {
+            name: "sparse-ffn",
+            about: "sparse FFN tile: butterfly routers + CIM macros (rows, cols, col_group, \
+                    cim_rows, banks; weights and need masks are loaded at run time)",
+            build: |s| {
+                let p = super::sparse_ffn::SparseFfnParams::from_sets(s)?;
+                super::sparse_ffn::generate(&p, "sparse_ffn")
+            },
+            reference: None,
+        },
+        Entry {
+            name: "sparse-ffn-dense",
+            about: "the sparse FFN tile's dense baseline, the CIM macro alone (same parameters)",
+            build: |s| {
+                let p = super::sparse_ffn::SparseFfnParams::from_sets(s)?;
+                super::sparse_ffn::generate_dense(&p, "dense_ffn")
+            },
+            reference: None,
+        },
+        Entry {
             name: "crossbar",
             about: "plain N x N crossbar baseline, out_j = v[sel_j] (lanes, width)",
             build: crossbar_from_sets,
@@ -298,6 +317,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("mask") && e.contains("lanes, width"), "{e}");
+    }
+
+    #[test]
+    fn sparse_ffn_tile_and_its_dense_baseline_build() {
+        let s = sets(&[
+            ("rows", "8"),
+            ("cols", "2"),
+            ("cim_rows", "4"),
+            ("banks", "2"),
+        ]);
+        let m = (entry("sparse-ffn").build)(&s).unwrap();
+        assert_eq!(m.name, "sparse_ffn");
+        assert!(m.port("in_x").is_some());
+        let m = (entry("sparse-ffn-dense").build)(&s).unwrap();
+        assert_eq!(m.name, "dense_ffn");
+        let e = (entry("sparse-ffn").build)(&sets(&[("rows", "12")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("rows") && e.contains("power of two"), "{e}");
+        let e = (entry("sparse-ffn-dense").build)(&sets(&[("depth", "3")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("depth") && e.contains("cim_rows"), "{e}");
     }
 
     #[test]

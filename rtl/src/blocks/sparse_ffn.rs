@@ -107,6 +107,16 @@ fn clog2(n: u64) -> u32 {
 }
 
 impl SparseFfnParams {
+    /// The defaults with `key=value` settings applied, then checked.
+    pub fn from_sets(sets: &[(String, String)]) -> Result<SparseFfnParams, ParamError> {
+        let mut p = SparseFfnParams::default();
+        for (k, v) in sets {
+            p.set(k, v)?;
+        }
+        p.validate()?;
+        Ok(p)
+    }
+
     /// Sets one parameter from its `--set key=value` spelling.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ParamError> {
         let v: u32 = value

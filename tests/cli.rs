@@ -57,6 +57,18 @@ fn gen_knows_every_block() {
     assert!(f.ends_with("sparse_ffn.v\n") && f.contains("router"), "{f}");
 }
 
+/// A file error names the file and says what is wrong once (the typed error already holds its
+/// cause; the chain is not printed twice).
+#[test]
+fn a_missing_input_file_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nosuch.json");
+    let (ok, _, err) = nicc(&["sweep", "merge", missing.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("nosuch.json: "), "{err}");
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+}
+
 #[test]
 fn unknown_design_lists_the_accepted_ones() {
     fails_with(

@@ -283,25 +283,10 @@ fn main() -> std::process::ExitCode {
     match real_main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", error_chain(&e));
+            eprintln!("error: {}", nicc_testbench::run::error_chain(&e));
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// The error and its causes, `: `-joined, leaving out a cause its parent's message already
-/// ends with (typed errors such as `{path}: {source}` print their source themselves).
-fn error_chain(e: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in e.chain() {
-        let c = cause.to_string();
-        if text.is_empty() {
-            text = c;
-        } else if !text.ends_with(&c) {
-            text = format!("{text}: {c}");
-        }
-    }
-    text
 }
 
 fn real_main() -> Result<()> {

@@ -282,7 +282,9 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
                         .insert("waveform".into(), format!("{}/{}.vcd", job.name(), d.top));
                 }
             }
-            Err(e) => row.failures.push(format!("co-simulation: {e:#}")),
+            Err(e) => row
+                .failures
+                .push(format!("co-simulation: {}", error_chain(&e))),
         }
         bar.inc(1);
         stage("prove");
@@ -294,7 +296,7 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
                 }
             }
             Ok(None) => {}
-            Err(e) => row.failures.push(format!("proof: {e:#}")),
+            Err(e) => row.failures.push(format!("proof: {}", error_chain(&e))),
         }
         bar.inc(1);
         let mut flows = vec![Flow::Generic, Flow::Asic];
@@ -336,7 +338,7 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
                     }
                 }
             }
-            Err(e) => row.failures.push(format!("plots: {e:#}")),
+            Err(e) => row.failures.push(format!("plots: {}", error_chain(&e))),
         }
         bar.inc(1);
         let best = row.ice40_fmax_mhz.or(row.asic_fmax_mhz);
@@ -346,7 +348,7 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
         Ok(())
     })();
     if let Err(e) = res {
-        row.failures.push(format!("{e:#}"));
+        row.failures.push(error_chain(&e));
     }
     row.pass = row.failures.is_empty();
     let starts = starts.into_inner();
@@ -468,6 +470,21 @@ pub fn markdown(rows: &[Row]) -> String {
     s
 }
 
+/// The error and its causes, `: `-joined, leaving out a cause its parent's message already
+/// ends with (typed errors such as `{path}: {source}` print their source themselves).
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.is_empty() {
+            text = c;
+        } else if !text.ends_with(&c) {
+            text = format!("{text}: {c}");
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,5 +527,26 @@ mod tests {
             "{md}"
         );
         assert!(!md.contains("failures"), "{md}");
+    }
+
+    #[test]
+    fn error_chain_prints_each_cause_once() {
+        #[derive(Debug)]
+        struct WithSource(std::io::Error);
+        impl std::fmt::Display for WithSource {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "a.npy: {}", self.0)
+            }
+        }
+        impl std::error::Error for WithSource {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "not found");
+        let e = anyhow::Error::new(WithSource(io())).context("reading the weights");
+        assert_eq!(error_chain(&e), "reading the weights: a.npy: not found");
+        let e = anyhow::Error::new(io()).context("reading b.npy");
+        assert_eq!(error_chain(&e), "reading b.npy: not found");
     }
 }

@@ -117,11 +117,7 @@ fn bad_input_is_an_error_naming_it() {
     let (x, n) = inputs();
     write_npy(&dir.path().join("x.npy"), &[n as u64, R as u64], &x);
     // The wrong shape of weights.
-    write_npy(
-        &dir.path().join("w.npy"),
-        &[R as u64, 3],
-        &vec![1i16; R * 3],
-    );
+    write_npy(&dir.path().join("w.npy"), &[R as u64, 3], &[1i16; R * 3]);
     let (ok, _, err) = sim(dir.path(), &[]);
     assert!(!ok);
     assert!(

@@ -183,8 +183,15 @@ fn cosim_full_matrix() {
                 }
             }
             let name = format!("cim_full_{}_r{rows}", tree.name());
+            let t = std::time::Instant::now();
             let reports = cosim(&name, &cs, 30, seed);
             check(&reports, seed);
+            // Progress of a long run (shown with --nocapture).
+            eprintln!(
+                "{name}: {} macros pass ({:.0} s)",
+                cs.len(),
+                t.elapsed().as_secs_f64()
+            );
         }
     }
 }

@@ -404,10 +404,8 @@ fn real_main() -> Result<()> {
                 out,
                 prune,
             } => {
-                let mut p = nicc_rtl::blocks::sparse_ffn::SparseFfnParams::default();
-                for (k, v) in &parse_sets(&sets)? {
-                    p.set(k, v)?;
-                }
+                let p =
+                    nicc_rtl::blocks::sparse_ffn::SparseFfnParams::from_sets(&parse_sets(&sets)?)?;
                 let s =
                     nicc_testbench::sparse_ffn::cli::sim_npy(&p, &weights, &inputs, &out, prune)?;
                 println!("{s}");

@@ -23,6 +23,7 @@ fn small() -> SparseFfnParams {
         col_group: 2,
         cim_rows: 4,
         banks: 4,
+        dynamic: false,
     }
 }
 
@@ -76,14 +77,76 @@ fn sparse_tile_equals_dense_product() {
     matrix(&p, &mut m, if full() { 40 } else { 6 }, 11);
 }
 
+/// The small tile with dynamic activation compaction (`need & nonzero(x)` routed, weights
+/// loaded per beat from the store).
+fn dynamic() -> SparseFfnParams {
+    SparseFfnParams {
+        dynamic: true,
+        ..small()
+    }
+}
+
+#[test]
+fn dynamic_tile_equals_dense_product() {
+    let p = dynamic();
+    let mut m = sparse_model(&p);
+    matrix(&p, &mut m, if full() { 40 } else { 6 }, 12);
+}
+
+#[test]
+fn dynamic_compaction_skips_zero_activations() {
+    // Dense weights: every row is needed, so the static tile always takes 4 beats of 4 rows.
+    // With 4 non-zero activations, one per block of 4 rows and each with all 8 bit-planes
+    // non-zero (-1), the static tile computes 4 beats of 8 planes; the dynamic tile routes
+    // only those 4: one beat (4 weight-row loads, then 8 planes), the same exact result.
+    // With all 16 non-zero it also takes 4 beats.
+    let (ps, pd) = (small(), dynamic());
+    let (mut ms, mut md) = (sparse_model(&ps), sparse_model(&pd));
+    let w: Vec<Vec<i64>> = (0..16)
+        .map(|i| {
+            (0..4)
+                .map(|c| ((i * 7 + c * 13) % 255) as i64 - 127)
+                .collect()
+        })
+        .collect();
+    let (mut ts, mut td) = (SparseTile::new(ps.clone()), SparseTile::new(pd.clone()));
+    ts.load(&mut ms, &w).unwrap();
+    td.load(&mut md, &w).unwrap();
+    let mut x = vec![0i64; 16];
+    for i in [1, 6, 11, 15] {
+        x[i] = -1;
+    }
+    let dense_x: Vec<i64> = (0..16).map(|i| 2 * i - 15).collect();
+    let (s1, d1) = (ts.run(&mut ms, &x).unwrap(), td.run(&mut md, &x).unwrap());
+    let (s2, d2) = (
+        ts.run(&mut ms, &dense_x).unwrap(),
+        td.run(&mut md, &dense_x).unwrap(),
+    );
+    for (got, x) in [(&s1, &x), (&d1, &x), (&s2, &dense_x), (&d2, &dense_x)] {
+        assert_eq!(got.y, dense_product(x, &w), "{x:?}");
+    }
+    assert!(
+        d1.cycles < s1.cycles,
+        "dynamic {} vs static {} cycles with 4 non-zero activations",
+        d1.cycles,
+        s1.cycles
+    );
+    assert!(d1.cycles < d2.cycles, "{} vs {}", d1.cycles, d2.cycles);
+}
+
 #[test]
 fn sparse_tile_full_matrix_one_column_groups() {
     if !full() {
         return;
     }
-    let p = nicc_testbench::sparse_ffn::bench::measured_params();
-    let mut m = sparse_model(&p);
-    matrix(&p, &mut m, 30, 21);
+    for dynamic in [false, true] {
+        let p = SparseFfnParams {
+            dynamic,
+            ..nicc_testbench::sparse_ffn::bench::measured_params()
+        };
+        let mut m = sparse_model(&p);
+        matrix(&p, &mut m, 30, 21);
+    }
 }
 
 #[test]
@@ -153,6 +216,7 @@ fn lint_clean() {
     let p = small();
     for d in [
         emit(&generate(&p, "sparse_ffn").unwrap()).unwrap(),
+        emit(&generate(&dynamic(), "sparse_ffn").unwrap()).unwrap(),
         emit(&generate_dense(&p, "dense_ffn").unwrap()).unwrap(),
     ] {
         nicc_sim::lint::verilator_lint(&d).unwrap();
@@ -167,10 +231,15 @@ fn snapshot_small_tile() {
         col_group: 1,
         cim_rows: 2,
         banks: 2,
+        dynamic: false,
     };
     let d = emit(&generate(&p, "sparse_ffn").unwrap()).unwrap();
     let top = d.files.iter().find(|f| f.module == "sparse_ffn").unwrap();
     insta::assert_snapshot!("sparse_ffn_n4_c2_g1_k2_b2", top.text);
+    let q = SparseFfnParams { dynamic: true, ..p };
+    let d = emit(&generate(&q, "sparse_ffn").unwrap()).unwrap();
+    let top = d.files.iter().find(|f| f.module == "sparse_ffn").unwrap();
+    insta::assert_snapshot!("sparse_ffn_n4_c2_g1_k2_b2_dyn", top.text);
 }
 
 #[test]

@@ -13,6 +13,7 @@ fn params(rows: u32, cols: u32, g: u32, k: u32, banks: u32) -> SparseFfnParams {
         col_group: g,
         cim_rows: k,
         banks,
+        dynamic: false,
     }
 }
 

@@ -411,7 +411,7 @@ fn reduce_tree(mut items: Vec<Signal>, f: &dyn Fn(&Signal, &Signal) -> Signal) -
 }
 
 /// Number of ones in `bits`, exactly `ceil(log2(n + 1))` bits wide (balanced adders).
-fn popcount(bits: &Signal) -> Signal {
+pub(crate) fn popcount(bits: &Signal) -> Signal {
     let leaves: Vec<(Signal, u64)> = (0..bits.width()).map(|i| (bits.bit(i), 1)).collect();
     let mut items = leaves;
     while items.len() > 1 {
@@ -432,7 +432,7 @@ fn popcount(bits: &Signal) -> Signal {
 }
 
 /// Balanced multiplexer: `items[addr]`, or zero when `addr` is beyond the list.
-fn mux_tree(items: Vec<Signal>, addr: &Signal) -> Signal {
+pub(crate) fn mux_tree(items: Vec<Signal>, addr: &Signal) -> Signal {
     let w = items[0].width();
     let mut items = items;
     let mut level = 0;

@@ -14,25 +14,24 @@
 //!   need mask is loaded into the register `g{g}_need_q` (`mask_we`, `mask_group`,
 //!   `mask_data`); the packed rows through the CIM write port (`wr_en`, `wr_group`, `wr_bank`,
 //!   `wr_row`, `wr_data`).
-//! - **Routing.** For each vector the router compacts the lanes selected by `g{g}_need_q &
-//!   nonzero(x)`, in order, and shows them `K` at a time: beat `b` carries the selected lanes
-//!   `bK .. bK+K-1`, which are exactly the packed rows of bank `b` *when every needed
-//!   activation is non-zero*. A needed row whose activation is zero is compacted away too
-//!   (dynamic activation sparsity): then the lanes no longer line up with the packed rows, so
-//!   the tile does not use the dynamic mask for the weights. Instead each CIM row receives the
-//!   activation whose original index the router reports (`out_index`), through the rank of
-//!   that index among the needed rows (see below).
-//!
-//!   To stay exact and cheap, this tile uses the **static mask only** for routing
-//!   (`mask = g{g}_need_q`), so lane `j` of beat `b` is always packed row `bK + j`: the
-//!   index metadata selects the weight row by position (bank and CIM row), with no
-//!   per-row weight multiplexer. Dynamic activation sparsity is exploited inside the CIM
-//!   macro: a CIM row whose routed activation is zero is gated for the whole MVM (its cells
-//!   and tree inputs do not toggle), all-zero bit-planes are skipped (an MVM takes as many
-//!   cycles as its activations have non-zero bit-planes), and a beat whose `K` routed
+//! - **Routing, static (`dynamic = false`).** For each vector the router of group `g`
+//!   compacts the lanes selected by the need mask `g{g}_need_q` and shows them `K` at a time,
+//!   so lane `j` of beat `b` is always packed row `bK + j`: the index selects the weight row
+//!   by position (bank `b`, CIM row `j`), with no weight multiplexer. Zero activations are
+//!   exploited inside the CIM macro only: a CIM row whose routed activation is zero is gated
+//!   for the whole MVM, all-zero bit-planes are skipped, and a beat whose `K` routed
 //!   activations are all zero costs one null-plane cycle.
-//! - **Beats.** Beat `b` of group `g` is one MVM of `g{g}_cim` on bank `b` (the tile's beat
-//!   counter `g{g}_beat_q`); the CIM accepts the next beat during the last plane of the
+//! - **Routing, dynamic (`dynamic = true`).** The router compacts `g{g}_need_q & nonzero(x)`
+//!   (`g{g}_router_mask`): zero activations are compacted away too, so a group takes
+//!   `max(1, ceil(popcount(need & nonzero(x)) / K))` beats. The routed lanes no longer line up
+//!   with the packed rows, so the packed rows live in a per-group weight store `g{g}_wmem`
+//!   (`banks * K` rows, written through the tile's write port at `wr_bank * K + wr_row`) and
+//!   a loader (`weight_loader`) writes, one row per cycle, the packed row of each routed
+//!   activation into the CIM macro (two banks: the loader fills one while the CIM computes on
+//!   the other). The packed row of original row `i` is its rank among the needed rows,
+//!   `popcount(need & ((1 << i) - 1))`, with `i` the router's `out_index`.
+//! - **Beats.** Beat `b` of group `g` is one MVM of `g{g}_cim` on bank `b` (static: the
+//!   tile's beat counter `g{g}_beat_q`; dynamic: the bank the loader filled); the CIM accepts the next beat during the last plane of the
 //!   previous one. Results are added into `g{g}_acc_c{c}` as they leave the CIM; a group is
 //!   done when its router delivered its last beat and every beat's result came back.
 //! - **Vector handshake.** `in_valid`/`in_ready`: a vector `in_x` is accepted into `x_q`
@@ -78,8 +77,14 @@ pub struct SparseFfnParams {
     pub col_group: u32,
     /// CIM rows per beat `K` (router output lanes), 1..rows.
     pub cim_rows: u32,
-    /// Weight banks per CIM macro `B` (the most beats a group may need), 1..=16.
+    /// Weight banks per CIM macro `B` (the most beats a group may need), 1..=16. With
+    /// `dynamic`, the weight store of a group holds `banks * cim_rows` packed rows and the CIM
+    /// macro has two banks (one loaded while the other computes).
     pub banks: u32,
+    /// Dynamic activation sparsity in the router: compact `need & nonzero(x)` instead of the
+    /// static need mask, and load each beat's weight rows into the CIM from a per-group weight
+    /// store, selected by the routed indices (see the module documentation).
+    pub dynamic: bool,
 }
 
 impl Default for SparseFfnParams {
@@ -91,12 +96,13 @@ impl Default for SparseFfnParams {
             col_group: 1,
             cim_rows: 4,
             banks: 4,
+            dynamic: false,
         }
     }
 }
 
 /// Keys accepted by [`SparseFfnParams::set`].
-pub const SPARSE_FFN_KEYS: &str = "rows, cols, col_group, cim_rows, banks";
+pub const SPARSE_FFN_KEYS: &str = "rows, cols, col_group, cim_rows, banks, dynamic";
 
 fn clog2(n: u64) -> u32 {
     if n <= 1 {
@@ -119,6 +125,14 @@ impl SparseFfnParams {
 
     /// Sets one parameter from its `--set key=value` spelling.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ParamError> {
+        if key.trim() == "dynamic" {
+            self.dynamic = match value.trim() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => return Err(ParamError::invalid(key, value, "0, 1, true or false")),
+            };
+            return Ok(());
+        }
         let v: u32 = value
             .trim()
             .parse()
@@ -189,6 +203,11 @@ impl SparseFfnParams {
         self.banks * self.cim_rows
     }
 
+    /// Width of `wr_bank`: `max(1, ceil(log2 banks))`.
+    pub fn bank_width(&self) -> u32 {
+        clog2(self.banks as u64).max(1)
+    }
+
     /// Width of `wr_group` / `mask_group`.
     pub fn group_width(&self) -> u32 {
         clog2(self.groups() as u64).max(1)
@@ -202,7 +221,7 @@ impl SparseFfnParams {
             wbits: BITS,
             xbits: BITS,
             x_signed: true,
-            banks: self.banks,
+            banks: if self.dynamic { 2 } else { self.banks },
             tree: TreeStyle::Binary,
             tree_pipeline: 0,
             row_block: self.cim_rows,
@@ -244,8 +263,13 @@ impl SparseFfnParams {
     /// Module name carrying the parameters.
     pub fn module_name(&self) -> String {
         format!(
-            "sparse_ffn_n{}_c{}_g{}_k{}_b{}",
-            self.rows, self.cols, self.col_group, self.cim_rows, self.banks
+            "sparse_ffn_n{}_c{}_g{}_k{}_b{}{}",
+            self.rows,
+            self.cols,
+            self.col_group,
+            self.cim_rows,
+            self.banks,
+            if self.dynamic { "_dyn" } else { "" }
         )
     }
 }
@@ -392,7 +416,7 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
     let cim = cim::generate(&cp, &format!("{top}_cim"))?;
     let router = butterfly::build(&p.router_params(), &format!("{top}_router"))?;
     let gw = p.group_width();
-    let kw = cp.bank_width();
+    let kw = p.bank_width();
     let aw = cp.row_addr_width();
 
     let mut m = ModuleBuilder::new(top);
@@ -418,6 +442,14 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
     let x_q = m.reg_en("x_q", &in_x, &accept);
     let pop = m.wire("pop", &(&done_s & &out_ready));
 
+    // Dynamic mode: which lanes of `x_q` are non-zero (the router's activation mask).
+    let x_nz = p.dynamic.then(|| {
+        let nz: Vec<Signal> = (0..n)
+            .rev()
+            .map(|i| x_q.slice(i * BITS, BITS).reduce_or())
+            .collect();
+        m.wire("x_nz", &Signal::concat(&nz))
+    });
     let bw_beats = clog2(p.banks as u64 + 1).max(1);
     let mut group_done = Vec::new();
     let mut ys: Vec<Signal> = Vec::new();
@@ -436,6 +468,16 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
         );
         let r_valid = m.wire(&format!("g{g}_r_valid"), &(&busy_s & !&sent.sig()));
         let cim_ready = m.wire_decl(&format!("g{g}_cim_ready"), 1);
+        // The router's `out_ready`: the CIM took the beat (dynamic: once its weights are in).
+        let r_ready = if p.dynamic {
+            m.wire_decl(&format!("g{g}_r_ready"), 1)
+        } else {
+            cim_ready.clone()
+        };
+        let r_mask = match &x_nz {
+            Some(nz) => m.wire(&format!("g{g}_router_mask"), &(&need & nz)),
+            None => need.clone(),
+        };
         let ro = m.instance(
             &format!("g{g}_router"),
             &router,
@@ -444,26 +486,31 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
                 ("rst", &rst),
                 ("in_valid", &r_valid),
                 ("in_data", &x_q),
-                ("in_mask", &need),
-                ("out_ready", &cim_ready.sig()),
+                ("in_mask", &r_mask),
+                ("out_ready", &r_ready.sig()),
             ],
         );
         let r_out_valid = ro.out("out_valid");
         let r_in_ready = ro.out("in_ready");
-        let xfer = m.wire(&format!("g{g}_xfer"), &(&r_out_valid & &cim_ready.sig()));
+        let xfer = m.wire(&format!("g{g}_xfer"), &(&r_out_valid & &r_ready.sig()));
         let last = m.wire(&format!("g{g}_last"), &(&r_valid & &r_in_ready));
-        // Beat counter = bank of the next beat.
-        let beat = m.reg_decl(
-            &format!("g{g}_beat_q"),
-            kw,
-            false,
-            Some(crate::Bits::zero(kw)),
-        );
-        let beat_next = last.mux(
-            &Signal::lit(kw, 0),
-            &xfer.mux(&beat.sig().add_w(&Signal::lit(kw, 1), kw), &beat.sig()),
-        );
-        m.set_next(&beat, &beat_next);
+        // Static mode: beat counter = bank of the next beat. Dynamic mode: the weight loader.
+        let static_beat = if p.dynamic {
+            None
+        } else {
+            let beat = m.reg_decl(
+                &format!("g{g}_beat_q"),
+                kw,
+                false,
+                Some(crate::Bits::zero(kw)),
+            );
+            let beat_next = last.mux(
+                &Signal::lit(kw, 0),
+                &xfer.mux(&beat.sig().add_w(&Signal::lit(kw, 1), kw), &beat.sig()),
+            );
+            m.set_next(&beat, &beat_next);
+            Some(beat.sig())
+        };
         m.set_next(
             &sent,
             &accept.mux(&Signal::lit(1, 0), &(&sent.sig() | (&xfer & &last))),
@@ -496,29 +543,60 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
         let bx0 = Signal::lit(cp.planes_width(), 0);
         let one = Signal::lit(1, 1);
         let row0 = Signal::lit(aw, 0);
+        // What the CIM's valid, bank and write port see: the router's beats and the tile's
+        // write port (static), or the weight loader (dynamic).
+        let (c_in_valid, c_bank, c_wr) = match &static_beat {
+            Some(beat) => (
+                r_out_valid.clone(),
+                beat.clone(),
+                [
+                    wr_hit.clone(),
+                    wr_bank.clone(),
+                    wr_row.clone(),
+                    wr_data.clone(),
+                ],
+            ),
+            None => {
+                let l = weight_loader(
+                    &mut m,
+                    p,
+                    g,
+                    &need,
+                    &ro,
+                    &wr_hit,
+                    &wr_bank,
+                    &wr_row,
+                    &wr_data,
+                    &r_ready.sig(),
+                );
+                (l.loaded, l.bank.clone(), [l.write, l.bank, l.row, l.data])
+            }
+        };
         let mut conns: Vec<(&str, &Signal)> = vec![
             ("clk", &clk),
             ("rst", &rst),
-            ("in_valid", &r_out_valid),
+            ("in_valid", &c_in_valid),
             ("in_x", &r_data),
             ("in_bx", &bx0),
             ("in_row_mask", &one),
             ("in_col_mask", &one),
             ("out_ready", &one),
-            ("wr_en", &wr_hit),
-            ("wr_row", &wr_row),
-            ("wr_data", &wr_data),
+            ("wr_en", &c_wr[0]),
+            ("wr_row", &c_wr[2]),
+            ("wr_data", &c_wr[3]),
             ("rd_row", &row0),
         ];
-        let zero_k = Signal::lit(kw, 0);
-        let beat_s = beat.sig();
-        if p.banks > 1 {
-            conns.push(("in_bank", &beat_s));
-            conns.push(("wr_bank", &wr_bank));
+        let zero_k = Signal::lit(cp.bank_width(), 0);
+        if cp.banks > 1 {
+            conns.push(("in_bank", &c_bank));
+            conns.push(("wr_bank", &c_wr[1]));
             conns.push(("rd_bank", &zero_k));
         }
         let co = m.instance(&format!("g{g}_cim"), &cim, &conns);
         m.drive(&cim_ready, &co.out("in_ready"));
+        if p.dynamic {
+            m.drive(&r_ready, &(&c_in_valid & &cim_ready.sig()));
+        }
         let c_valid = co.out("out_valid");
         m.set_next(
             &nrecv,
@@ -537,7 +615,18 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
         // count, read port and event counters) go to one lint sink per group, a wire whose
         // name contains `unused` (Verilator's `--unused-regexp`); synthesis removes the
         // logic that only feeds it.
-        let mut spare = ro.others(&["out_valid", "in_ready", "out_data"]);
+        let used: &[&str] = if p.dynamic {
+            &[
+                "out_valid",
+                "in_ready",
+                "out_data",
+                "out_index",
+                "out_valid_lanes",
+            ]
+        } else {
+            &["out_valid", "in_ready", "out_data"]
+        };
+        let mut spare = ro.others(used);
         spare.extend(co.others(&["in_ready", "out_valid", "out_y"]));
         m.wire(&format!("g{g}_unused_outputs"), &Signal::concat(&spare));
         for j in 0..gsz {
@@ -562,6 +651,117 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
     m.output("out_valid", &done_s);
     m.output("out_y", &Signal::concat(&rev));
     m.finish()
+}
+
+/// The CIM-side signals of a group's weight loader (dynamic mode).
+struct Loader {
+    /// The beat's weight rows are in: the CIM may take the MVM.
+    loaded: Signal,
+    /// CIM bank being loaded (and then computed).
+    bank: Signal,
+    /// CIM write enable, row and data.
+    write: Signal,
+    row: Signal,
+    data: Signal,
+}
+
+/// Dynamic mode, group `g`: the weight store `g{g}_wmem` (the group's packed rows, written
+/// through the tile's write port at `wr_bank * cim_rows + wr_row`) and the loader that, for
+/// the router's current beat, writes into CIM bank `g{g}_ld_bank_q` row `r` the packed row of
+/// the activation on lane `r`: its rank among the needed rows,
+/// `popcount(need & ((1 << index) - 1))`. One row per cycle, valid lanes only (they are a prefix of the beat); the beat is
+/// loaded when the next lane is invalid or all `cim_rows` are written. The CIM takes it, the
+/// router moves on and the loader fills the other bank while the CIM computes.
+#[allow(clippy::too_many_arguments)]
+fn weight_loader(
+    m: &mut ModuleBuilder,
+    p: &SparseFfnParams,
+    g: u32,
+    need: &Signal,
+    ro: &crate::builder::InstanceOutputs,
+    wr_hit: &Signal,
+    wr_bank: &Signal,
+    wr_row: &Signal,
+    wr_data: &Signal,
+    adv: &Signal,
+) -> Loader {
+    let (n, k) = (p.rows, p.cim_rows);
+    let (kw, aw) = (p.bank_width(), wr_row.width());
+
+    let cap = p.capacity();
+    let cw = clog2(cap as u64).max(1);
+    let store = m.memory(&format!("g{g}_wmem"), cap as u64, p.col_group * BITS);
+    // bank * K + row < 2^kw * 2^aw; one more bit holds the constants K and capacity.
+    let fw = kw + aw + 1;
+    let addr = wr_bank
+        .zext(fw)
+        .mul_w(&Signal::lit(fw, k as u64), fw)
+        .add_w(&wr_row.zext(fw), fw);
+    let in_range = &wr_row.zext(aw + 1).lt(&Signal::lit(aw + 1, k as u64))
+        & addr.lt(&Signal::lit(fw, cap as u64));
+    let st_en = m.wire(&format!("g{g}_wmem_we"), &(wr_hit & &in_range));
+    let st_addr = m.wire(&format!("g{g}_wmem_addr"), &addr.trunc(cw.min(fw)).zext(cw));
+    m.mem_write(store, &st_en, &st_addr, wr_data);
+
+    let rw = clog2(k as u64 + 1);
+    let ld_row = m.reg_decl(
+        &format!("g{g}_ld_row_q"),
+        rw,
+        false,
+        Some(crate::Bits::zero(rw)),
+    );
+    let ld_bank = m.reg_decl(
+        &format!("g{g}_ld_bank_q"),
+        1,
+        false,
+        Some(crate::Bits::zero(1)),
+    );
+    let kb = clog2(n as u64);
+    let lanes = ro.out("out_valid_lanes");
+    let index = ro.out("out_index");
+    let row = ld_row.sig();
+    let lane_valid = m.wire(
+        &format!("g{g}_wl_lane_valid"),
+        &cim::mux_tree((0..k).map(|j| lanes.bit(j)).collect(), &row),
+    );
+    let lane_index = m.wire(
+        &format!("g{g}_wl_index"),
+        &cim::mux_tree((0..k).map(|j| index.slice(j * kb, kb)).collect(), &row),
+    );
+    let below = Signal::lit(n, 1)
+        .shl_var(&lane_index)
+        .sub_w(&Signal::lit(n, 1), n);
+    let before = m.wire(&format!("g{g}_wl_before"), &(need & &below));
+    let rank = cim::popcount(&before);
+    let rank = m.wire(
+        &format!("g{g}_wl_rank"),
+        &if rank.width() >= cw {
+            rank.trunc(cw)
+        } else {
+            rank.zext(cw)
+        },
+    );
+    let data = m.mem_read(store, &format!("g{g}_wl_data"), &rank);
+    let r_valid = ro.out("out_valid");
+    let write = m.wire(&format!("g{g}_wl_write"), &(&r_valid & &lane_valid));
+    let loaded = m.wire(&format!("g{g}_wl_loaded"), &(&r_valid & !&lane_valid));
+    // `adv` (the caller's `loaded & cim in_ready`): the CIM took the beat, the router shows
+    // the next one on the next cycle.
+    m.set_next(
+        &ld_row,
+        &adv.mux(
+            &Signal::lit(rw, 0),
+            &write.mux(&row.add_w(&Signal::lit(rw, 1), rw), &row),
+        ),
+    );
+    m.set_next(&ld_bank, &(&ld_bank.sig() ^ adv));
+    Loader {
+        loaded,
+        bank: ld_bank.sig(),
+        write,
+        row: row.trunc(aw),
+        data,
+    }
 }
 
 /// Generates the dense baseline (the CIM macro alone, `rows x cols`, one bank) as `top`.

@@ -279,6 +279,7 @@ pub fn bench_params() -> SparseFfnParams {
         col_group: 1,
         cim_rows: 64,
         banks: 4,
+        dynamic: false,
     }
 }
 
@@ -292,6 +293,7 @@ pub fn measured_params() -> SparseFfnParams {
         col_group: 1,
         cim_rows: 8,
         banks: 4,
+        dynamic: false,
     }
 }
 

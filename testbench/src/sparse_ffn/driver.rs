@@ -207,7 +207,8 @@ impl SparseTile {
     pub fn run(&self, m: &mut Model, x: &[i64]) -> Result<TileResult, DriverError> {
         let p = &self.params;
         let xb = check_x(x, p.rows)?;
-        let limit = 64 + 16 * (p.banks as u64 + 2) * (BITS as u64 + 4);
+        // Beats x (bit-planes or, dynamic, weight rows loaded) plus the handshakes.
+        let limit = 64 + 16 * (p.banks as u64 + 2) * (BITS as u64 + 4 + p.cim_rows as u64);
         run_handshake(m, &xb, p.cols, p.out_width(), "sparse tile", limit)
     }
 }

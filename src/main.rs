@@ -185,7 +185,7 @@ enum SimCmd {
     },
     /// The sparse FFN tile (router + CIM) on .npy weights and inputs.
     SparseFfn {
-        /// Parameter setting `key=value` (repeatable): rows, cols, col_group, cim_rows, banks.
+        /// Parameter setting `key=value` (repeatable): rows, cols, col_group, cim_rows, banks, dynamic.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
         /// Weights W, integer array of shape (rows, cols).
@@ -252,7 +252,7 @@ enum BenchCmd {
     },
     /// Sparse FFN tile vs dense CIM tile: toggles and cycles per vector, area.
     SparseFfn {
-        /// Parameter setting `key=value` (repeatable): rows, cols, col_group, cim_rows, banks.
+        /// Parameter setting `key=value` (repeatable): rows, cols, col_group, cim_rows, banks, dynamic.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
         /// Vectors per point.

@@ -256,3 +256,23 @@ fn energy_proxy_counts_every_block() {
     assert!(d0.blocks["router"] == 0.0 && d0.blocks["adder trees"] > 0.0);
     assert!(s9.toggles_per_vector < s0.toggles_per_vector);
 }
+
+#[test]
+fn energy_proxy_counts_the_weight_loader() {
+    // The dynamic tile's loader and weight store are a block of their own; the static tile
+    // and the dense macro have none. One more toggle-coverage build (~25 s), so full runs only;
+    // `make test` checks the path classification (bench.rs unit test) and the dynamic tile's
+    // results and beats above.
+    if !full() {
+        return;
+    }
+    let mut b = Bench::new(&dynamic()).unwrap();
+    let (s, d) = b.measure(0.5, 0.5, 6, 7).unwrap();
+    for blk in ["router", "weight loader", "cim array", "adder trees"] {
+        assert!(s.blocks[blk] > 0.0, "dynamic {blk}: {:?}", s.blocks);
+    }
+    assert_eq!(d.blocks["weight loader"], 0.0);
+    let mut b = Bench::new(&small()).unwrap();
+    let (s, _) = b.measure(0.5, 0.5, 6, 7).unwrap();
+    assert_eq!(s.blocks["weight loader"], 0.0, "{:?}", s.blocks);
+}

@@ -49,8 +49,9 @@ pub enum BenchError {
 }
 
 /// Blocks the toggles are summed into.
-pub const BLOCKS: [&str; 6] = [
+pub const BLOCKS: [&str; 7] = [
     "router",
+    "weight loader",
     "cim array",
     "adder trees",
     "accumulators",
@@ -67,8 +68,17 @@ pub fn classify(path: &str) -> &'static str {
             .and_then(|r| r.split_once("_router"))
             .is_some_and(|(num, _)| !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()))
     };
-    if is_router(first) || (scope.is_empty() && is_router(leaf)) {
+    if is_router(first) || (scope.is_empty() && (is_router(leaf) || leaf == "x_nz")) {
         return "router";
+    }
+    // Dynamic tiles: the weight store and the loader that fills the CIM per beat.
+    let group_sig = |l: &str, prefix: &str| {
+        l.strip_prefix('g')
+            .and_then(|r| r.split_once(prefix))
+            .is_some_and(|(num, _)| !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()))
+    };
+    if scope.is_empty() && ["_wmem", "_wl_", "_ld_"].iter().any(|p| group_sig(leaf, p)) {
+        return "weight loader";
     }
     if scope.contains("_tree") {
         return "adder trees";
@@ -387,7 +397,7 @@ pub fn run(
         }
     }
     let mut md = format!(
-        "Tile: rows = {}, cols = {}, col_group = {}, cim_rows = {}, banks = {}; {} random vectors \
+        "Tile: rows = {}, cols = {}, col_group = {}, cim_rows = {}, banks = {}, dynamic = {}; {} random vectors \
          per point, every result checked against the golden x . W. Coverage models built in {:.0} s, \
          grid simulated in {:.0} s.\n\n",
         p.rows,
@@ -395,12 +405,13 @@ pub fn run(
         p.col_group,
         p.cim_rows,
         p.banks,
+        p.dynamic,
         vectors,
         t_build,
         t0.elapsed().as_secs_f64() - t_build
     );
-    md.push_str("| W zero | x zero | tile | cycles/vector | toggles/vector | useful MACs/vector | toggles/MAC | router | cim array | adder trees | accumulators | input | control | dense/sparse toggles |\n");
-    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("| W zero | x zero | tile | cycles/vector | toggles/vector | useful MACs/vector | toggles/MAC | router | weight loader | cim array | adder trees | accumulators | input | control | dense/sparse toggles |\n");
+    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (s, d) in &pts {
         for q in [s, d] {
             let ratio = if q.tile == "sparse" {
@@ -409,7 +420,7 @@ pub fn run(
                 String::new()
             };
             md.push_str(&format!(
-                "| {:.0}% | {:.0}% | {} | {:.1} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |\n",
+                "| {:.0}% | {:.0}% | {} | {:.1} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |\n",
                 100.0 * q.weight_sparsity,
                 100.0 * q.act_sparsity,
                 q.tile,
@@ -418,6 +429,7 @@ pub fn run(
                 q.useful_macs_per_vector,
                 q.toggles_per_mac(),
                 q.blocks["router"],
+                q.blocks["weight loader"],
                 q.blocks["cim array"],
                 q.blocks["adder trees"],
                 q.blocks["accumulators"],
@@ -464,5 +476,12 @@ mod tests {
         assert_eq!(classify("c0_pp"), "cim array");
         assert_eq!(classify("x_q"), "input");
         assert_eq!(classify("busy"), "control");
+        assert_eq!(classify("x_nz"), "router");
+        assert_eq!(classify("g2_router_mask"), "router");
+        assert_eq!(classify("g2_wmem"), "weight loader");
+        assert_eq!(classify("g0_wl_rank"), "weight loader");
+        assert_eq!(classify("g10_ld_row_q"), "weight loader");
+        assert_eq!(classify("g0_cim.wl_x"), "control");
+        assert_eq!(classify("g0_wr_en"), "control");
     }
 }

@@ -109,6 +109,24 @@ fn results_equal_the_product_with_and_without_pruning() {
     let (_, y) = read_i64(&dir.path().join("y.npy"));
     assert_eq!(y, product(&x, &pruned, n));
     assert!(out.contains("weight sparsity 75.0%"), "{out}");
+
+    // The same through the dynamic tile (zero activations compacted away in the router); its
+    // 2-column groups make it the model `sparse_ffn_cosim.rs` builds, so one cached build.
+    let (ok, out, err) = sim(
+        dir.path(),
+        &[
+            "--prune",
+            "0.75",
+            "--set",
+            "dynamic=1",
+            "--set",
+            "col_group=2",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("5 vectors, all equal"), "{out}");
+    let (_, y) = read_i64(&dir.path().join("y.npy"));
+    assert_eq!(y, product(&x, &pruned, n));
 }
 
 #[test]

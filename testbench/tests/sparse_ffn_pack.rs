@@ -111,7 +111,10 @@ fn bad_parameters_are_refused() {
         .to_string()
         .contains("cim_rows"));
     let e = p.set("dynamic", "2").unwrap_err().to_string();
-    assert!(e.contains("dynamic") && e.contains("0, 1, true or false"), "{e}");
+    assert!(
+        e.contains("dynamic") && e.contains("0, 1, true or false"),
+        "{e}"
+    );
     p.set("dynamic", "true").unwrap();
     assert!(p.dynamic);
     p.set("dynamic", "0").unwrap();

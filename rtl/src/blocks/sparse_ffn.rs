@@ -434,8 +434,8 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
     let wr_data = m.input("wr_data", gsz * BITS);
 
     // Vector state: idle -> busy (groups run) -> done (result held) -> idle.
-    let busy = m.reg_decl("busy", 1, false, Some(crate::Bits::zero(1)));
-    let done = m.reg_decl("done", 1, false, Some(crate::Bits::zero(1)));
+    let busy = zero_reg(&mut m, "busy", 1);
+    let done = zero_reg(&mut m, "done", 1);
     let (busy_s, done_s) = (busy.sig(), done.sig());
     let in_ready = m.wire("in_ready_w", &(!&busy_s & !&done_s));
     let accept = m.wire("accept", &(&in_valid & &in_ready));
@@ -460,12 +460,7 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
             &(&mask_we & mask_group.eq_lit(g as u64)),
         );
         // Router: presented while the group has not delivered its last beat.
-        let sent = m.reg_decl(
-            &format!("g{g}_sent_q"),
-            1,
-            false,
-            Some(crate::Bits::zero(1)),
-        );
+        let sent = zero_reg(&mut m, &format!("g{g}_sent_q"), 1);
         let r_valid = m.wire(&format!("g{g}_r_valid"), &(&busy_s & !&sent.sig()));
         let cim_ready = m.wire_decl(&format!("g{g}_cim_ready"), 1);
         // The router's `out_ready`: the CIM took the beat (dynamic: once its weights are in).
@@ -498,12 +493,7 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
         let static_beat = if p.dynamic {
             None
         } else {
-            let beat = m.reg_decl(
-                &format!("g{g}_beat_q"),
-                kw,
-                false,
-                Some(crate::Bits::zero(kw)),
-            );
+            let beat = zero_reg(&mut m, &format!("g{g}_beat_q"), kw);
             let beat_next = last.mux(
                 &Signal::lit(kw, 0),
                 &xfer.mux(&beat.sig().add_w(&Signal::lit(kw, 1), kw), &beat.sig()),
@@ -516,18 +506,8 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
             &accept.mux(&Signal::lit(1, 0), &(&sent.sig() | (&xfer & &last))),
         );
         // Beats sent and results received this vector.
-        let nsent = m.reg_decl(
-            &format!("g{g}_nsent_q"),
-            bw_beats,
-            false,
-            Some(crate::Bits::zero(bw_beats)),
-        );
-        let nrecv = m.reg_decl(
-            &format!("g{g}_nrecv_q"),
-            bw_beats,
-            false,
-            Some(crate::Bits::zero(bw_beats)),
-        );
+        let nsent = zero_reg(&mut m, &format!("g{g}_nsent_q"), bw_beats);
+        let nrecv = zero_reg(&mut m, &format!("g{g}_nrecv_q"), bw_beats);
         m.set_next(
             &nsent,
             &accept.mux(
@@ -653,6 +633,11 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
     m.finish()
 }
 
+/// An unsigned register `name` of `width` bits, reset to zero.
+fn zero_reg(m: &mut ModuleBuilder, name: &str, width: u32) -> crate::builder::RegHandle {
+    m.reg_decl(name, width, false, Some(crate::Bits::zero(width)))
+}
+
 /// The CIM-side signals of a group's weight loader (dynamic mode).
 struct Loader {
     /// The beat's weight rows are in: the CIM may take the MVM.
@@ -704,18 +689,8 @@ fn weight_loader(
     m.mem_write(store, &st_en, &st_addr, wr_data);
 
     let rw = clog2(k as u64 + 1);
-    let ld_row = m.reg_decl(
-        &format!("g{g}_ld_row_q"),
-        rw,
-        false,
-        Some(crate::Bits::zero(rw)),
-    );
-    let ld_bank = m.reg_decl(
-        &format!("g{g}_ld_bank_q"),
-        1,
-        false,
-        Some(crate::Bits::zero(1)),
-    );
+    let ld_row = zero_reg(m, &format!("g{g}_ld_row_q"), rw);
+    let ld_bank = zero_reg(m, &format!("g{g}_ld_bank_q"), 1);
     let kb = clog2(n as u64);
     let lanes = ro.out("out_valid_lanes");
     let index = ro.out("out_index");

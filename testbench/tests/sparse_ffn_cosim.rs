@@ -223,6 +223,68 @@ fn lint_clean() {
     }
 }
 
+/// Shapes off the beaten path: non-power-of-two CIM rows and banks, one CIM row, one bank,
+/// more store rows than inputs, a single group.
+fn odd_shapes() -> Vec<SparseFfnParams> {
+    [
+        (8, 3, 1, 3, 3),
+        (2, 1, 1, 1, 1),
+        (16, 4, 4, 8, 4),
+        (32, 2, 2, 5, 2),
+        (4, 2, 1, 2, 16),
+    ]
+    .into_iter()
+    .map(|(rows, cols, col_group, cim_rows, banks)| SparseFfnParams {
+        rows,
+        cols,
+        col_group,
+        cim_rows,
+        banks,
+        dynamic: false,
+    })
+    .collect()
+}
+
+#[test]
+fn odd_shapes_lint_clean_in_both_modes() {
+    for p in odd_shapes() {
+        for dynamic in [false, true] {
+            let q = SparseFfnParams {
+                dynamic,
+                ..p.clone()
+            };
+            let d = emit(&generate(&q, "sparse_ffn").unwrap()).unwrap();
+            nicc_sim::lint::verilator_lint(&d).unwrap_or_else(|e| panic!("{q:?}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn odd_shapes_equal_dense_product() {
+    // `make test`: the 8 x 3 tile (3 CIM rows, 3 banks) in dynamic mode; full runs: every odd
+    // shape in both modes.
+    let shapes: Vec<SparseFfnParams> = if full() {
+        odd_shapes()
+            .into_iter()
+            .flat_map(|p| {
+                [false, true].map(|dynamic| SparseFfnParams {
+                    dynamic,
+                    ..p.clone()
+                })
+            })
+            .collect()
+    } else {
+        vec![SparseFfnParams {
+            dynamic: true,
+            ..odd_shapes()[0].clone()
+        }]
+    };
+    for (k, p) in shapes.iter().enumerate() {
+        let mut m = sparse_model(p);
+        matrix(p, &mut m, if full() { 10 } else { 2 }, 60 + k as u64);
+    }
+}
+
 #[test]
 fn snapshot_small_tile() {
     let p = SparseFfnParams {

@@ -432,6 +432,11 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
     let wr_bank = m.input("wr_bank", kw);
     let wr_row = m.input("wr_row", aw);
     let wr_data = m.input("wr_data", gsz * BITS);
+    if cp.banks == 1 && !p.dynamic {
+        // One bank: the CIM macros have no bank port. `wr_bank` stays (one port protocol for
+        // every tile; drivers set it to 0) and goes to a lint sink.
+        m.wire("wr_bank_unused", &wr_bank);
+    }
 
     // Vector state: idle -> busy (groups run) -> done (result held) -> idle.
     let busy = zero_reg(&mut m, "busy", 1);

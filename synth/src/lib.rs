@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod algebra;
+pub mod bmc;
 pub mod cache;
 pub mod equiv;
 mod error;
@@ -34,6 +35,7 @@ pub mod tools;
 pub use algebra::{
     prove_linear, AlgebraOptions, AlgebraReport, AlgebraVerdict, LinearSpec, LinearTerm,
 };
+pub use bmc::{bounded_check, BmcOptions, BmcVerdict};
 pub use equiv::{check_equiv, EquivMode, EquivOptions, EquivResult};
 pub use error::SynthError;
 pub use report::{

@@ -11,6 +11,7 @@ pub mod bf16;
 pub mod bf16_sim;
 pub mod cli;
 pub mod cosim;
+pub mod formal;
 pub mod golden;
 pub mod job;
 pub mod npy;

@@ -113,6 +113,38 @@ fn equiv_proves_the_hierarchy_equal_to_its_reference() {
 }
 
 #[test]
+fn equiv_checks_a_small_cim_macro_within_one_mvm() {
+    let (ok, out, err) = nicc(&[
+        "equiv",
+        "cim",
+        "--set",
+        "rows=2",
+        "--set",
+        "cols=1",
+        "--set",
+        "wbits=3",
+        "--set",
+        "xbits=3",
+        "--set",
+        "banks=1",
+        "--set",
+        "row_block=1",
+        "--set",
+        "col_group=1",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("holds for every input sequence of 12 cycles"),
+        "{out}"
+    );
+    fails_with(
+        &["equiv", "cim", "--set", "format=bf16"],
+        "the bounded check covers the integer macro (format = int)",
+    );
+    fails_with(&["equiv", "cim", "--set", "rows=0"], "rows");
+}
+
+#[test]
 fn synth_rejects_an_unknown_flow() {
     fails_with(
         &["synth", "counter", "--flow", "fpga"],

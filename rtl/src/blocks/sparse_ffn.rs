@@ -30,10 +30,11 @@
 //!   activation into the CIM macro (two banks: the loader fills one while the CIM computes on
 //!   the other). The packed row of original row `i` is its rank among the needed rows,
 //!   `popcount(need & ((1 << i) - 1))`, with `i` the router's `out_index`.
-//! - **Beats.** Beat `b` of group `g` is one MVM of `g{g}_cim` on bank `b` (static: the
-//!   tile's beat counter `g{g}_beat_q`; dynamic: the bank the loader filled); the CIM accepts the next beat during the last plane of the
-//!   previous one. Results are added into `g{g}_acc_c{c}` as they leave the CIM; a group is
-//!   done when its router delivered its last beat and every beat's result came back.
+//! - **Beats.** Beat `b` of group `g` is one MVM of `g{g}_cim` on bank `b` (static: the tile's
+//!   beat counter `g{g}_beat_q`; dynamic: the bank the loader filled); the CIM accepts the next
+//!   beat during the last plane of the previous one. Results are added into `g{g}_acc_c{c}` as
+//!   they leave the CIM; a group is done when its router delivered its last beat and every beat's
+//!   result came back.
 //! - **Vector handshake.** `in_valid`/`in_ready`: a vector `in_x` is accepted into `x_q`
 //!   when the tile is idle; `out_valid` rises when every group is done and holds `out_y` until
 //!   `out_ready`. One vector at a time (no overlap between vectors).
@@ -659,9 +660,10 @@ struct Loader {
 /// through the tile's write port at `wr_bank * cim_rows + wr_row`) and the loader that, for
 /// the router's current beat, writes into CIM bank `g{g}_ld_bank_q` row `r` the packed row of
 /// the activation on lane `r`: its rank among the needed rows,
-/// `popcount(need & ((1 << index) - 1))`. One row per cycle, valid lanes only (they are a prefix of the beat); the beat is
-/// loaded when the next lane is invalid or all `cim_rows` are written. The CIM takes it, the
-/// router moves on and the loader fills the other bank while the CIM computes.
+/// `popcount(need & ((1 << index) - 1))`. One row per cycle, valid lanes only (they are a
+/// prefix of the beat); the beat is loaded when the next lane is invalid or all `cim_rows` are
+/// written. The CIM takes it, the router moves on and the loader fills the other bank while
+/// the CIM computes.
 #[allow(clippy::too_many_arguments)]
 fn weight_loader(
     m: &mut ModuleBuilder,

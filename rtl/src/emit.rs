@@ -228,6 +228,72 @@ impl<'a> ModEmitter<'a> {
         name
     }
 
+    /// Bits `[lo + w - 1 : lo]` of `a` printed from its parts (nets, constants, slices,
+    /// concatenations and zero extensions), as an unsigned Verilog atom; `None` when a part
+    /// that would need cutting is an operator expression (the caller names a temporary).
+    fn select_bits(&mut self, a: &ExprRef, lo: u32, w: u32) -> Option<String> {
+        let whole = lo == 0 && w == a.width;
+        match &a.kind {
+            ExprKind::Const(b) => Some(literal(&b.slice(lo, w))),
+            ExprKind::Net(id) => {
+                let n = self.m.nets[*id].name.clone();
+                Some(if whole && !self.verilog_signed(a) {
+                    n
+                } else if w == 1 {
+                    format!("{n}[{lo}]")
+                } else {
+                    format!("{n}[{}:{lo}]", lo + w - 1)
+                })
+            }
+            ExprKind::Slice(b, lo2) => self.select_bits(b, lo + lo2, w),
+            ExprKind::Concat(parts) => {
+                // Parts from the least significant (the last) up.
+                let mut pieces = Vec::new();
+                let mut base = 0;
+                for part in parts.iter().rev() {
+                    let (plo, phi) = (base, base + part.width);
+                    base = phi;
+                    let (from, to) = (lo.max(plo), (lo + w).min(phi));
+                    if from < to {
+                        pieces.push(self.select_bits(part, from - plo, to - from)?);
+                    }
+                }
+                Some(match pieces.len() {
+                    1 => pieces.pop()?,
+                    _ => {
+                        pieces.reverse();
+                        format!("{{{}}}", pieces.join(", "))
+                    }
+                })
+            }
+            ExprKind::Zext(b) => {
+                let bw = b.width;
+                if lo >= bw {
+                    return Some(literal(&crate::bits::Bits::zero(w)));
+                }
+                let low = self.select_bits(b, lo, w.min(bw - lo))?;
+                Some(if lo + w > bw {
+                    let pad = literal(&crate::bits::Bits::zero(lo + w - bw));
+                    format!("{{{pad}, {low}}}")
+                } else {
+                    low
+                })
+            }
+            // A whole operator expression is printed as it is (braced: unsigned).
+            _ if whole => {
+                let (t, prec) = self.expr_p(a);
+                Some(if self.verilog_signed(a) {
+                    format!("{{{t}}}")
+                } else if prec == Prec::Atom {
+                    t
+                } else {
+                    format!("({t})")
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// A plain name for `e`: the net's own name, or a temporary.
     fn named(&mut self, e: &ExprRef) -> String {
         match &e.kind {
@@ -355,6 +421,13 @@ impl<'a> ModEmitter<'a> {
             ExprKind::Slice(a, lo) => {
                 if let ExprKind::Const(b) = &a.kind {
                     return (literal(&b.slice(*lo, e.width)), Prec::Atom);
+                }
+                // A slice of a concatenation (or zero extension) prints the parts it selects,
+                // `{x[2], x[0]}[0]` as `x[0]`, instead of a temporary holding every part.
+                if matches!(a.kind, ExprKind::Concat(_) | ExprKind::Zext(_)) {
+                    if let Some(t) = self.select_bits(a, *lo, e.width) {
+                        return (t, Prec::Atom);
+                    }
                 }
                 if !matches!(a.kind, ExprKind::Net(_)) {
                     return (self.slice_temp(e, a, *lo), Prec::Atom);

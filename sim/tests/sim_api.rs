@@ -94,8 +94,15 @@ fn wide_ports_match_bigint_per_cycle_and_batched() {
 
 #[test]
 fn random_expression_trees_match_the_independent_evaluator() {
-    // Several seeds, each one model of 10 random trees over 4 inputs of random widths.
-    for seed in [1u64, 2, 3] {
+    // Several seeds, each one model of 10 random trees over 4 inputs of random widths; 30
+    // seeds under `NICC_FULL=1` (`make test-full`).
+    let full = std::env::var_os("NICC_FULL").is_some_and(|v| v == "1");
+    let seeds: Vec<u64> = if full {
+        (1..=30).collect()
+    } else {
+        vec![1, 2, 3]
+    };
+    for seed in seeds {
         let mut g = exprs::Gen::new(seed, 4);
         let trees: Vec<exprs::T> = (0..10)
             .map(|_| {

@@ -419,26 +419,18 @@ impl<'a> ModEmitter<'a> {
                 }
             }
             ExprKind::Slice(a, lo) => {
-                if let ExprKind::Const(b) = &a.kind {
-                    return (literal(&b.slice(*lo, e.width)), Prec::Atom);
-                }
-                // A slice of a concatenation (or zero extension) prints the parts it selects,
-                // `{x[2], x[0]}[0]` as `x[0]`, instead of a temporary holding every part.
-                if matches!(a.kind, ExprKind::Concat(_) | ExprKind::Zext(_)) {
+                // Constants and nets slice directly; a slice of a concatenation (or zero
+                // extension) prints the parts it selects, `{x[2], x[0]}[0]` as `x[0]`, instead
+                // of a temporary holding every part. Anything else needs a temporary.
+                if matches!(
+                    a.kind,
+                    ExprKind::Const(_) | ExprKind::Net(_) | ExprKind::Concat(_) | ExprKind::Zext(_)
+                ) {
                     if let Some(t) = self.select_bits(a, *lo, e.width) {
                         return (t, Prec::Atom);
                     }
                 }
-                if !matches!(a.kind, ExprKind::Net(_)) {
-                    return (self.slice_temp(e, a, *lo), Prec::Atom);
-                }
-                let n = self.named(a);
-                let s = if e.width == 1 {
-                    format!("{n}[{lo}]")
-                } else {
-                    format!("{n}[{}:{lo}]", lo + e.width - 1)
-                };
-                (s, Prec::Atom)
+                (self.slice_temp(e, a, *lo), Prec::Atom)
             }
             ExprKind::Concat(v) => {
                 let parts: Vec<String> = v.iter().map(|x| self.expr(x)).collect();

@@ -531,57 +531,44 @@ pub fn generate(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> 
         let row0 = Signal::lit(aw, 0);
         // What the CIM's valid, bank and write port see: the router's beats and the tile's
         // write port (static), or the weight loader (dynamic).
-        let (c_in_valid, c_bank, c_wr) = match &static_beat {
-            Some(beat) => (
-                r_out_valid.clone(),
-                beat.clone(),
-                [
-                    wr_hit.clone(),
-                    wr_bank.clone(),
-                    wr_row.clone(),
-                    wr_data.clone(),
-                ],
-            ),
-            None => {
-                let l = weight_loader(
-                    &mut m,
-                    p,
-                    g,
-                    &need,
-                    &ro,
-                    &wr_hit,
-                    &wr_bank,
-                    &wr_row,
-                    &wr_data,
-                    &r_ready.sig(),
-                );
-                (l.loaded, l.bank.clone(), [l.write, l.bank, l.row, l.data])
-            }
+        let tile_write = WritePort {
+            en: wr_hit,
+            bank: wr_bank.clone(),
+            row: wr_row.clone(),
+            data: wr_data.clone(),
+        };
+        let feed = match &static_beat {
+            Some(beat) => CimFeed {
+                valid: r_out_valid.clone(),
+                bank: beat.clone(),
+                write: tile_write,
+            },
+            None => weight_loader(&mut m, p, g, &need, &ro, &tile_write, &r_ready.sig()),
         };
         let mut conns: Vec<(&str, &Signal)> = vec![
             ("clk", &clk),
             ("rst", &rst),
-            ("in_valid", &c_in_valid),
+            ("in_valid", &feed.valid),
             ("in_x", &r_data),
             ("in_bx", &bx0),
             ("in_row_mask", &one),
             ("in_col_mask", &one),
             ("out_ready", &one),
-            ("wr_en", &c_wr[0]),
-            ("wr_row", &c_wr[2]),
-            ("wr_data", &c_wr[3]),
+            ("wr_en", &feed.write.en),
+            ("wr_row", &feed.write.row),
+            ("wr_data", &feed.write.data),
             ("rd_row", &row0),
         ];
         let zero_k = Signal::lit(cp.bank_width(), 0);
         if cp.banks > 1 {
-            conns.push(("in_bank", &c_bank));
-            conns.push(("wr_bank", &c_wr[1]));
+            conns.push(("in_bank", &feed.bank));
+            conns.push(("wr_bank", &feed.write.bank));
             conns.push(("rd_bank", &zero_k));
         }
         let co = m.instance(&format!("g{g}_cim"), &cim, &conns);
         m.drive(&cim_ready, &co.out("in_ready"));
         if p.dynamic {
-            m.drive(&r_ready, &(&c_in_valid & &cim_ready.sig()));
+            m.drive(&r_ready, &(&feed.valid & &cim_ready.sig()));
         }
         let c_valid = co.out("out_valid");
         m.set_next(
@@ -644,16 +631,21 @@ fn zero_reg(m: &mut ModuleBuilder, name: &str, width: u32) -> crate::builder::Re
     m.reg_decl(name, width, false, Some(crate::Bits::zero(width)))
 }
 
-/// The CIM-side signals of a group's weight loader (dynamic mode).
-struct Loader {
-    /// The beat's weight rows are in: the CIM may take the MVM.
-    loaded: Signal,
-    /// CIM bank being loaded (and then computed).
+/// A weight write port: enable, bank, row, data.
+struct WritePort {
+    en: Signal,
     bank: Signal,
-    /// CIM write enable, row and data.
-    write: Signal,
     row: Signal,
     data: Signal,
+}
+
+/// What drives a group's CIM macro: the MVM's valid and bank, and the weight write port
+/// (static: the router's beats, the beat counter and the tile's write port; dynamic: the
+/// weight loader).
+struct CimFeed {
+    valid: Signal,
+    bank: Signal,
+    write: WritePort,
 }
 
 /// Dynamic mode, group `g`: the weight store `g{g}_wmem` (the group's packed rows, written
@@ -664,36 +656,33 @@ struct Loader {
 /// prefix of the beat); the beat is loaded when the next lane is invalid or all `cim_rows` are
 /// written. The CIM takes it, the router moves on and the loader fills the other bank while
 /// the CIM computes.
-#[allow(clippy::too_many_arguments)]
 fn weight_loader(
     m: &mut ModuleBuilder,
     p: &SparseFfnParams,
     g: u32,
     need: &Signal,
     ro: &crate::builder::InstanceOutputs,
-    wr_hit: &Signal,
-    wr_bank: &Signal,
-    wr_row: &Signal,
-    wr_data: &Signal,
+    tile: &WritePort,
     adv: &Signal,
-) -> Loader {
+) -> CimFeed {
     let (n, k) = (p.rows, p.cim_rows);
-    let (kw, aw) = (p.bank_width(), wr_row.width());
+    let (kw, aw) = (p.bank_width(), tile.row.width());
 
     let cap = p.capacity();
     let cw = clog2(cap as u64).max(1);
     let store = m.memory(&format!("g{g}_wmem"), cap as u64, p.col_group * BITS);
     // bank * K + row < 2^kw * 2^aw; one more bit holds the constants K and capacity.
     let fw = kw + aw + 1;
-    let addr = wr_bank
+    let addr = tile
+        .bank
         .zext(fw)
         .mul_w(&Signal::lit(fw, k as u64), fw)
-        .add_w(&wr_row.zext(fw), fw);
-    let in_range = &wr_row.zext(aw + 1).lt(&Signal::lit(aw + 1, k as u64))
+        .add_w(&tile.row.zext(fw), fw);
+    let in_range = &tile.row.zext(aw + 1).lt(&Signal::lit(aw + 1, k as u64))
         & addr.lt(&Signal::lit(fw, cap as u64));
-    let st_en = m.wire(&format!("g{g}_wmem_we"), &(wr_hit & &in_range));
+    let st_en = m.wire(&format!("g{g}_wmem_we"), &(&tile.en & &in_range));
     let st_addr = m.wire(&format!("g{g}_wmem_addr"), &addr.trunc(cw.min(fw)).zext(cw));
-    m.mem_write(store, &st_en, &st_addr, wr_data);
+    m.mem_write(store, &st_en, &st_addr, &tile.data);
 
     let rw = clog2(k as u64 + 1);
     let ld_row = zero_reg(m, &format!("g{g}_ld_row_q"), rw);
@@ -737,12 +726,15 @@ fn weight_loader(
         ),
     );
     m.set_next(&ld_bank, &(&ld_bank.sig() ^ adv));
-    Loader {
-        loaded,
+    CimFeed {
+        valid: loaded,
         bank: ld_bank.sig(),
-        write,
-        row: row.trunc(aw),
-        data,
+        write: WritePort {
+            en: write,
+            bank: ld_bank.sig(),
+            row: row.trunc(aw),
+            data,
+        },
     }
 }
 

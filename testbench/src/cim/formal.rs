@@ -131,7 +131,7 @@ pub fn checker(p: &CimParams, cim: &Rc<Module>, flag: Flag) -> Result<Rc<Module>
     let out_valid = dut.out("out_valid");
     let pop = &out_valid & &out_ready;
     m.set_next(
-        &pend.clone(),
+        &pend,
         &accept.mux(
             &Signal::lit(1, 1),
             &pop.mux(&Signal::lit(1, 0), &pend.sig()),

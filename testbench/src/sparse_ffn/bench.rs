@@ -63,20 +63,17 @@ pub const BLOCKS: [&str; 7] = [
 pub fn classify(path: &str) -> &'static str {
     let (scope, leaf) = path.rsplit_once('.').unwrap_or(("", path));
     let first = scope.split('.').next().unwrap_or("");
-    let is_router = |s: &str| {
-        s.strip_prefix('g')
-            .and_then(|r| r.split_once("_router"))
+    // `g<number><marker>...`: a name of group <number>.
+    let group_sig = |l: &str, marker: &str| {
+        l.strip_prefix('g')
+            .and_then(|r| r.split_once(marker))
             .is_some_and(|(num, _)| !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()))
     };
+    let is_router = |s: &str| group_sig(s, "_router");
     if is_router(first) || (scope.is_empty() && (is_router(leaf) || leaf == "x_nz")) {
         return "router";
     }
     // Dynamic tiles: the weight store and the loader that fills the CIM per beat.
-    let group_sig = |l: &str, prefix: &str| {
-        l.strip_prefix('g')
-            .and_then(|r| r.split_once(prefix))
-            .is_some_and(|(num, _)| !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()))
-    };
     if scope.is_empty() && ["_wmem", "_wl_", "_ld_"].iter().any(|p| group_sig(leaf, p)) {
         return "weight loader";
     }

@@ -129,3 +129,16 @@ impl ParamError {
         }
     }
 }
+
+/// A boolean parameter's `--set` spelling: `1`/`true`/`yes` or `0`/`false`/`no`.
+pub(crate) fn parse_bool(key: &str, value: &str) -> Result<bool, ParamError> {
+    match value.trim() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(ParamError::invalid(
+            key,
+            value,
+            "0, 1, true or false (or no/yes)",
+        )),
+    }
+}

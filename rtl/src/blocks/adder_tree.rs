@@ -21,7 +21,7 @@
 
 use crate::bits::Bits;
 use crate::builder::ModuleBuilder;
-use crate::error::{ParamError, RtlError};
+use crate::error::{parse_bool, ParamError, RtlError};
 use crate::ir::Module;
 use crate::signal::Signal;
 use serde::{Deserialize, Serialize};
@@ -230,13 +230,7 @@ impl AdderTreeParams {
             "inputs" | "n" => self.inputs = num("inputs")?,
             "width" | "w" => self.width = num("width")?,
             "pipeline" => self.pipeline = num("pipeline")?,
-            "signed" => {
-                self.signed = match v {
-                    "true" | "1" | "yes" => true,
-                    "false" | "0" | "no" => false,
-                    _ => return Err(ParamError::invalid("signed", value, "true or false")),
-                }
-            }
+            "signed" => self.signed = parse_bool("signed", value)?,
             "style" => {
                 self.style = TreeStyle::parse(v).ok_or_else(|| {
                     ParamError::invalid(

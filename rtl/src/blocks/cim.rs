@@ -56,7 +56,7 @@
 //!   changes the planes issued after the write (avoid it).
 
 use crate::blocks::adder_tree::{self, AdderTreeParams, FinalAdder};
-use crate::error::{ParamError, RtlError};
+use crate::error::{parse_bool, ParamError, RtlError};
 use crate::ir::Module;
 use crate::signal::Signal;
 use crate::ModuleBuilder;
@@ -180,14 +180,6 @@ fn parse_u32(key: &str, v: &str) -> Result<u32, ParamError> {
     v.trim()
         .parse()
         .map_err(|_| ParamError::invalid(key, v, "a non-negative integer"))
-}
-
-fn parse_bool(key: &str, v: &str) -> Result<bool, ParamError> {
-    match v.trim() {
-        "1" | "true" | "yes" => Ok(true),
-        "0" | "false" | "no" => Ok(false),
-        _ => Err(ParamError::invalid(key, v, "true/false (or 1/0)")),
-    }
 }
 
 impl CimParams {

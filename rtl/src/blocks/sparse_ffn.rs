@@ -56,7 +56,7 @@
 
 use crate::blocks::butterfly::{self, ButterflyParams, MaskSource, Mode};
 use crate::blocks::cim::{self, CimParams, TreeStyle};
-use crate::error::{ParamError, RtlError};
+use crate::error::{parse_bool, ParamError, RtlError};
 use crate::ir::Module;
 use crate::signal::Signal;
 use crate::ModuleBuilder;
@@ -127,11 +127,7 @@ impl SparseFfnParams {
     /// Sets one parameter from its `--set key=value` spelling.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ParamError> {
         if key.trim() == "dynamic" {
-            self.dynamic = match value.trim() {
-                "1" | "true" => true,
-                "0" | "false" => false,
-                _ => return Err(ParamError::invalid(key, value, "0, 1, true or false")),
-            };
+            self.dynamic = parse_bool(key.trim(), value)?;
             return Ok(());
         }
         let v: u32 = value

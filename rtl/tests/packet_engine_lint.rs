@@ -7,11 +7,14 @@ use nicc_rtl::blocks::packet_engine::{meta_fields, packet_engine};
 
 #[test]
 fn packet_engine_ports_and_lint() {
-    for db in [8u32, 64] {
+    // Both widths with the FIFO depth sized from the beat (8 and 32), and the narrow
+    // engine with the largest depth one can ask for.
+    for (db, meta_depth) in [(8u32, None), (64, None), (8, Some(128))] {
         let p = PacketParams {
             data_bytes: db,
             em_size: 2,
             indirection_size: 16,
+            meta_depth,
             ..PacketParams::default()
         };
         let m = packet_engine(&p).expect("build");

@@ -12,6 +12,12 @@ pub const DEFAULT_RSS_KEY_HEX: &str =
 /// Default parse depth: headers must end within the first 192 bytes of a frame.
 pub const DEFAULT_PARSE_DEPTH: u32 = 192;
 
+/// Cycles from a frame's `tlast` to its metadata leaving the engine, besides the IPv6
+/// extension-header stages and the checksum pass's re-read (measured 25 cycles for a
+/// 64-byte frame at data_bytes 8 and 18 at 64, both with `ipv6_ext_max` 4; this bound
+/// leaves 3 cycles to spare). Sizes [`PacketParams::meta_fifo_depth`].
+pub const META_LATENCY_BASE: u32 = 16;
+
 fn default_parse_depth() -> u32 {
     DEFAULT_PARSE_DEPTH
 }
@@ -154,6 +160,12 @@ pub struct PacketParams {
     /// the size of the engine's header window. A multiple of 64 in 64..=1024. Default 192.
     #[serde(default = "default_parse_depth")]
     pub parse_depth: u32,
+    /// Entries of the metadata FIFO and of the FIFOs beside it (checksum-pass work list,
+    /// results, egress): how many frames may be between `tlast` in and the metadata out.
+    /// A power of two in 8..=128; `None` (`--set meta_depth=auto`, the default) sizes it
+    /// for back-to-back 64-byte frames, see [`PacketParams::meta_fifo_depth`].
+    #[serde(default)]
+    pub meta_depth: Option<u32>,
 }
 
 impl Default for PacketParams {
@@ -171,6 +183,7 @@ impl Default for PacketParams {
             ipv6_ext_max: 4,
             policies: DropPolicies::default(),
             parse_depth: DEFAULT_PARSE_DEPTH,
+            meta_depth: None,
         }
     }
 }
@@ -220,6 +233,23 @@ pub fn parse_rss_key(text: &str) -> Result<[u8; 40], ParamError> {
 }
 
 impl PacketParams {
+    /// Entries of the metadata FIFO: [`PacketParams::meta_depth`] when given, otherwise
+    /// enough for back-to-back 64-byte frames at one beat per cycle.
+    ///
+    /// A frame holds an entry from its `tlast` until its metadata leaves, at most
+    /// [`META_LATENCY_BASE`] + `ipv6_ext_max` cycles plus the checksum pass's re-read of its
+    /// `b = ceil(64 / data_bytes)` beats; back to back, one frame arrives every `b` cycles.
+    /// The input stops 3 entries before full (registered `tready`), hence
+    /// `next_power_of_two(ceil(latency / b) + 4)`: 8 at data_bytes 8, 16 at 16 and 32,
+    /// 32 at 64.
+    pub fn meta_fifo_depth(&self) -> u32 {
+        self.meta_depth.unwrap_or_else(|| {
+            let b = 64u32.div_ceil(self.data_bytes);
+            let latency = META_LATENCY_BASE + self.ipv6_ext_max + b;
+            (latency.div_ceil(b) + 4).next_power_of_two()
+        })
+    }
+
     /// Keys accepted by [`PacketParams::set`] (`drop_<reason>` takes `drop` or `flag`).
     pub fn accepted_keys() -> Vec<String> {
         let mut keys: Vec<String> = [
@@ -234,6 +264,7 @@ impl PacketParams {
             "em_size",
             "ipv6_ext_max",
             "parse_depth",
+            "meta_depth",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -275,6 +306,15 @@ impl PacketParams {
         if !(64..=1024).contains(&pd) || !pd.is_multiple_of(64) {
             return Err(invalid("parse_depth", pd, "a multiple of 64 in 64..=1024"));
         }
+        if let Some(n) = self.meta_depth {
+            if !(8..=128).contains(&n) || !n.is_power_of_two() {
+                return Err(invalid(
+                    "meta_depth",
+                    n,
+                    "a power of two in 8..=128, or `auto`",
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -302,6 +342,12 @@ impl PacketParams {
             "em_size" => next.em_size = num(value)?,
             "ipv6_ext_max" => next.ipv6_ext_max = num(value)?,
             "parse_depth" => next.parse_depth = num(value)?,
+            "meta_depth" => {
+                next.meta_depth = match value.trim() {
+                    "auto" => None,
+                    v => Some(num(v)?),
+                }
+            }
             _ => {
                 let slot = key
                     .strip_prefix("drop_")
@@ -360,10 +406,42 @@ mod tests {
     }
 
     #[test]
+    fn meta_depth_is_sized_from_the_beat_or_given() {
+        let auto = |d: u32, ext: u32| PacketParams {
+            data_bytes: d,
+            ipv6_ext_max: ext,
+            ..PacketParams::default()
+        };
+        // 64-byte frames are 8, 4, 2 and 1 beats: latency bound 28, 24, 22, 21 cycles.
+        let depths: Vec<u32> = [8, 16, 32, 64]
+            .iter()
+            .map(|&d| auto(d, 4).meta_fifo_depth())
+            .collect();
+        assert_eq!(depths, [8, 16, 16, 32]);
+        // Eight extension-header stages: 25 cycles at one frame per cycle (29 entries), 32
+        // at 8 beats a frame (4 frames).
+        assert_eq!(auto(64, 8).meta_fifo_depth(), 32);
+        assert_eq!(auto(8, 8).meta_fifo_depth(), 8);
+        let mut p = PacketParams::default();
+        p.set("meta_depth", "64").unwrap();
+        assert_eq!((p.meta_depth, p.meta_fifo_depth()), (Some(64), 64));
+        for bad in ["4", "24", "256", "deep"] {
+            let e = p.set("meta_depth", bad).unwrap_err().to_string();
+            assert!(e.contains("meta_depth") && e.contains(bad), "{e}");
+        }
+        assert_eq!(p.meta_depth, Some(64));
+        p.set("meta_depth", "auto").unwrap();
+        assert_eq!((p.meta_depth, p.meta_fifo_depth()), (None, 8));
+    }
+
+    #[test]
     fn serde_round_trip() {
-        let p = PacketParams::default();
+        let mut p = PacketParams::default();
         let s = serde_json::to_string(&p).unwrap();
         let q: PacketParams = serde_json::from_str(&s).unwrap();
         assert_eq!(p, q);
+        p.meta_depth = Some(16);
+        let s = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<PacketParams>(&s).unwrap(), p);
     }
 }

@@ -14,7 +14,7 @@
 //!   `pkt_csum` (CHECKSUM_COMPLETE, L4 sum with the pseudo-header the parser computed) and
 //!   `pkt_icrc` (RoCEv2 ICRC) of [`crate::blocks::packet_units`]. Results go to a result
 //!   FIFO in frame order.
-//! - **Metadata FIFO** ([`META_DEPTH`] records) read by two independent consumers: the
+//! - **Metadata FIFO** ([`PacketParams::meta_fifo_depth`] records) read by two independent consumers: the
 //!   metadata output (`m_axis_meta_*`, through a skid buffer), which waits for the frame's
 //!   checksum-pass result and joins `l4_csum`, `csum_complete`, the ICRC fields and the final
 //!   verdict (counters update here), and the egress, which streams passed frames from the
@@ -36,8 +36,6 @@ use std::rc::Rc;
 /// One exact-match entry's (hit, index, action, value) signals.
 type EmHit = (Signal, usize, Signal, Signal);
 
-/// Entries of the metadata FIFO (frames between `tlast` in and metadata/egress out).
-pub const META_DEPTH: u32 = 32;
 /// Bytes of the frame buffer.
 pub const BUFFER_BYTES: u32 = 16384;
 
@@ -419,7 +417,8 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let qb = p.queue_bits;
     let buf_depth = BUFFER_BYTES / d;
     let aw = pow2_bits(buf_depth);
-    let fw = pow2_bits(META_DEPTH);
+    let meta_depth = p.meta_fifo_depth();
+    let fw = pow2_bits(meta_depth);
     let mut b = B {
         m: ModuleBuilder::new(format!("packet_engine_d{d}")),
         depth: p.parse_depth,
@@ -660,8 +659,8 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     ]);
     let ps_flags = Signal::concat(&[r.get("ps_icrc"), r.get("ps_sum")]);
     let ps_fifo =
-        b.m.memory("pass_fifo", u64::from(META_DEPTH), ps_entry.width());
-    let ps_flag_fifo = b.m.memory("pass_flags", u64::from(META_DEPTH), 2);
+        b.m.memory("pass_fifo", u64::from(meta_depth), ps_entry.width());
+    let ps_flag_fifo = b.m.memory("pass_flags", u64::from(meta_depth), 2);
     let ps_wr =
         b.m.reg_decl("pass_wr", fw + 1, false, Some(Bits::zero(fw + 1)));
     let v4 = r.get("valid");
@@ -709,7 +708,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         .collect();
     let rec = b.w("meta_rec", &Signal::concat(&rec_parts));
     let rec_w = rec.width();
-    let fifo = b.m.memory("meta_fifo", u64::from(META_DEPTH), rec_w);
+    let fifo = b.m.memory("meta_fifo", u64::from(meta_depth), rec_w);
     let f_wr =
         b.m.reg_decl("meta_wr", fw + 1, false, Some(Bits::zero(fw + 1)));
     let f_rm =
@@ -721,7 +720,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     // The egress reads its own small FIFO: {queue, pass before the checksum pass, len}.
     let drec = Signal::concat(&[r.get("queue"), r.get("pass"), r.get("len")]);
     let dfifo =
-        b.m.memory("egress_fifo", u64::from(META_DEPTH), drec.width());
+        b.m.memory("egress_fifo", u64::from(meta_depth), drec.width());
     b.m.mem_write(dfifo, &rvalid, &f_wr.sig().slice(0, fw), &drec);
     b.m.set_next(&f_wr, &f_wr.sig().add_w(&lit(fw + 1, 1), fw + 1));
     b.m.set_enable(&f_wr, &rvalid);
@@ -787,7 +786,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let used = b.w("buf_used", &wr_ptr.sig().sub_w(&rd_ptr.sig(), aw + 1));
     let used_p = b.w("buf_used_pass", &wr_ptr.sig().sub_w(&ps_ptr.sig(), aw + 1));
     let buf_lim = lit(aw + 1, u64::from(buf_depth - 3));
-    let lim_f = lit(fw + 1, u64::from(META_DEPTH - 3));
+    let lim_f = lit(fw + 1, u64::from(meta_depth - 3));
     let ready_next =
         &(&(&used.le(&buf_lim) & &used_p.le(&buf_lim)) & &fl_m.le(&lim_f)) & &fl_d.le(&lim_f);
     b.m.set_next(&s_ready_q, &ready_next);
@@ -858,9 +857,9 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         need_sum,
         cs_cc,
     ]);
-    let res_a = b.m.memory("res_a_fifo", u64::from(META_DEPTH), 2);
+    let res_a = b.m.memory("res_a_fifo", u64::from(meta_depth), 2);
     let res_b =
-        b.m.memory("res_b_fifo", u64::from(META_DEPTH), res_b_in.width());
+        b.m.memory("res_b_fifo", u64::from(meta_depth), res_b_in.width());
     b.m.mem_write(res_a, &res_we, &res_wr.sig().slice(0, fw), &res_a_in);
     b.m.mem_write(res_b, &res_we, &res_wr.sig().slice(0, fw), &res_b_in);
     b.m.set_next(&res_wr, &res_wr.sig().add_w(&lit(fw + 1, 1), fw + 1));
@@ -985,7 +984,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
             & &(&(&fl_d_chk.bit(0) & &pol_at("l4_csum")) | &(&fl_d_chk.bit(1) & &pol_at("icrc")))),
     );
     // The egress may be ahead of the pass results: the result of frame f_rd is in when
-    // res_wr - f_rd is positive (both stay within META_DEPTH of each other).
+    // res_wr - f_rd is positive (both stay within meta_depth of each other).
     let res_ahead = b.w("eg_res_ahead", &res_wr.sig().sub_w(&f_rd.sig(), fw + 1));
     let res_in = b.w(
         "eg_res_in",

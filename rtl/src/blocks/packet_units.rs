@@ -14,7 +14,7 @@
 //! - `D` = `data_bytes` (8 or 64; any power of two 2..=64 builds). A beat is `in_data`
 //!   (`8*D` bits, frame byte `in_pos + i` in `in_data[8i+7:8i]`, i.e. byte 0 in the low byte).
 //!
-//! # `pkt_csum_d<D>`: checksum sums (latency [`CSUM_LATENCY`] = 4)
+//! # `pkt_csum_d<D>`: checksum sums (latency [`CSUM_LATENCY`] = 5)
 //! Inputs, sampled in every cycle with `in_valid` = 1 (a beat):
 //! - `in_valid` 1, `in_data` 8D, `in_keep` D (byte enables, contiguous from bit 0; bytes with
 //!   keep 0 add nothing), `in_pos` 16 (frame position of lane 0, a multiple of D; `in_pos` = 0
@@ -81,7 +81,7 @@
 //! (queue or mark), 11..15 ignored. For a QP key the QP is in `src[23:0]`. Reset: all invalid.
 
 /// Cycles from the `in_last` beat of `pkt_csum` to its outputs.
-pub const CSUM_LATENCY: u32 = 4;
+pub const CSUM_LATENCY: u32 = 5;
 /// Cycles from the `in_last` beat of `pkt_icrc` to its outputs.
 pub const ICRC_LATENCY: u32 = 5;
 /// Cycles from a `pkt_toeplitz` lookup to its outputs.
@@ -308,17 +308,24 @@ pub fn pkt_csum(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
     let odd2 = m.reg("s2_odd", &odd1);
     let ph2 = m.reg("s2_ph", &ph1);
 
-    // Stage 3: fold, byte-swap for an odd L4 start, add the pseudo-header, fold again.
+    // Stage 3: fold, byte-swap for an odd L4 start.
     let cc_f = fold16(&mut m, "cc", &acc_c.sig());
     let l4_f = fold16(&mut m, "l4", &acc_l.sig());
     let swapped = Signal::concat(&[l4_f.trunc(8), l4_f.bits(15, 8)]);
     let l4_al = m.wire("l4_aligned", &odd2.mux(&swapped, &l4_f));
-    let with_ph = m.wire("l4_with_ph", &l4_al.add_w(&ph2, 25));
+    let last3 = m.reg("s3_last", &last2);
+    let cc3 = m.reg_en("s3_cc", &cc_f, &last2);
+    let l43 = m.reg_en("s3_l4", &l4_al, &last2);
+    let ph3 = m.reg_en("s3_ph", &ph2, &last2);
+
+    // Stage 4: add the pseudo-header, fold again, compare. (One stage for both folds was
+    // the engine's critical path, 6.42 ns on OSU 0.18 um.)
+    let with_ph = m.wire("l4_with_ph", &l43.add_w(&ph3, 25));
     let l4_total = fold16(&mut m, "l4_ph", &with_ph);
-    let out_valid = m.reg("out_valid_q", &last2);
-    let out_cc = m.reg_en("out_complete_q", &cc_f, &last2);
-    let out_l4 = m.reg_en("out_l4_sum_q", &l4_total, &last2);
-    let out_ok = m.reg_en("out_l4_ok_q", &l4_total.eq_lit(0xFFFF), &last2);
+    let out_valid = m.reg("out_valid_q", &last3);
+    let out_cc = m.reg_en("out_complete_q", &cc3, &last3);
+    let out_l4 = m.reg_en("out_l4_sum_q", &l4_total, &last3);
+    let out_ok = m.reg_en("out_l4_ok_q", &l4_total.eq_lit(0xFFFF), &last3);
     m.output("out_valid", &out_valid);
     m.output("out_complete", &out_cc);
     m.output("out_l4_sum", &out_l4);

@@ -26,7 +26,7 @@
 
 use crate::bits::Bits;
 use crate::blocks::packet::{parse_rss_key, DropPolicies, PacketParams, Policy};
-use crate::blocks::packet_units::{pkt_csum, pkt_icrc, CSUM_LATENCY, ICRC_LATENCY};
+use crate::blocks::packet_units::{add_tree, pkt_csum, pkt_icrc, CSUM_LATENCY, ICRC_LATENCY};
 
 // The checksum pass joins the two units' results in one cycle.
 const _: () = assert!(CSUM_LATENCY == ICRC_LATENCY);
@@ -1190,13 +1190,16 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
     let ipv4 = b.w("l3_ipv4", &(&(&s1 & &okhl) & &!&bad_tot));
     // Header checksum over IHL*4 bytes: three partial sums of 10 words each, registered with
     // the stage; `l3_csum_check` adds and folds them one stage later.
+    // Each is a balanced tree of adds (4 levels), not a chain of 10.
     for part in 0..3u32 {
-        let mut sum = lit(20, 0);
-        for k in 10 * part..10 * part + 10 {
-            let inc = ihl.zext(6).gt(&lit(6, u64::from(k / 2)));
-            sum = sum + inc.mux(&be(&ip, 2 * k, 2).zext(20), &lit(20, 0));
-        }
+        let words: Vec<Signal> = (10 * part..10 * part + 10)
+            .map(|k| {
+                let inc = ihl.zext(6).gt(&lit(6, u64::from(k / 2)));
+                inc.mux(&be(&ip, 2 * k, 2), &lit(16, 0))
+            })
+            .collect();
         let name = format!("l3_csum_p{part}");
+        let sum = add_tree(&mut b.m, &name, words).zext(20);
         r.set(&name, b.w(&name, &sum));
     }
     let claimed4 = b.w("l3_claimed4", &off.add_w(&total.zext(O), O));
@@ -1273,10 +1276,8 @@ fn l3_csum_check(b: &mut B, mut r: Rec) -> Rec {
     let ipv4 = flag(&r.get("flags"), "ipv4");
     for (field, addr) in [("ip_sum_src", "src_ip"), ("ip_sum_dst", "dst_ip")] {
         let a = r.get(addr);
-        let words: Vec<Signal> = (0..8).map(|k| a.slice(16 * k, 16).zext(20)).collect();
-        let total = words[1..]
-            .iter()
-            .fold(words[0].clone(), |s, w| s.add_w(w, 20));
+        let words: Vec<Signal> = (0..8).map(|k| a.slice(16 * k, 16)).collect();
+        let total = add_tree(&mut b.m, &format!("l3_{field}"), words).zext(20);
         let total = b.w(&format!("l3_{field}"), &total);
         r.set(field, total);
     }

@@ -197,7 +197,7 @@ fn lane_onehot(m: &mut ModuleBuilder, name: &str, off: &Signal, pos: &Signal, lb
 }
 
 /// Balanced adder tree of unsigned values; each level's sums get one more bit.
-fn add_tree(m: &mut ModuleBuilder, name: &str, mut v: Vec<Signal>) -> Signal {
+pub(crate) fn add_tree(m: &mut ModuleBuilder, name: &str, mut v: Vec<Signal>) -> Signal {
     let mut level = 0;
     while v.len() > 1 {
         let mut next = Vec::new();

@@ -619,7 +619,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let r = parse_l2(&mut b, r, &min_len, &max_len);
     let r = b.stage("p1", &r, &[]);
     let r = parse_l3(&mut b, r);
-    let mut r = b.stage("p2", &r, &["l3_off"]);
+    let mut r = b.stage("p2", &r, &["l3_off", "l3_at18", "l3_at22"]);
     r = l3_csum_check(&mut b, r);
     for i in 0..=p.ipv6_ext_max {
         let last = i == p.ipv6_ext_max;
@@ -1153,6 +1153,10 @@ fn parse_l2(b: &mut B, mut r: Rec, min_len: &Signal, max_len: &Signal) -> Rec {
     r.set("l3_valid", &done & &!&extra);
     r.set("l3_offset", off.slice(0, 16));
     r.set("l3_off", off);
+    // The offset one-hot, registered with it: the IP header mux of `parse_l3` selects on
+    // these instead of comparing the offset (the parser's longest path starts there).
+    r.set("l3_at22", vlan_c_a.clone());
+    r.set("l3_at18", &!&vlan_c_a & &one_tag);
     r
 }
 
@@ -1165,9 +1169,9 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
     // The IP header at one of the three L2 lengths (14, 18, 22).
     let ip = b.w(
         "l3_ip",
-        &off.eq_lit(22).mux(
+        &r.get("l3_at22").mux(
             &w.slice(22 * 8, 60 * 8),
-            &off.eq_lit(18)
+            &r.get("l3_at18")
                 .mux(&w.slice(18 * 8, 60 * 8), &w.slice(14 * 8, 60 * 8)),
         ),
     );

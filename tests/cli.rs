@@ -170,8 +170,9 @@ fn abc_fast_outside_the_asic_flow_is_an_error() {
 
 /// `make test` runs every block but the packet engine (about 35 s each cold for the CIM macro
 /// and the sparse FFN tile, seconds for the others); the packet engine's asic flow alone (which
-/// also gives its generic figures) took 563 s on 2 cores, nearly the whole 10-minute budget of
-/// `make test`, so it joins under `NICC_FULL=1` (`make test-full`), which runs every block (see
+/// also gives its generic figures) takes about 270 s on 2 cores with nothing beside it and
+/// 450 s beside its iCE40 flow, half to three quarters of the 10-minute budget of `make test`,
+/// so it joins under `NICC_FULL=1` (`make test-full`), which runs every block (see
 /// docs/testing.md).
 #[test]
 fn run_quick_reports_every_block_passing_with_figures() {

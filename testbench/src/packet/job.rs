@@ -32,8 +32,9 @@ impl Job for PacketJob {
         "packet-engine"
     }
 
-    /// Its asic flow is the longest of the run: 563 s in the cold `nicc run --jobs 2` of
-    /// 2026-11-29, where every other block finished in 3 to 150 s.
+    /// Its asic flow is the longest of the run: the block took 454 s in the cold `nicc run
+    /// --jobs 2` of 2026-11-29 (563 s before its FIFO depth was sized from the beat width),
+    /// where every other block finished in 3 to 170 s.
     fn cost(&self) -> u32 {
         10
     }

@@ -418,8 +418,8 @@ mod tests {
             .map(|&d| auto(d, 4).meta_fifo_depth())
             .collect();
         assert_eq!(depths, [8, 16, 16, 32]);
-        // Eight extension-header stages: 25 cycles at one frame per cycle (29 entries), 32
-        // at 8 beats a frame (4 frames).
+        // Eight extension-header stages: at one frame per cycle a 25-cycle bound needs 29
+        // entries (so 32); at 8 beats a frame, its 32 cycles are 4 frames (so 8).
         assert_eq!(auto(64, 8).meta_fifo_depth(), 32);
         assert_eq!(auto(8, 8).meta_fifo_depth(), 8);
         let mut p = PacketParams::default();

@@ -14,12 +14,13 @@
 //!   `pkt_csum` (CHECKSUM_COMPLETE, L4 sum with the pseudo-header the parser computed) and
 //!   `pkt_icrc` (RoCEv2 ICRC) of [`crate::blocks::packet_units`]. Results go to a result
 //!   FIFO in frame order.
-//! - **Metadata FIFO** ([`PacketParams::meta_fifo_depth`] records) read by two independent consumers: the
-//!   metadata output (`m_axis_meta_*`, through a skid buffer), which waits for the frame's
-//!   checksum-pass result and joins `l4_csum`, `csum_complete`, the ICRC fields and the final
-//!   verdict (counters update here), and the egress, which streams passed frames from the
-//!   frame buffer with `tdest` = queue and skips dropped ones in one cycle; it waits for the
-//!   pass result only when that result can turn the verdict into a drop.
+//! - **Metadata FIFO** ([`PacketParams::meta_fifo_depth`] records) read by two independent
+//!   consumers: the metadata output (`m_axis_meta_*`, through a skid buffer), which waits
+//!   for the frame's checksum-pass result and joins `l4_csum`, `csum_complete`, the ICRC
+//!   fields and the final verdict (counters update here), and the egress, which streams
+//!   passed frames from the frame buffer with `tdest` = queue and skips dropped ones in one
+//!   cycle; it waits for the pass result only when that result can turn the verdict into a
+//!   drop.
 //!
 //! Parse-depth limit: headers are parsed from the first `parse_depth` bytes only; the sums
 //! and the ICRC cover the whole frame.
@@ -27,14 +28,14 @@
 use crate::bits::Bits;
 use crate::blocks::packet::{parse_rss_key, DropPolicies, PacketParams, Policy};
 use crate::blocks::packet_units::{add_tree, pkt_csum, pkt_icrc, CSUM_LATENCY, ICRC_LATENCY};
-
-// The checksum pass joins the two units' results in one cycle.
-const _: () = assert!(CSUM_LATENCY == ICRC_LATENCY);
 use crate::builder::ModuleBuilder;
 use crate::error::{ParamError, RtlError};
 use crate::ir::Module;
 use crate::signal::Signal;
 use std::rc::Rc;
+
+// The checksum pass joins the two units' results in one cycle.
+const _: () = assert!(CSUM_LATENCY == ICRC_LATENCY);
 
 /// One exact-match entry's (hit, index, action, value) signals.
 type EmHit = (Signal, usize, Signal, Signal);

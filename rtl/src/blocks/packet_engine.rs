@@ -345,15 +345,10 @@ impl B {
         (ok, tr, mf, pd)
     }
 
-    /// `n` bytes of the frame from byte `off`, out of `w2`, the header window from frame
-    /// byte 2 on, where `off` is 2 modulo 4 by construction: every L4 and IPv6
-    /// extension-header offset is an L2 length (14, 18 or 22) plus IPv4 IHL x 4 or 40, plus
-    /// extension lengths that are 8 x (len + 1), 4 x (len + 2) (AH) or 8 (fragment). So
-    /// `w2` shifts by whole 32-bit words: a quarter of a byte shifter's positions, about
-    /// half its cells.
-    fn at_w2(&mut self, name: &str, w2: &Signal, off: &Signal, n: u32) -> Signal {
-        let amt = Signal::concat(&[off.slice(2, O - 2), lit(5, 0)]);
-        self.w(name, &w2.shr_var(&amt).slice(0, n * 8))
+    /// `n` bytes of `w` starting at the variable byte offset `off` (byte 0 = `w[off]`).
+    fn at(&mut self, name: &str, w: &Signal, off: &Signal, n: u32) -> Signal {
+        let amt = Signal::concat(&[off.clone(), lit(3, 0)]);
+        self.w(name, &w.shr_var(&amt).slice(0, n * 8))
     }
 
     /// Registers every field (only `valid` has a reset).
@@ -1163,10 +1158,6 @@ fn parse_l2(b: &mut B, mut r: Rec, min_len: &Signal, max_len: &Signal) -> Rec {
     // these instead of comparing the offset (the parser's longest path starts there).
     r.set("l3_at22", vlan_c_a.clone());
     r.set("l3_at18", &!&vlan_c_a & &one_tag);
-    // Later stages carry the window from byte 2 on: bytes 0 and 1 (the start of the
-    // destination MAC) are read only here, and the L4 and extension-header shifts
-    // (`B::at_w2`) address 32-bit words from byte 2.
-    r.set("win", w.slice(16, w.width() - 16));
     r
 }
 
@@ -1177,13 +1168,12 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
     let l3v = r.get("l3_valid");
     let et = r.get("ethertype");
     // The IP header at one of the three L2 lengths (14, 18, 22).
-    // (`w` starts at frame byte 2.)
     let ip = b.w(
         "l3_ip",
         &r.get("l3_at22").mux(
-            &w.slice(20 * 8, 60 * 8),
+            &w.slice(22 * 8, 60 * 8),
             &r.get("l3_at18")
-                .mux(&w.slice(16 * 8, 60 * 8), &w.slice(12 * 8, 60 * 8)),
+                .mux(&w.slice(18 * 8, 60 * 8), &w.slice(14 * 8, 60 * 8)),
         ),
     );
     let is4 = b.w("l3_is4", &(&l3v & &et.eq_lit(0x0800)));
@@ -1328,7 +1318,7 @@ fn ipv6_ext_step(b: &mut B, mut r: Rec, i: u32, last: bool) -> Rec {
         return r;
     }
     b.setf(&mut r, &format!("{p}_f0"), "l3_opt", &is_ext);
-    let e = b.at_w2(&format!("{p}_hdr"), &w, &off, 4);
+    let e = b.at(&format!("{p}_hdr"), &w, &off, 4);
     let (ok8, tr8, mf8, pd8) = b.need(&format!("{p}_n8"), &off, &lit(O, 8), &claimed, &len);
     let e1 = byte(&e, 1).zext(O);
     let elen = nh.eq_lit(44).mux(
@@ -1373,7 +1363,7 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
     let flags = r.get("flags");
     let ip_any = &flag(&flags, "ipv4") | &flag(&flags, "ipv6");
     r.set("protocol", ip_any.mux(&proto, &lit(8, 0)));
-    let e = b.at_w2("l4_hdr", &w, &l4, 48);
+    let e = b.at("l4_hdr", &w, &l4, 48);
     r.set("l4_valid", go.clone());
     r.set("l4_offset", l4.slice(0, 16));
     // UDP.

@@ -64,8 +64,10 @@ enum Cmd {
         abc_fast: bool,
     },
     /// Prove a design formally equal to its behavioural reference (Yosys/ABC; adder-tree:
-    /// algebraic backward rewriting, any style at N = 16, W = 8 in seconds; cim: a bounded
-    /// check of one MVM from reset against sum x * W, small macros only, e.g. 2 x 1 INT3).
+    /// algebraic backward rewriting, any style at N = 16, W = 8 in seconds; butterfly: the
+    /// combinational compact and expand networks against a rank decoder + AND-OR crossbar
+    /// (`yosys-abc cec`); cim: a bounded check of one MVM from reset against sum x * W, small
+    /// macros only, e.g. 2 x 1 INT3).
     Equiv {
         /// Design name.
         design: String,
@@ -269,6 +271,19 @@ enum BenchCmd {
 }
 
 /// Splits `key=value` settings, naming a malformed one.
+/// Butterfly parameters from `--set` pairs; `out_lanes` follows `lanes` unless given.
+fn butterfly_params(sets: &[String]) -> Result<nicc_rtl::blocks::butterfly::ButterflyParams> {
+    let sets = parse_sets(sets)?;
+    let mut p = nicc_rtl::blocks::butterfly::ButterflyParams::default();
+    for (k, v) in &sets {
+        p.set(k, v)?;
+    }
+    if !sets.iter().any(|(k, _)| k == "out_lanes") {
+        p.out_lanes = p.lanes;
+    }
+    Ok(p)
+}
+
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
     sets.iter()
         .map(|s| match s.split_once('=') {
@@ -384,14 +399,7 @@ fn real_main() -> Result<()> {
                 );
             }
             SimCmd::Butterfly { sets, input, out } => {
-                let sets = parse_sets(&sets)?;
-                let mut p = nicc_rtl::blocks::butterfly::ButterflyParams::default();
-                for (k, v) in &sets {
-                    p.set(k, v)?;
-                }
-                if !sets.iter().any(|(k, _)| k == "out_lanes") {
-                    p.out_lanes = p.lanes;
-                }
+                let p = butterfly_params(&sets)?;
                 let s = nicc_testbench::butterfly::cli::sim_jsonl(&p, &input, &out)?;
                 println!(
                     "{} vectors through the RTL, {} mismatches against the golden model",
@@ -461,6 +469,22 @@ fn real_main() -> Result<()> {
             );
             if !matches!(v, nicc_synth::BmcVerdict::Holds { .. }) {
                 bail!("the CIM macro is not shown correct within {frames} cycles");
+            }
+        }
+        Cmd::Equiv { design, sets } if design == "butterfly" => {
+            let p = butterfly_params(&sets)?;
+            let t = Instant::now();
+            let r = nicc_testbench::butterfly::formal::prove(&p)?;
+            println!(
+                "butterfly ({} lanes x {} bits, {}, mask {}) vs its definition (rank decoder + AND-OR crossbar): {r} ({:.1} s)",
+                p.lanes,
+                p.width,
+                p.mode,
+                p.mask,
+                t.elapsed().as_secs_f64()
+            );
+            if !r.is_equivalent() {
+                bail!("the butterfly router is not proven equal to its definition");
             }
         }
         Cmd::Equiv { design, sets } => {

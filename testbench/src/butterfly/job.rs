@@ -51,6 +51,12 @@ impl Job for ButterflyJob {
         })
     }
 
+    /// The definition-level reference of [`super::formal`] (a rank decoder and an AND-OR
+    /// crossbar), proven equal with `yosys-abc cec`.
+    fn reference(&self) -> Result<Option<Design>> {
+        Ok(Some(super::formal::reference(&Self::params())?))
+    }
+
     fn plots(&self, dir: &Path, quick: bool) -> Result<Vec<std::path::PathBuf>> {
         // N log N vs N^2: the compaction network and the Benes permuter against a plain
         // N x N crossbar, 8-bit lanes, combinational, generic cells and logic depth vs N.

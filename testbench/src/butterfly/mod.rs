@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod cosim;
+pub mod formal;
 pub mod golden;
 pub mod job;
 

@@ -1,0 +1,106 @@
+//! Formal equivalence (Yosys + `yosys-abc cec`) of the generated compaction and expansion
+//! networks against the definition-level reference of `butterfly::formal`: every mask and
+//! every value. `butterfly_netlist.rs` checks that reference against the golden model.
+//! A network with one switch wired the wrong way round is refuted with a counterexample.
+
+use nicc_rtl::blocks::butterfly::{generate, ButterflyParams, MaskSource, Mode};
+use nicc_synth::EquivResult;
+use nicc_testbench::butterfly::formal::{prove, prove_design, FormalError};
+use std::time::Instant;
+
+fn params(mode: Mode, lanes: usize, width: usize, mask: MaskSource) -> ButterflyParams {
+    ButterflyParams {
+        lanes,
+        width,
+        mode,
+        mask,
+        out_lanes: lanes,
+        pipeline: 0,
+    }
+}
+
+fn assert_proven(p: &ButterflyParams) {
+    let t = Instant::now();
+    let r = prove(p).unwrap();
+    println!(
+        "{} N={} D={} mask={}: {r} ({:.1} s)",
+        p.mode,
+        p.lanes,
+        p.width,
+        p.mask,
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(r, EquivResult::Equivalent, "{p:?}");
+}
+
+/// `make test`: N = 2 to 8 with both mask sources (the 16-lane non-zero-mask network is
+/// `nicc run`'s default, which `tests/cli.rs` proves too). `NICC_FULL=1` adds N = 16 and
+/// N = 32 (about 6 s and 40 s each: the `cec` time grows about 7x per doubling of N; N = 64
+/// did not finish in 13 minutes).
+#[test]
+fn compaction_networks_equal_their_definition() {
+    let mut sizes = vec![(2, 1), (4, 8), (8, 1), (8, 16)];
+    if nicc_testbench::test_env::full() {
+        sizes.extend([(16, 8), (32, 8)]);
+    }
+    for (n, d) in sizes {
+        for mask in [MaskSource::Nonzero, MaskSource::External] {
+            assert_proven(&params(Mode::Compact, n, d, mask));
+        }
+    }
+}
+
+/// Expansion takes its mask from `in_mask`. `make test`: N = 2 to 8; `NICC_FULL=1` adds
+/// N = 16 and 32.
+#[test]
+fn expansion_networks_equal_their_definition() {
+    let mut sizes = vec![(2, 8), (4, 1), (8, 8)];
+    if nicc_testbench::test_env::full() {
+        sizes.extend([(16, 8), (32, 8)]);
+    }
+    for (n, d) in sizes {
+        assert_proven(&params(Mode::Expand, n, d, MaskSource::External));
+    }
+}
+
+/// One stage-0 switch of the 8-lane network passes straight where it should cross: refuted,
+/// with the input values that show it.
+#[test]
+fn a_miswired_switch_is_refuted() {
+    let p = params(Mode::Compact, 8, 8, MaskSource::External);
+    let mut d = generate(&p, "butterfly").unwrap();
+    let needle = "s0_cross0 ? in_l1 : in_l0";
+    let f = d
+        .files
+        .iter_mut()
+        .find(|f| f.text.contains(needle))
+        .expect("the stage-0 switch of lanes 0 and 1");
+    f.text = f.text.replace(needle, "s0_cross0 ? in_l0 : in_l1");
+    match prove_design(&d, &p).unwrap() {
+        EquivResult::NotEquivalent { counterexample, .. } => {
+            let names: Vec<&str> = counterexample.iter().map(|(n, _)| n.as_str()).collect();
+            assert!(
+                names.contains(&"in_data") && names.contains(&"in_mask"),
+                "{names:?}"
+            );
+        }
+        r => panic!("the miswired network was not refuted: {r}"),
+    }
+}
+
+#[test]
+fn configurations_outside_the_proof_are_named() {
+    let mut p = params(Mode::Permute, 8, 8, MaskSource::External);
+    let e = prove(&p).unwrap_err();
+    assert!(matches!(e, FormalError::Unsupported(_)), "{e}");
+    assert!(e.to_string().contains("mode = permute"), "{e}");
+    p.mode = Mode::Compact;
+    p.pipeline = 1;
+    assert!(prove(&p).unwrap_err().to_string().contains("pipeline = 1"));
+    p.pipeline = 0;
+    p.out_lanes = 4;
+    assert!(prove(&p).unwrap_err().to_string().contains("out_lanes = 4"));
+    p.lanes = 6;
+    let e = prove(&p).unwrap_err();
+    assert!(matches!(e, FormalError::Gen(_)), "{e}");
+}

@@ -447,8 +447,28 @@ impl<'a> ModEmitter<'a> {
                     let n = self.operand(a);
                     return (format!("{{{}{{{n}}}}}", e.width), Prec::Atom);
                 }
-                let n = self.named(a);
-                let sign = format!("{n}[{}]", a.width - 1);
+                // Nets, constants, slices and concatenations of them print their sign bit
+                // directly (`in_data[7]` of `in_data[7:0]`); anything else is named first.
+                let direct = if matches!(
+                    a.kind,
+                    ExprKind::Const(_)
+                        | ExprKind::Net(_)
+                        | ExprKind::Slice(..)
+                        | ExprKind::Concat(_)
+                        | ExprKind::Zext(_)
+                ) {
+                    self.select_bits(a, a.width - 1, 1)
+                } else {
+                    None
+                };
+                let (n, sign) = match direct {
+                    Some(sign) => (self.operand(a), sign),
+                    None => {
+                        let n = self.named(a);
+                        let sign = format!("{n}[{}]", a.width - 1);
+                        (n, sign)
+                    }
+                };
                 let s = if k == 1 {
                     format!("{{{sign}, {n}}}")
                 } else {

@@ -35,7 +35,7 @@ fn assert_proven(p: &ButterflyParams) {
 
 /// `make test`: N = 2 to 8 with both mask sources (the 16-lane non-zero-mask network is
 /// `nicc run`'s default, which `tests/cli.rs` proves too). `NICC_FULL=1` adds N = 16 and
-/// N = 32 (about 6 s and 40 s each: the `cec` time grows about 7x per doubling of N; N = 64
+/// N = 32 (about 6 s and 40-60 s each: the `cec` time grows about 7x per doubling of N; N = 64
 /// did not finish in 13 minutes).
 #[test]
 fn compaction_networks_equal_their_definition() {

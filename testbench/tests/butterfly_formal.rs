@@ -9,14 +9,7 @@ use nicc_testbench::butterfly::formal::{prove, prove_design, FormalError};
 use std::time::Instant;
 
 fn params(mode: Mode, lanes: usize, width: usize, mask: MaskSource) -> ButterflyParams {
-    ButterflyParams {
-        lanes,
-        width,
-        mode,
-        mask,
-        out_lanes: lanes,
-        pipeline: 0,
-    }
+    ButterflyParams::combinational(mode, lanes, width, mask)
 }
 
 fn assert_proven(p: &ButterflyParams) {

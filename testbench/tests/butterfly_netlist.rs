@@ -175,14 +175,7 @@ fn bools(b: &Bits, n: usize) -> Vec<bool> {
 }
 
 fn params(mode: Mode, lanes: usize, width: usize, mask: MaskSource) -> ButterflyParams {
-    ButterflyParams {
-        lanes,
-        width,
-        mode,
-        mask,
-        out_lanes: lanes,
-        pipeline: 0,
-    }
+    ButterflyParams::combinational(mode, lanes, width, mask)
 }
 
 fn check_compact(m: &Module, p: &ButterflyParams, values: &[u64], mask: &[bool], seed: u64) {

@@ -265,6 +265,19 @@ impl From<ParamError> for crate::error::RtlError {
 }
 
 impl ButterflyParams {
+    /// A combinational router (`pipeline = 0`) with every lane out in one beat
+    /// (`out_lanes = lanes`). Not validated.
+    pub fn combinational(mode: Mode, lanes: usize, width: usize, mask: MaskSource) -> Self {
+        ButterflyParams {
+            lanes,
+            width,
+            mode,
+            mask,
+            pipeline: 0,
+            out_lanes: lanes,
+        }
+    }
+
     /// log2 of the lane count (valid once [`validate`](Self::validate) passed).
     pub fn log2_lanes(&self) -> usize {
         self.lanes.trailing_zeros() as usize

@@ -78,14 +78,7 @@ pub fn full_matrix() -> Vec<ButterflyParams> {
     for (vi, &(mode, mask)) in VARIANTS.iter().enumerate() {
         for lanes in MATRIX_LANES {
             for (wi, width) in MATRIX_WIDTHS.into_iter().enumerate() {
-                let base = ButterflyParams {
-                    lanes,
-                    width,
-                    mode,
-                    mask,
-                    pipeline: 0,
-                    out_lanes: lanes,
-                };
+                let base = ButterflyParams::combinational(mode, lanes, width, mask);
                 let stages = base.stages();
                 v.push(ButterflyParams {
                     pipeline: pipeline_of(stages, vi, wi),

@@ -345,10 +345,42 @@ impl B {
         (ok, tr, mf, pd)
     }
 
-    /// `n` bytes of `w` starting at the variable byte offset `off` (byte 0 = `w[off]`).
+    /// `n` bytes of `w` starting at the variable byte offset `off` (byte 0 = `w[off]`; bytes
+    /// past the end of `w` read as zero).
+    ///
+    /// A byte shifter that builds only the bytes the result needs: the offset's bits are
+    /// taken from the most significant down, and after bit k only the low `n + 2^k - 1` bytes
+    /// can still reach the result, so stage `{name}_s{k}` is that wide. An offset with a bit
+    /// at or above `m` (2^m >= the bytes of `w`) reads past the end: zero. For the 4 bytes of
+    /// an extension header in a 192-byte window that is 280 bytes of 2:1 muxes where a
+    /// whole-window shift is 1 536 bytes a level (which synthesis then prunes).
     fn at(&mut self, name: &str, w: &Signal, off: &Signal, n: u32) -> Signal {
-        let amt = Signal::concat(&[off.clone(), lit(3, 0)]);
-        self.w(name, &w.shr_var(&amt).slice(0, n * 8))
+        let wb = w.width() / 8;
+        let m = pow2_bits(wb);
+        // Bytes [lo, lo + k) of `v`, zero past its end.
+        let bytes = |v: &Signal, lo: u32, k: u32| -> Signal {
+            let have = (v.width() / 8).saturating_sub(lo).min(k);
+            if have == 0 {
+                lit(k * 8, 0)
+            } else {
+                v.slice(lo * 8, have * 8).zext(k * 8)
+            }
+        };
+        let keep = |k: u32| n + (1 << k) - 1;
+        let mut v = bytes(w, 0, keep(m));
+        for k in (0..m).rev() {
+            let step = 1 << k;
+            let moved = bytes(&v, step, keep(k));
+            let stay = bytes(&v, 0, keep(k));
+            v = self.w(&format!("{name}_s{k}"), &off.bit(k).mux(&moved, &stay));
+        }
+        let v = v.slice(0, n * 8);
+        if off.width() > m {
+            let past = off.slice(m, off.width() - m).reduce_or();
+            self.w(name, &past.mux(&lit(n * 8, 0), &v))
+        } else {
+            self.w(name, &v)
+        }
     }
 
     /// Registers every field (only `valid` has a reset).

@@ -270,7 +270,6 @@ enum BenchCmd {
     },
 }
 
-/// Splits `key=value` settings, naming a malformed one.
 /// Butterfly parameters from `--set` pairs; `out_lanes` follows `lanes` unless given.
 fn butterfly_params(sets: &[String]) -> Result<nicc_rtl::blocks::butterfly::ButterflyParams> {
     let sets = parse_sets(sets)?;
@@ -284,6 +283,7 @@ fn butterfly_params(sets: &[String]) -> Result<nicc_rtl::blocks::butterfly::Butt
     Ok(p)
 }
 
+/// Splits `key=value` settings, naming a malformed one.
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
     sets.iter()
         .map(|s| match s.split_once('=') {

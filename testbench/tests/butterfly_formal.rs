@@ -28,8 +28,8 @@ fn assert_proven(p: &ButterflyParams) {
 
 /// `make test`: N = 2 to 8 with both mask sources, D = 1 and 8 (the 16-lane non-zero-mask
 /// network is `nicc run`'s default, which `tests/cli.rs` proves too). `NICC_FULL=1` adds
-/// D = 16, N = 16 and N = 32 (about 6 s and 40-60 s each: the `cec` time grows about 7x per doubling of N; N = 64
-/// did not finish in 13 minutes).
+/// D = 16, N = 16 and N = 32 (about 6 s and 40-60 s each: the `cec` time grows about 7x per
+/// doubling of N; N = 64 did not finish in 13 minutes).
 #[test]
 fn compaction_networks_equal_their_definition() {
     let mut sizes = vec![(2, 1), (4, 8), (8, 1)];

@@ -340,11 +340,11 @@ fn formal_reference_matches_the_golden_model() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     for n in [2usize, 4, 8] {
         for d in [1usize, 8] {
+            let e = params(Mode::Expand, n, d, MaskSource::External);
+            let me = formal::reference_module(&e).unwrap();
             for mask_src in [MaskSource::Nonzero, MaskSource::External] {
                 let p = params(Mode::Compact, n, d, mask_src);
                 let m = formal::reference_module(&p).unwrap();
-                let e = params(Mode::Expand, n, d, MaskSource::External);
-                let me = formal::reference_module(&e).unwrap();
                 for bits in 0..1u64 << n {
                     let mask: Vec<bool> = (0..n).map(|i| bits >> i & 1 == 1).collect();
                     let nz = mask_src == MaskSource::Nonzero;

@@ -225,6 +225,27 @@ fn cache_builds_once_under_concurrency_then_hits() {
         .unwrap()
         .collect();
     assert_eq!(models.len(), 1);
+    // The runtime headers were precompiled once, beside their source.
+    let pch: Vec<_> = std::fs::read_dir(dir.path().join("pch"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(pch.len(), 1, "{pch:?}");
+    let gch = pch[0].join("nicc_pch.h.gch");
+    assert!(gch.metadata().unwrap().len() > 0, "{}", gch.display());
+    // A precompiled header g++ cannot use costs speed, not correctness: the next model
+    // parses the headers itself.
+    std::fs::write(&gch, b"not a precompiled header").unwrap();
+    let mut m = ModuleBuilder::new("cache_probe_2");
+    let a = m.input("a", 5);
+    m.output("y", &(&a + &Signal::lit(5, 3)));
+    let d2 = emit(&m.finish().unwrap()).unwrap();
+    let mut second = Model::build_with(&d2, &opts, None).unwrap();
+    assert!(!second.build_info().cache_hit);
+    let (a, y) = (second.port("a").unwrap(), second.port("y").unwrap());
+    second.set_u64(a, 30).unwrap();
+    second.eval();
+    assert_eq!(second.get_u64(y), 1);
 }
 
 #[test]

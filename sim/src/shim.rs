@@ -158,6 +158,16 @@ void nicc_eval(void* p) {{
     nicc_settle(h);
 }}
 
+// Writes out the waveform buffered so far (a no-op without one).
+void nicc_vcd_flush(void* p) {{
+#ifdef NICC_TRACE
+    NiccModel* h = (NiccModel*)p;
+    if (h->vcd) h->vcd->flush();
+#else
+    (void)p;
+#endif
+}}
+
 void nicc_step(void* p) {{
     NiccModel* h = (NiccModel*)p;
     {top}* m = h->top;

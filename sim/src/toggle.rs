@@ -1,15 +1,23 @@
 //! Switching activity from real simulation: Verilator toggle coverage as an energy proxy.
 //!
-//! A [`ToggleModel`] is a [`Model`] built with `--coverage-toggle` (every bit of every signal,
-//! any width): Verilator counts, per signal bit, every change of its value (0 -> 1 and
-//! 1 -> 0 each count one). [`ToggleModel::toggles`] writes Verilator's coverage data file and
-//! parses it ([`ToggleCounts::parse`], nom) into one entry per signal bit with its hierarchy
-//! path, so summing the entries of a signal weights it by its width, and summing by hierarchy
-//! prefix gives per-block figures ([`ToggleCounts::by_block`]).
+//! A [`ToggleModel`] counts, per signal bit, every change of its value (0 -> 1 and 1 -> 0
+//! each count one) and reports one entry per signal bit with its hierarchy path
+//! ([`ToggleCounts`]), so summing the entries of a signal weights it by its width, and summing
+//! by hierarchy prefix gives per-block figures ([`ToggleCounts::by_block`]). Two ways to
+//! count, giving the same figures (`sim/tests/toggle.rs` compares them net by net):
+//! - [`ToggleModel::build`]: the model is built with `--coverage-toggle` (every bit of every
+//!   signal, any width) and Verilator counts; [`ToggleModel::toggles`] writes Verilator's
+//!   coverage data file and parses it ([`ToggleCounts::parse`], nom).
+//! - [`ToggleModel::build_traced`]: the ordinary traced model writes a VCD of every
+//!   evaluation (every named signal, any width, every memory element) and
+//!   [`ToggleCounts::from_vcd`] counts the changed bits of each value change. The coverage
+//!   build instruments every bit in C++, which is what makes it slow to compile (a 32 x 8
+//!   sparse FFN tile: 365 000 lines of C++ and 85 s of `make`, against 90 000 lines and 25 s
+//!   traced), so large designs are measured this way.
 //!
-//! Opt-in: a coverage model has its own cache entry (the shim, the Verilator flags and the
-//! runtime differ, so does the hash); [`Model::build`] and friends are unchanged. Coverage
-//! counters slow the model down; use it for measurements, not for long functional runs.
+//! Opt-in: these models have their own cache entries (the shim, the Verilator flags and the
+//! runtime differ, so does the hash); [`Model::build`] and friends are unchanged. Counting
+//! slows the model down; use it for measurements, not for long functional runs.
 //!
 //! Notes on what is counted: a signal is counted once per module instance it is declared in,
 //! so a value passed through a port is counted in the parent (the wire) and in the child (the
@@ -52,6 +60,19 @@ pub enum ToggleError {
         /// The line (truncated to 200 characters).
         text: String,
     },
+    /// The library lacks the VCD flush entry point (a shim from before VCD toggle counting).
+    #[error("model library {0} has no nicc_vcd_flush entry point: delete it from the model cache and rebuild")]
+    NoVcdFlush(String),
+    /// A VCD line does not parse.
+    #[error("VCD line {line} does not parse ({what}): `{text}`")]
+    Vcd {
+        /// 1-based line number.
+        line: usize,
+        /// What was expected.
+        what: String,
+        /// The line (truncated to 200 characters).
+        text: String,
+    },
     /// Reading or writing the coverage data file failed.
     #[error("{context}: {source}")]
     Io {
@@ -64,18 +85,36 @@ pub enum ToggleError {
 
 type CovWriteFn = unsafe extern "C" fn(*mut c_void, *const i8) -> i32;
 type CovZeroFn = unsafe extern "C" fn(*mut c_void);
+type FlushFn = unsafe extern "C" fn(*mut c_void);
 
-/// A model with toggle coverage compiled in. Dereferences to [`Model`] for driving it.
+/// Where a [`ToggleModel`]'s counts come from.
+enum Source {
+    /// Verilator's toggle coverage counters.
+    Coverage { write: CovWriteFn, zero: CovZeroFn },
+    /// The model's VCD; changes written before byte `mark` are not counted.
+    Trace {
+        flush: FlushFn,
+        vcd: std::path::PathBuf,
+        mark: u64,
+        _dir: tempfile::TempDir,
+    },
+}
+
+/// A model that counts toggles. Dereferences to [`Model`] for driving it.
 pub struct ToggleModel {
     model: Model,
-    write: CovWriteFn,
-    zero: CovZeroFn,
+    source: Source,
 }
 
 impl std::fmt::Debug for ToggleModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = match &self.source {
+            Source::Coverage { .. } => "coverage".to_string(),
+            Source::Trace { vcd, .. } => format!("vcd {}", vcd.display()),
+        };
         f.debug_struct("ToggleModel")
             .field("model", &self.model)
+            .field("source", &source)
             .finish()
     }
 }
@@ -112,28 +151,105 @@ impl ToggleModel {
                 .map_err(|_| ToggleError::NotCoverage(lib_path.clone()))?;
             (*w, *z)
         };
-        Ok(ToggleModel { model, write, zero })
+        Ok(ToggleModel {
+            model,
+            source: Source::Coverage { write, zero },
+        })
+    }
+
+    /// Builds (or loads from the cache) `d` with tracing (whatever `opts.trace` says) and
+    /// instantiates it writing a VCD into a temporary directory, from which
+    /// [`ToggleModel::toggles`] counts. Counting starts at construction; call
+    /// [`ToggleModel::zero`] after reset to measure a window.
+    pub fn build_traced(d: &Design, opts: &BuildOptions) -> Result<ToggleModel, ToggleError> {
+        let dir = tempfile::tempdir().map_err(|e| ToggleError::Io {
+            context: "creating a temporary directory for the VCD".into(),
+            source: e,
+        })?;
+        let vcd = dir.path().join("toggles.vcd");
+        let opts = BuildOptions {
+            trace: true,
+            ..opts.clone()
+        };
+        let model = Model::build_with(d, &opts, Some(&vcd))?;
+        let lib_path = model.build_info().library.display().to_string();
+        // SAFETY: `nicc_vcd_flush` is the shim's `extern "C" void(void*)`.
+        let flush = unsafe {
+            let f: libloading::Symbol<FlushFn> = model
+                ._lib
+                .get(b"nicc_vcd_flush")
+                .map_err(|_| ToggleError::NoVcdFlush(lib_path))?;
+            *f
+        };
+        Ok(ToggleModel {
+            model,
+            source: Source::Trace {
+                flush,
+                vcd,
+                mark: 0,
+                _dir: dir,
+            },
+        })
     }
 
     /// Sets every toggle counter to zero.
     pub fn zero(&mut self) {
-        // SAFETY: valid handle of this library.
-        unsafe { (self.zero)(self.model.handle) }
+        match &mut self.source {
+            // SAFETY: valid handle of this library.
+            Source::Coverage { zero, .. } => unsafe { zero(self.model.handle) },
+            Source::Trace {
+                flush, vcd, mark, ..
+            } => {
+                // SAFETY: valid handle of this library.
+                unsafe { flush(self.model.handle) };
+                *mark = std::fs::metadata(vcd).map(|m| m.len()).unwrap_or(0);
+            }
+        }
     }
 
-    /// Writes Verilator's coverage data file (`coverage.dat` format) to `path`.
+    /// Writes the raw counts to `path`: Verilator's coverage data file (`coverage.dat`
+    /// format), or for a traced model the VCD so far.
     pub fn write(&mut self, path: &Path) -> Result<(), ToggleError> {
-        let c = CString::new(path.to_string_lossy().into_owned()).map_err(|_| ToggleError::Io {
-            context: format!("coverage path {}", path.display()),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in path"),
-        })?;
-        // SAFETY: valid handle; the path is a NUL-terminated string.
-        unsafe { (self.write)(self.model.handle, c.as_ptr()) };
+        match &self.source {
+            Source::Coverage { write, .. } => {
+                let c = CString::new(path.to_string_lossy().into_owned()).map_err(|_| {
+                    ToggleError::Io {
+                        context: format!("coverage path {}", path.display()),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            "NUL in path",
+                        ),
+                    }
+                })?;
+                // SAFETY: valid handle; the path is a NUL-terminated string.
+                unsafe { write(self.model.handle, c.as_ptr()) };
+            }
+            Source::Trace { flush, vcd, .. } => {
+                // SAFETY: valid handle of this library.
+                unsafe { flush(self.model.handle) };
+                std::fs::copy(vcd, path).map_err(|e| ToggleError::Io {
+                    context: format!("copying {} to {}", vcd.display(), path.display()),
+                    source: e,
+                })?;
+            }
+        }
         Ok(())
     }
 
-    /// The counters now (one entry per signal bit), through a temporary coverage file.
+    /// The counters now (one entry per signal bit).
     pub fn toggles(&mut self) -> Result<ToggleCounts, ToggleError> {
+        if let Source::Trace {
+            flush, vcd, mark, ..
+        } = &self.source
+        {
+            // SAFETY: valid handle of this library.
+            unsafe { flush(self.model.handle) };
+            let text = std::fs::read(vcd).map_err(|e| ToggleError::Io {
+                context: format!("reading {}", vcd.display()),
+                source: e,
+            })?;
+            return ToggleCounts::from_vcd(&String::from_utf8_lossy(&text), *mark as usize);
+        }
         let dir = tempfile::tempdir().map_err(|e| ToggleError::Io {
             context: "creating a temporary directory for the coverage file".into(),
             source: e,
@@ -205,6 +321,18 @@ fn record(i: &str) -> IResult<&str, Record<'_>> {
     Ok((i, (pairs, n)))
 }
 
+/// `[msb:lsb]` or `[i]` as (msb, lsb).
+fn parse_range(r: &str) -> Option<(i64, i64)> {
+    let inner = r.strip_prefix('[')?.strip_suffix(']')?;
+    match inner.split_once(':') {
+        Some((a, b)) => Some((a.trim().parse().ok()?, b.trim().parse().ok()?)),
+        None => {
+            let i = inner.trim().parse().ok()?;
+            Some((i, i))
+        }
+    }
+}
+
 impl ToggleCounts {
     /// Parses Verilator coverage data text; only `toggle` entries are kept. The first
     /// component of each hierarchy (`TOP` or the model instance) and the top module's instance
@@ -252,6 +380,174 @@ impl ToggleCounts {
                 bit,
                 count,
             });
+        }
+        Ok(ToggleCounts { entries })
+    }
+
+    /// Counts toggles in a VCD (as written by a traced model: one time step per evaluation):
+    /// each value change adds one to every bit it flips (`x` and `z` read as 0). Changes at
+    /// byte offsets before `from` only set values (so a window starts at a byte mark taken
+    /// after a flush); the initial `$dumpvars` values are never counted. Scopes are relative
+    /// to the design's top module, as in [`ToggleCounts::parse`]: the outermost scope (`TOP`,
+    /// holding the wrapper's copies of the top ports) is left out and the next one (the top
+    /// module) is the empty scope. Memory elements named `mem(3)` read as `mem[3]`.
+    pub fn from_vcd(text: &str, from: usize) -> Result<ToggleCounts, ToggleError> {
+        struct Var {
+            scope: String,
+            name: String,
+            width: u32,
+            /// Declared `[msb:lsb]` or `[i]`, as (msb, lsb).
+            range: Option<(i64, i64)>,
+            words: Vec<u64>,
+            counts: Vec<u64>,
+        }
+        let bad = |line: usize, what: &str, t: &str| ToggleError::Vcd {
+            line: line + 1,
+            what: what.into(),
+            text: t.chars().take(200).collect(),
+        };
+        let mut vars: Vec<Var> = Vec::new();
+        let mut ids: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        let mut scope: Vec<String> = Vec::new();
+        let mut header = true;
+        // Header statements (`$keyword ... $end`) may span lines: collect their tokens.
+        let mut stmt: Vec<&str> = Vec::new();
+        let mut stmt_line = 0;
+        let mut offset = 0usize;
+        for (n, line) in text.split_inclusive('\n').enumerate() {
+            let start = offset;
+            offset += line.len();
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            if header {
+                for tok in t.split_whitespace() {
+                    if stmt.is_empty() {
+                        stmt_line = n;
+                    }
+                    stmt.push(tok);
+                    if tok != "$end" {
+                        continue;
+                    }
+                    match stmt[0] {
+                        "$scope" => {
+                            let name = stmt.get(2).filter(|_| stmt.len() == 4);
+                            let name =
+                                name.ok_or_else(|| bad(stmt_line, "$scope <kind> <name> $end", t))?;
+                            scope.push(name.to_string());
+                        }
+                        "$upscope" => {
+                            scope.pop();
+                        }
+                        "$var" => {
+                            if stmt.len() < 6 {
+                                return Err(bad(
+                                    stmt_line,
+                                    "$var <kind> <width> <id> <name> [range] $end",
+                                    t,
+                                ));
+                            }
+                            let width: u32 = stmt[2]
+                                .parse()
+                                .ok()
+                                .filter(|w| *w > 0)
+                                .ok_or_else(|| bad(stmt_line, "a positive width", t))?;
+                            // The range is its own token (`x [7:0]`) or attached (`x[7:0]`).
+                            let (name, range) = match stmt.get(5).filter(|r| r.starts_with('[')) {
+                                Some(r) => (stmt[4], Some(*r)),
+                                None => match stmt[4].rsplit_once('[') {
+                                    Some((a, b)) if b.ends_with(']') && !a.is_empty() => {
+                                        (a, Some(&stmt[4][a.len()..]))
+                                    }
+                                    _ => (stmt[4], None),
+                                },
+                            };
+                            let range = match range {
+                                Some(r) => Some(
+                                    parse_range(r)
+                                        .ok_or_else(|| bad(stmt_line, "a [msb:lsb] range", t))?,
+                                ),
+                                None => None,
+                            };
+                            vars.push(Var {
+                                scope: scope.join("."),
+                                name: name.replace('(', "[").replace(')', "]"),
+                                width,
+                                range,
+                                words: vec![0; width.div_ceil(64) as usize],
+                                counts: vec![0; width as usize],
+                            });
+                            ids.entry(stmt[3].to_string())
+                                .or_default()
+                                .push(vars.len() - 1);
+                        }
+                        "$enddefinitions" => header = false,
+                        _ => {}
+                    }
+                    stmt.clear();
+                }
+                continue;
+            }
+            let counting = start >= from;
+            let (bits, id) = match t.as_bytes()[0] {
+                b'#' | b'$' | b'r' | b'R' => continue,
+                b'b' | b'B' => t[1..]
+                    .split_once(char::is_whitespace)
+                    .map(|(b, i)| (b, i.trim()))
+                    .ok_or_else(|| bad(n, "b<bits> <id>", t))?,
+                b'0' | b'1' | b'x' | b'X' | b'z' | b'Z' => (&t[..1], t[1..].trim()),
+                _ => return Err(bad(n, "a time, a scalar or a b<bits> change", t)),
+            };
+            let Some(targets) = ids.get(id) else {
+                return Err(bad(n, "a declared identifier", t));
+            };
+            for &k in targets {
+                let v = &mut vars[k];
+                // The value's bits, least significant first; missing high bits are 0.
+                let mut new = vec![0u64; v.words.len()];
+                for (i, c) in bits.bytes().rev().take(v.width as usize).enumerate() {
+                    match c {
+                        b'1' => new[i / 64] |= 1 << (i % 64),
+                        b'0' | b'x' | b'X' | b'z' | b'Z' => {}
+                        _ => return Err(bad(n, "bits 0, 1, x or z", t)),
+                    }
+                }
+                if counting {
+                    for (w, (a, b)) in v.words.iter().zip(&new).enumerate() {
+                        let mut d = a ^ b;
+                        while d != 0 {
+                            let bit = d.trailing_zeros() as usize;
+                            v.counts[w * 64 + bit] += 1;
+                            d &= d - 1;
+                        }
+                    }
+                }
+                v.words = new;
+            }
+        }
+        let mut entries = Vec::new();
+        for v in vars {
+            // "TOP" is the wrapper, "TOP.<top>" the design's top module.
+            let mut parts = v.scope.split('.');
+            if parts.next().is_none() || parts.next().is_none() {
+                continue;
+            }
+            let scope = parts.collect::<Vec<_>>().join(".");
+            for (i, &count) in v.counts.iter().enumerate() {
+                let bit = match v.range {
+                    Some((msb, lsb)) if msb >= lsb => Some((lsb + i as i64) as u32),
+                    Some((msb, _)) => Some((msb + i as i64) as u32),
+                    None if v.width == 1 => None,
+                    None => Some(i as u32),
+                };
+                entries.push(ToggleEntry {
+                    scope: scope.clone(),
+                    signal: v.name.clone(),
+                    bit,
+                    count,
+                });
+            }
         }
         Ok(ToggleCounts { entries })
     }
@@ -323,5 +619,63 @@ mod tests {
     fn bad_line_names_its_number() {
         let e = ToggleCounts::parse("# x\nC 'garbage\n").unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
+    }
+
+    /// A VCD as Verilator writes one, with the variations other writers use.
+    const VCD: &str = "$timescale 1ps $end\n\
+        $scope module TOP $end\n\
+         $var wire 1 ! clk $end\n\
+         $scope module t $end\n\
+          $var wire 1 ! clk $end\n\
+          $var wire 70 \" w [69:0] $end\n\
+          $scope module u_m $end\n\
+           $var wire 4 # mem(2) [3:0] $end\n\
+           $var wire 2 $ q[5:4] $end\n\
+          $upscope $end\n\
+         $upscope $end\n\
+        $upscope $end\n\
+        $enddefinitions $end\n\
+        #0\n$dumpvars\n0!\nb0 \"\nbx0 #\nb00 $\n$end\n\
+        #1\n1!\nb1 \"\n\
+        #2\n0!\nb11 \"\nb1111 #\nb10 $\n";
+
+    #[test]
+    fn counts_vcd_changes_per_bit() {
+        let c = ToggleCounts::from_vcd(VCD, 0).unwrap();
+        let s = c.by_signal();
+        // The TOP copy of clk is left out; t's clk rose and fell.
+        assert_eq!(s["clk"], 2, "{s:?}");
+        // w: 0 -> 1 (bit 0) -> 3 (bit 1); a 70-bit net.
+        assert_eq!(s["w"], 2);
+        assert_eq!(c.entries.iter().filter(|e| e.signal == "w").count(), 70);
+        // The x bit of mem(2) read as 0: 0 -> F is four changes; the element reads mem[2].
+        assert_eq!(s["u_m.mem[2]"], 4);
+        // q[5:4]: bit 5 changed, and bits are numbered from the declared lsb.
+        let q5 = c
+            .entries
+            .iter()
+            .find(|e| e.signal == "q" && e.bit == Some(5));
+        assert_eq!(q5.map(|e| e.count), Some(1));
+        // A window starting at time 2 sees only its changes.
+        let from = VCD.find("#2").unwrap();
+        let w = ToggleCounts::from_vcd(VCD, from).unwrap().by_signal();
+        assert_eq!((w["clk"], w["w"], w["u_m.mem[2]"]), (1, 1, 4));
+    }
+
+    #[test]
+    fn bad_vcd_lines_name_their_number() {
+        let e = ToggleCounts::from_vcd("$enddefinitions $end\nb1 ?\n", 0).unwrap_err();
+        assert!(
+            e.to_string().contains("line 2") && e.to_string().contains("identifier"),
+            "{e}"
+        );
+        let e = ToggleCounts::from_vcd("$var wire 0 ! a $end\n", 0).unwrap_err();
+        assert!(
+            e.to_string().contains("line 1") && e.to_string().contains("width"),
+            "{e}"
+        );
+        let e = ToggleCounts::from_vcd("$var wire 1 ! a $end\n$enddefinitions $end\n%1!\n", 0)
+            .unwrap_err();
+        assert!(e.to_string().contains("line 3"), "{e}");
     }
 }

@@ -91,11 +91,12 @@ type FlushFn = unsafe extern "C" fn(*mut c_void);
 enum Source {
     /// Verilator's toggle coverage counters.
     Coverage { write: CovWriteFn, zero: CovZeroFn },
-    /// The model's VCD; changes written before byte `mark` are not counted.
+    /// The model's VCD, read up to byte `read` into `counter`.
     Trace {
         flush: FlushFn,
         vcd: std::path::PathBuf,
-        mark: u64,
+        read: u64,
+        counter: Box<VcdCounter>,
         _dir: tempfile::TempDir,
     },
 }
@@ -186,7 +187,8 @@ impl ToggleModel {
             source: Source::Trace {
                 flush,
                 vcd,
-                mark: 0,
+                read: 0,
+                counter: Box::default(),
                 _dir: dir,
             },
         })
@@ -197,14 +199,46 @@ impl ToggleModel {
         match &mut self.source {
             // SAFETY: valid handle of this library.
             Source::Coverage { zero, .. } => unsafe { zero(self.model.handle) },
-            Source::Trace {
-                flush, vcd, mark, ..
-            } => {
-                // SAFETY: valid handle of this library.
-                unsafe { flush(self.model.handle) };
-                *mark = std::fs::metadata(vcd).map(|m| m.len()).unwrap_or(0);
+            Source::Trace { .. } => {
+                // Values up to now, then no counts. The VCD is readable (it was written by
+                // this model); a failure would show again, as an error, in `toggles`.
+                if self.pump(false).is_ok() {
+                    if let Source::Trace { counter, .. } = &mut self.source {
+                        counter.zero();
+                    }
+                }
             }
         }
+    }
+
+    /// Flushes a traced model's VCD and feeds the whole lines written since the last call to
+    /// its counter.
+    fn pump(&mut self, count: bool) -> Result<(), ToggleError> {
+        use std::io::{Read, Seek};
+        let Source::Trace {
+            flush,
+            vcd,
+            read,
+            counter,
+            ..
+        } = &mut self.source
+        else {
+            return Ok(());
+        };
+        // SAFETY: valid handle of this library.
+        unsafe { flush(self.model.handle) };
+        let io = |e| ToggleError::Io {
+            context: format!("reading {}", vcd.display()),
+            source: e,
+        };
+        let mut f = std::fs::File::open(&vcd).map_err(io)?;
+        f.seek(std::io::SeekFrom::Start(*read)).map_err(io)?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).map_err(io)?;
+        let whole = buf.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        counter.feed(&String::from_utf8_lossy(&buf[..whole]), count)?;
+        *read += whole as u64;
+        Ok(())
     }
 
     /// Writes the raw counts to `path`: Verilator's coverage data file (`coverage.dat`
@@ -238,17 +272,11 @@ impl ToggleModel {
 
     /// The counters now (one entry per signal bit).
     pub fn toggles(&mut self) -> Result<ToggleCounts, ToggleError> {
-        if let Source::Trace {
-            flush, vcd, mark, ..
-        } = &self.source
-        {
-            // SAFETY: valid handle of this library.
-            unsafe { flush(self.model.handle) };
-            let text = std::fs::read(vcd).map_err(|e| ToggleError::Io {
-                context: format!("reading {}", vcd.display()),
-                source: e,
-            })?;
-            return ToggleCounts::from_vcd(&String::from_utf8_lossy(&text), *mark as usize);
+        if matches!(self.source, Source::Trace { .. }) {
+            self.pump(true)?;
+            if let Source::Trace { counter, .. } = &self.source {
+                return Ok(counter.counts());
+            }
         }
         let dir = tempfile::tempdir().map_err(|e| ToggleError::Io {
             context: "creating a temporary directory for the coverage file".into(),
@@ -333,6 +361,214 @@ fn parse_range(r: &str) -> Option<(i64, i64)> {
     }
 }
 
+/// One `$var` of a VCD and its per-bit counts.
+#[derive(Debug, Clone)]
+struct VcdVar {
+    scope: String,
+    name: String,
+    width: u32,
+    /// Declared `[msb:lsb]` or `[i]`, as (msb, lsb).
+    range: Option<(i64, i64)>,
+    words: Vec<u64>,
+    counts: Vec<u64>,
+}
+
+/// Counts toggles of a VCD fed in pieces of whole lines, so a growing file is read once
+/// ([`ToggleModel::build_traced`] feeds it at every [`ToggleModel::zero`] and
+/// [`ToggleModel::toggles`]). [`ToggleCounts::from_vcd`] documents what is counted.
+#[derive(Debug, Clone)]
+pub struct VcdCounter {
+    vars: Vec<VcdVar>,
+    ids: std::collections::HashMap<String, Vec<usize>>,
+    scope: Vec<String>,
+    header: bool,
+    /// Tokens of the header statement being read (`$keyword ... $end` may span lines).
+    stmt: Vec<String>,
+    stmt_line: usize,
+    /// Lines fed so far.
+    line: usize,
+}
+
+impl Default for VcdCounter {
+    fn default() -> Self {
+        VcdCounter {
+            vars: Vec::new(),
+            ids: Default::default(),
+            scope: Vec::new(),
+            header: true,
+            stmt: Vec::new(),
+            stmt_line: 0,
+            line: 0,
+        }
+    }
+}
+
+impl VcdCounter {
+    /// Reads `text` (whole lines); value changes count only when `count`.
+    pub fn feed(&mut self, text: &str, count: bool) -> Result<(), ToggleError> {
+        for line in text.lines() {
+            let n = self.line;
+            self.line += 1;
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            if self.header {
+                for tok in t.split_whitespace() {
+                    self.header_token(tok, n, t)?;
+                }
+            } else {
+                self.change(t, n, count)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets every count to zero (values are kept).
+    pub fn zero(&mut self) {
+        for v in &mut self.vars {
+            v.counts.iter_mut().for_each(|c| *c = 0);
+        }
+    }
+
+    /// The counts so far, one entry per signal bit.
+    pub fn counts(&self) -> ToggleCounts {
+        let mut entries = Vec::new();
+        for v in &self.vars {
+            // "TOP" is the wrapper, "TOP.<top>" the design's top module.
+            let mut parts = v.scope.split('.');
+            if parts.next().is_none() || parts.next().is_none() {
+                continue;
+            }
+            let scope = parts.collect::<Vec<_>>().join(".");
+            for (i, &count) in v.counts.iter().enumerate() {
+                let bit = match v.range {
+                    Some((msb, lsb)) if msb >= lsb => Some((lsb + i as i64) as u32),
+                    Some((msb, _)) => Some((msb + i as i64) as u32),
+                    None if v.width == 1 => None,
+                    None => Some(i as u32),
+                };
+                entries.push(ToggleEntry {
+                    scope: scope.clone(),
+                    signal: v.name.clone(),
+                    bit,
+                    count,
+                });
+            }
+        }
+        ToggleCounts { entries }
+    }
+
+    fn header_token(&mut self, tok: &str, n: usize, t: &str) -> Result<(), ToggleError> {
+        if self.stmt.is_empty() {
+            self.stmt_line = n;
+        }
+        self.stmt.push(tok.to_string());
+        if tok != "$end" {
+            return Ok(());
+        }
+        let stmt = std::mem::take(&mut self.stmt);
+        let bad_stmt = |what: &str| vcd_error(self.stmt_line, what, t);
+        match stmt[0].as_str() {
+            "$scope" => {
+                if stmt.len() != 4 {
+                    return Err(bad_stmt("$scope <kind> <name> $end"));
+                }
+                self.scope.push(stmt[2].clone());
+            }
+            "$upscope" => {
+                self.scope.pop();
+            }
+            "$var" => {
+                if stmt.len() < 6 {
+                    return Err(bad_stmt("$var <kind> <width> <id> <name> [range] $end"));
+                }
+                let width: u32 = stmt[2]
+                    .parse()
+                    .ok()
+                    .filter(|w| *w > 0)
+                    .ok_or_else(|| bad_stmt("a positive width"))?;
+                // The range is its own token (`x [7:0]`) or attached (`x[7:0]`).
+                let (name, range) = match stmt.get(5).filter(|r| r.starts_with('[')) {
+                    Some(r) => (stmt[4].as_str(), Some(r.as_str())),
+                    None => match stmt[4].rsplit_once('[') {
+                        Some((a, b)) if b.ends_with(']') && !a.is_empty() => {
+                            (a, Some(&stmt[4][a.len()..]))
+                        }
+                        _ => (stmt[4].as_str(), None),
+                    },
+                };
+                let range = match range {
+                    Some(r) => Some(parse_range(r).ok_or_else(|| bad_stmt("a [msb:lsb] range"))?),
+                    None => None,
+                };
+                self.vars.push(VcdVar {
+                    scope: self.scope.join("."),
+                    name: name.replace('(', "[").replace(')', "]"),
+                    width,
+                    range,
+                    words: vec![0; width.div_ceil(64) as usize],
+                    counts: vec![0; width as usize],
+                });
+                self.ids
+                    .entry(stmt[3].clone())
+                    .or_default()
+                    .push(self.vars.len() - 1);
+            }
+            "$enddefinitions" => self.header = false,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn change(&mut self, t: &str, n: usize, count: bool) -> Result<(), ToggleError> {
+        let bad = |what: &str| vcd_error(n, what, t);
+        let (bits, id) = match t.as_bytes()[0] {
+            b'#' | b'$' | b'r' | b'R' => return Ok(()),
+            b'b' | b'B' => t[1..]
+                .split_once(char::is_whitespace)
+                .map(|(b, i)| (b, i.trim()))
+                .ok_or_else(|| bad("b<bits> <id>"))?,
+            b'0' | b'1' | b'x' | b'X' | b'z' | b'Z' => (&t[..1], t[1..].trim()),
+            _ => return Err(bad("a time, a scalar or a b<bits> change")),
+        };
+        let Some(targets) = self.ids.get(id) else {
+            return Err(bad("a declared identifier"));
+        };
+        for &k in targets {
+            let v = &mut self.vars[k];
+            // The value's bits, least significant first; missing high bits are 0.
+            let mut new = vec![0u64; v.words.len()];
+            for (i, c) in bits.bytes().rev().take(v.width as usize).enumerate() {
+                match c {
+                    b'1' => new[i / 64] |= 1 << (i % 64),
+                    b'0' | b'x' | b'X' | b'z' | b'Z' => {}
+                    _ => return Err(bad("bits 0, 1, x or z")),
+                }
+            }
+            if count {
+                for (w, (a, b)) in v.words.iter().zip(&new).enumerate() {
+                    let mut d = a ^ b;
+                    while d != 0 {
+                        v.counts[w * 64 + d.trailing_zeros() as usize] += 1;
+                        d &= d - 1;
+                    }
+                }
+            }
+            v.words = new;
+        }
+        Ok(())
+    }
+}
+
+fn vcd_error(line: usize, what: &str, text: &str) -> ToggleError {
+    ToggleError::Vcd {
+        line: line + 1,
+        what: what.into(),
+        text: text.chars().take(200).collect(),
+    }
+}
+
 impl ToggleCounts {
     /// Parses Verilator coverage data text; only `toggle` entries are kept. The first
     /// component of each hierarchy (`TOP` or the model instance) and the top module's instance
@@ -386,170 +622,17 @@ impl ToggleCounts {
 
     /// Counts toggles in a VCD (as written by a traced model: one time step per evaluation):
     /// each value change adds one to every bit it flips (`x` and `z` read as 0). Changes at
-    /// byte offsets before `from` only set values (so a window starts at a byte mark taken
-    /// after a flush); the initial `$dumpvars` values are never counted. Scopes are relative
-    /// to the design's top module, as in [`ToggleCounts::parse`]: the outermost scope (`TOP`,
-    /// holding the wrapper's copies of the top ports) is left out and the next one (the top
-    /// module) is the empty scope. Memory elements named `mem(3)` read as `mem[3]`.
+    /// byte offsets before `from` (a line start) only set values; the initial `$dumpvars`
+    /// values are never counted. Scopes are relative to the design's top module, as in
+    /// [`ToggleCounts::parse`]: the outermost scope (`TOP`, holding the wrapper's copies of
+    /// the top ports) is left out and the next one (the top module) is the empty scope.
+    /// Memory elements named `mem(3)` read as `mem[3]`. See [`VcdCounter`] to count as a
+    /// file grows.
     pub fn from_vcd(text: &str, from: usize) -> Result<ToggleCounts, ToggleError> {
-        struct Var {
-            scope: String,
-            name: String,
-            width: u32,
-            /// Declared `[msb:lsb]` or `[i]`, as (msb, lsb).
-            range: Option<(i64, i64)>,
-            words: Vec<u64>,
-            counts: Vec<u64>,
-        }
-        let bad = |line: usize, what: &str, t: &str| ToggleError::Vcd {
-            line: line + 1,
-            what: what.into(),
-            text: t.chars().take(200).collect(),
-        };
-        let mut vars: Vec<Var> = Vec::new();
-        let mut ids: std::collections::HashMap<String, Vec<usize>> = Default::default();
-        let mut scope: Vec<String> = Vec::new();
-        let mut header = true;
-        // Header statements (`$keyword ... $end`) may span lines: collect their tokens.
-        let mut stmt: Vec<&str> = Vec::new();
-        let mut stmt_line = 0;
-        let mut offset = 0usize;
-        for (n, line) in text.split_inclusive('\n').enumerate() {
-            let start = offset;
-            offset += line.len();
-            let t = line.trim();
-            if t.is_empty() {
-                continue;
-            }
-            if header {
-                for tok in t.split_whitespace() {
-                    if stmt.is_empty() {
-                        stmt_line = n;
-                    }
-                    stmt.push(tok);
-                    if tok != "$end" {
-                        continue;
-                    }
-                    match stmt[0] {
-                        "$scope" => {
-                            let name = stmt.get(2).filter(|_| stmt.len() == 4);
-                            let name =
-                                name.ok_or_else(|| bad(stmt_line, "$scope <kind> <name> $end", t))?;
-                            scope.push(name.to_string());
-                        }
-                        "$upscope" => {
-                            scope.pop();
-                        }
-                        "$var" => {
-                            if stmt.len() < 6 {
-                                return Err(bad(
-                                    stmt_line,
-                                    "$var <kind> <width> <id> <name> [range] $end",
-                                    t,
-                                ));
-                            }
-                            let width: u32 = stmt[2]
-                                .parse()
-                                .ok()
-                                .filter(|w| *w > 0)
-                                .ok_or_else(|| bad(stmt_line, "a positive width", t))?;
-                            // The range is its own token (`x [7:0]`) or attached (`x[7:0]`).
-                            let (name, range) = match stmt.get(5).filter(|r| r.starts_with('[')) {
-                                Some(r) => (stmt[4], Some(*r)),
-                                None => match stmt[4].rsplit_once('[') {
-                                    Some((a, b)) if b.ends_with(']') && !a.is_empty() => {
-                                        (a, Some(&stmt[4][a.len()..]))
-                                    }
-                                    _ => (stmt[4], None),
-                                },
-                            };
-                            let range = match range {
-                                Some(r) => Some(
-                                    parse_range(r)
-                                        .ok_or_else(|| bad(stmt_line, "a [msb:lsb] range", t))?,
-                                ),
-                                None => None,
-                            };
-                            vars.push(Var {
-                                scope: scope.join("."),
-                                name: name.replace('(', "[").replace(')', "]"),
-                                width,
-                                range,
-                                words: vec![0; width.div_ceil(64) as usize],
-                                counts: vec![0; width as usize],
-                            });
-                            ids.entry(stmt[3].to_string())
-                                .or_default()
-                                .push(vars.len() - 1);
-                        }
-                        "$enddefinitions" => header = false,
-                        _ => {}
-                    }
-                    stmt.clear();
-                }
-                continue;
-            }
-            let counting = start >= from;
-            let (bits, id) = match t.as_bytes()[0] {
-                b'#' | b'$' | b'r' | b'R' => continue,
-                b'b' | b'B' => t[1..]
-                    .split_once(char::is_whitespace)
-                    .map(|(b, i)| (b, i.trim()))
-                    .ok_or_else(|| bad(n, "b<bits> <id>", t))?,
-                b'0' | b'1' | b'x' | b'X' | b'z' | b'Z' => (&t[..1], t[1..].trim()),
-                _ => return Err(bad(n, "a time, a scalar or a b<bits> change", t)),
-            };
-            let Some(targets) = ids.get(id) else {
-                return Err(bad(n, "a declared identifier", t));
-            };
-            for &k in targets {
-                let v = &mut vars[k];
-                // The value's bits, least significant first; missing high bits are 0.
-                let mut new = vec![0u64; v.words.len()];
-                for (i, c) in bits.bytes().rev().take(v.width as usize).enumerate() {
-                    match c {
-                        b'1' => new[i / 64] |= 1 << (i % 64),
-                        b'0' | b'x' | b'X' | b'z' | b'Z' => {}
-                        _ => return Err(bad(n, "bits 0, 1, x or z", t)),
-                    }
-                }
-                if counting {
-                    for (w, (a, b)) in v.words.iter().zip(&new).enumerate() {
-                        let mut d = a ^ b;
-                        while d != 0 {
-                            let bit = d.trailing_zeros() as usize;
-                            v.counts[w * 64 + bit] += 1;
-                            d &= d - 1;
-                        }
-                    }
-                }
-                v.words = new;
-            }
-        }
-        let mut entries = Vec::new();
-        for v in vars {
-            // "TOP" is the wrapper, "TOP.<top>" the design's top module.
-            let mut parts = v.scope.split('.');
-            if parts.next().is_none() || parts.next().is_none() {
-                continue;
-            }
-            let scope = parts.collect::<Vec<_>>().join(".");
-            for (i, &count) in v.counts.iter().enumerate() {
-                let bit = match v.range {
-                    Some((msb, lsb)) if msb >= lsb => Some((lsb + i as i64) as u32),
-                    Some((msb, _)) => Some((msb + i as i64) as u32),
-                    None if v.width == 1 => None,
-                    None => Some(i as u32),
-                };
-                entries.push(ToggleEntry {
-                    scope: scope.clone(),
-                    signal: v.name.clone(),
-                    bit,
-                    count,
-                });
-            }
-        }
-        Ok(ToggleCounts { entries })
+        let mut c = VcdCounter::default();
+        c.feed(&text[..from.min(text.len())], false)?;
+        c.feed(&text[from.min(text.len())..], true)?;
+        Ok(c.counts())
     }
 
     /// Sum of every counter.

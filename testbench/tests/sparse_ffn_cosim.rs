@@ -315,8 +315,8 @@ fn snapshot_small_tile() {
 
 #[test]
 fn energy_proxy_counts_every_block() {
-    // The 16 x 4 tile with toggle coverage: results stay exact, the router and the CIM
-    // blocks all toggle, and fewer non-zero activations toggle less.
+    // The 16 x 4 tile counting toggles: results stay exact, the router and the CIM blocks
+    // all toggle, and fewer non-zero activations toggle less.
     let p = small();
     let mut b = Bench::new(&p).unwrap();
     let (s0, d0) = b.measure(0.75, 0.0, 6, 5).unwrap();
@@ -331,12 +331,7 @@ fn energy_proxy_counts_every_block() {
 #[test]
 fn energy_proxy_counts_the_weight_loader() {
     // The dynamic tile's loader and weight store are a block of their own; the static tile
-    // and the dense macro have none. One more toggle-coverage build (~25 s), so full runs only;
-    // `make test` checks the path classification (bench.rs unit test) and the dynamic tile's
-    // results and beats above.
-    if !full() {
-        return;
-    }
+    // and the dense macro have none.
     let mut b = Bench::new(&dynamic()).unwrap();
     let (s, d) = b.measure(0.5, 0.5, 6, 7).unwrap();
     for blk in ["router", "weight loader", "cim array", "adder trees"] {

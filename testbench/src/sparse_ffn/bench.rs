@@ -1,6 +1,12 @@
-//! The energy-proxy benchmark: toggles (Verilator toggle coverage, every bit of every net
-//! counted once per change) per vector and per useful MAC, and cycles per vector, of the
+//! The energy-proxy benchmark: toggles (every bit of every named net counted once per change,
+//! from the traced model's VCD) per vector and per useful MAC, and cycles per vector, of the
 //! sparse tile and the dense baseline over a grid of weight and activation sparsities.
+//!
+//! Counted from the VCD ([`ToggleModel::build_traced`]), not from Verilator's toggle
+//! coverage: coverage keeps one set of counters per module and, with Verilator 5.006,
+//! counts one instance of a module only (`sim/tests/toggle.rs`), and these tiles are made of
+//! repeated instances (a router and a CIM macro per column group, a column tree per column).
+//! The traced model also compiles several times faster (a 32 x 8 tile: 25 s against 85 s).
 
 use super::driver::{DenseTile, DriverError, SparseTile};
 use super::golden::{dense_product, random_vector, random_weights};
@@ -20,7 +26,7 @@ pub enum BenchError {
     /// Generating the design failed.
     #[error(transparent)]
     Rtl(#[from] nicc_rtl::RtlError),
-    /// Building or reading the coverage model failed.
+    /// Building the toggle-counting model or reading its counts failed.
     #[error(transparent)]
     Toggle(#[from] ToggleError),
     /// Driving the tile failed.
@@ -148,7 +154,7 @@ impl Point {
     }
 }
 
-/// The sparse tile and the dense baseline, built once with toggle coverage.
+/// The sparse tile and the dense baseline, built once as toggle-counting (traced) models.
 pub struct Bench {
     /// Parameters.
     pub params: SparseFfnParams,
@@ -182,11 +188,11 @@ fn per_block(c: &ToggleCounts, n: f64) -> (f64, BTreeMap<String, f64>) {
 }
 
 impl Bench {
-    /// Builds both coverage models.
+    /// Builds both toggle-counting models.
     pub fn new(p: &SparseFfnParams) -> Result<Bench, BenchError> {
         let opts = BuildOptions::default();
-        let sparse = ToggleModel::build(&sparse_design(p)?, &opts)?;
-        let dense = ToggleModel::build(&dense_design(p)?, &opts)?;
+        let sparse = ToggleModel::build_traced(&sparse_design(p)?, &opts)?;
+        let dense = ToggleModel::build_traced(&dense_design(p)?, &opts)?;
         Ok(Bench {
             params: p.clone(),
             sparse,
@@ -395,7 +401,7 @@ pub fn run(
     }
     let mut md = format!(
         "Tile: rows = {}, cols = {}, col_group = {}, cim_rows = {}, banks = {}, dynamic = {}; {} random vectors \
-         per point, every result checked against the golden x . W. Coverage models built in {:.0} s, \
+         per point, every result checked against the golden x . W. Toggle-counting (traced) models built in {:.0} s, \
          grid simulated in {:.0} s.\n\n",
         p.rows,
         p.cols,

@@ -68,7 +68,7 @@ impl Job for SparseFfnJob {
 
     /// The toggle benchmark's plot (sparse vs dense toggles per vector over weight sparsity)
     /// at the size of docs/blocks/sparse-ffn.md, 32 x 8 in one-column groups, 16 vectors per
-    /// point. Not with `quick`: its two toggle-coverage models take minutes to build.
+    /// point. Not with `quick`: its two toggle-counting models take a minute to build.
     fn plots(&self, dir: &Path, quick: bool) -> Result<Vec<std::path::PathBuf>> {
         if quick {
             return Ok(Vec::new());

@@ -296,9 +296,9 @@ pub fn bench_params() -> SparseFfnParams {
     }
 }
 
-/// The size the figures of docs/blocks/sparse-ffn.md were measured at (the largest whose
-/// toggle-coverage models build in minutes here): 32 inputs, 8 outputs in one-column groups,
-/// 8 CIM rows per beat, 4 banks.
+/// The size `nicc run` plots and the first table of docs/blocks/sparse-ffn.md is measured at
+/// (its two models build in about 20 s): 32 inputs, 8 outputs in one-column groups, 8 CIM
+/// rows per beat, 4 banks.
 pub fn measured_params() -> SparseFfnParams {
     SparseFfnParams {
         rows: 32,

@@ -212,7 +212,7 @@ impl ToggleModel {
     }
 
     /// Flushes a traced model's VCD and feeds the whole lines written since the last call to
-    /// its counter.
+    /// its counter (nothing for a coverage model).
     fn pump(&mut self, count: bool) -> Result<(), ToggleError> {
         use std::io::{Read, Seek};
         let Source::Trace {
@@ -272,11 +272,9 @@ impl ToggleModel {
 
     /// The counters now (one entry per signal bit).
     pub fn toggles(&mut self) -> Result<ToggleCounts, ToggleError> {
-        if matches!(self.source, Source::Trace { .. }) {
-            self.pump(true)?;
-            if let Source::Trace { counter, .. } = &self.source {
-                return Ok(counter.counts());
-            }
+        self.pump(true)?;
+        if let Source::Trace { counter, .. } = &self.source {
+            return Ok(counter.counts());
         }
         let dir = tempfile::tempdir().map_err(|e| ToggleError::Io {
             context: "creating a temporary directory for the coverage file".into(),
@@ -387,6 +385,8 @@ pub struct VcdCounter {
     stmt_line: usize,
     /// Lines fed so far.
     line: usize,
+    /// The value being read, reused from change to change.
+    scratch: Vec<u64>,
 }
 
 impl Default for VcdCounter {
@@ -399,6 +399,7 @@ impl Default for VcdCounter {
             stmt: Vec::new(),
             stmt_line: 0,
             line: 0,
+            scratch: Vec::new(),
         }
     }
 }
@@ -443,8 +444,9 @@ impl VcdCounter {
             let scope = parts.collect::<Vec<_>>().join(".");
             for (i, &count) in v.counts.iter().enumerate() {
                 let bit = match v.range {
+                    // The last character of a value is the `lsb` end of the range.
                     Some((msb, lsb)) if msb >= lsb => Some((lsb + i as i64) as u32),
-                    Some((msb, _)) => Some((msb + i as i64) as u32),
+                    Some((_, lsb)) => Some((lsb - i as i64) as u32),
                     None if v.width == 1 => None,
                     None => Some(i as u32),
                 };
@@ -510,10 +512,13 @@ impl VcdCounter {
                     words: vec![0; width.div_ceil(64) as usize],
                     counts: vec![0; width as usize],
                 });
-                self.ids
-                    .entry(stmt[3].clone())
-                    .or_default()
-                    .push(self.vars.len() - 1);
+                let same = self.ids.entry(stmt[3].clone()).or_default();
+                if same.first().is_some_and(|&k| self.vars[k].width != width) {
+                    return Err(bad_stmt(
+                        "an identifier declared again with its first width",
+                    ));
+                }
+                same.push(self.vars.len() - 1);
             }
             "$enddefinitions" => self.header = false,
             _ => {}
@@ -535,19 +540,23 @@ impl VcdCounter {
         let Some(targets) = self.ids.get(id) else {
             return Err(bad("a declared identifier"));
         };
+        // One identifier is one value (its declarations have one width, checked when they
+        // were read): the bits are read once, least significant first, missing high bits 0.
+        let width = self.vars[targets[0]].width as usize;
+        let new = &mut self.scratch;
+        new.clear();
+        new.resize(width.div_ceil(64), 0);
+        for (i, c) in bits.bytes().rev().take(width).enumerate() {
+            match c {
+                b'1' => new[i / 64] |= 1 << (i % 64),
+                b'0' | b'x' | b'X' | b'z' | b'Z' => {}
+                _ => return Err(bad("bits 0, 1, x or z")),
+            }
+        }
         for &k in targets {
             let v = &mut self.vars[k];
-            // The value's bits, least significant first; missing high bits are 0.
-            let mut new = vec![0u64; v.words.len()];
-            for (i, c) in bits.bytes().rev().take(v.width as usize).enumerate() {
-                match c {
-                    b'1' => new[i / 64] |= 1 << (i % 64),
-                    b'0' | b'x' | b'X' | b'z' | b'Z' => {}
-                    _ => return Err(bad("bits 0, 1, x or z")),
-                }
-            }
             if count {
-                for (w, (a, b)) in v.words.iter().zip(&new).enumerate() {
+                for (w, (a, b)) in v.words.iter().zip(new.iter()).enumerate() {
                     let mut d = a ^ b;
                     while d != 0 {
                         v.counts[w * 64 + d.trailing_zeros() as usize] += 1;
@@ -555,7 +564,7 @@ impl VcdCounter {
                     }
                 }
             }
-            v.words = new;
+            v.words.copy_from_slice(new);
         }
         Ok(())
     }
@@ -760,5 +769,22 @@ mod tests {
         let e = ToggleCounts::from_vcd("$var wire 1 ! a $end\n$enddefinitions $end\n%1!\n", 0)
             .unwrap_err();
         assert!(e.to_string().contains("line 3"), "{e}");
+        let e =
+            ToggleCounts::from_vcd("$var wire 1 ! a $end\n$var wire 2 ! b $end\n", 0).unwrap_err();
+        assert!(
+            e.to_string().contains("line 2") && e.to_string().contains("width"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ascending_ranges_number_bits_from_the_right() {
+        // `[0:3]`: the value's last character is bit 3.
+        let vcd = "$scope module TOP $end\n$scope module t $end\n$var wire 4 ! a [0:3] $end\n\
+                   $upscope $end\n$upscope $end\n$enddefinitions $end\n#0\nb0000 !\n#1\nb0001 !\n";
+        let c = ToggleCounts::from_vcd(vcd, 0).unwrap();
+        let moved: Vec<_> = c.entries.iter().filter(|e| e.count > 0).collect();
+        assert_eq!(moved.len(), 1);
+        assert_eq!(moved[0].bit, Some(3));
     }
 }

@@ -117,6 +117,11 @@ pub struct ModuleBuilder {
 }
 
 impl ModuleBuilder {
+    /// The nets declared so far (for analyses such as [`ModuleBuilder::known_bits`]).
+    pub(crate) fn nets(&self) -> &[Net] {
+        &self.nets
+    }
+
     /// Starts a module. The name should carry the generator's parameters (`add_stage_w9`).
     pub fn new(name: impl Into<String>) -> ModuleBuilder {
         ModuleBuilder {

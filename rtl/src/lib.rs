@@ -13,6 +13,7 @@ pub mod emit;
 pub mod error;
 pub mod eval;
 pub mod ir;
+pub mod known;
 pub mod names;
 pub mod signal;
 pub mod wrap;

@@ -1,0 +1,384 @@
+//! Known-bits analysis: which bits of a signal are the same constant whatever the module's
+//! inputs, registers and memories hold.
+//!
+//! Three-valued logic per bit (0, 1, unknown), evaluated through the expression and through
+//! the drivers of wires. Registers, inputs, instance outputs and memory reads are unknown.
+//! Sums and differences ripple bit by bit (an even offset plus an even length keeps bit 0
+//! known); comparisons, products and variable shifts are known only when that follows
+//! directly from their operands' known bits. The analysis is sound (a bit reported known has
+//! that value in every state) but not complete.
+//!
+//! Generators use it to leave constant bits out of pipeline registers
+//! ([`ModuleBuilder::known_bits`]): Yosys removes such flip-flops too, but one pipeline stage
+//! per pass of its `opt` loop.
+
+use crate::builder::ModuleBuilder;
+use crate::ir::{
+    BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, Net, NetId, NetKind, RedOp, ShiftAmount,
+    ShiftOp, UnOp,
+};
+use crate::signal::Signal;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Per-bit knowledge of a value, bit 0 first: `Some(v)` = always `v`, `None` = varies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownBits(pub Vec<Option<bool>>);
+
+impl KnownBits {
+    fn unknown(width: u32) -> KnownBits {
+        KnownBits(vec![None; width as usize])
+    }
+
+    /// Number of bits.
+    pub fn width(&self) -> u32 {
+        self.0.len() as u32
+    }
+
+    /// Bit `i`.
+    pub fn bit(&self, i: u32) -> Option<bool> {
+        self.0[i as usize]
+    }
+
+    /// True when every bit is known.
+    pub fn all_known(&self) -> bool {
+        self.0.iter().all(Option::is_some)
+    }
+
+    /// True when no bit is known.
+    pub fn none_known(&self) -> bool {
+        self.0.iter().all(Option::is_none)
+    }
+
+    /// Maximal runs of bits as `(lo, width, value)`: `value` is `Some(constant)` for a run of
+    /// known bits (bit 0 of the constant = bit `lo`), `None` for a run of unknown ones.
+    pub fn runs(&self) -> Vec<(u32, u32, Option<u64>)> {
+        let mut out: Vec<(u32, u32, Option<u64>)> = Vec::new();
+        for (i, b) in self.0.iter().enumerate() {
+            let i = i as u32;
+            match (out.last_mut(), b) {
+                (Some((_, w, Some(v))), Some(x)) if *w < 64 => {
+                    *v |= u64::from(*x) << *w;
+                    *w += 1;
+                }
+                (Some((_, w, None)), None) => *w += 1,
+                _ => out.push((i, 1, b.map(u64::from))),
+            }
+        }
+        out
+    }
+}
+
+fn not3(a: Option<bool>) -> Option<bool> {
+    a.map(|x| !x)
+}
+
+fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+fn or3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    not3(and3(not3(a), not3(b)))
+}
+
+fn xor3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    Some(a? ^ b?)
+}
+
+/// Ripple sum of `a + b + carry_in` in three-valued logic.
+fn add3(a: &[Option<bool>], b: &[Option<bool>], carry_in: bool) -> Vec<Option<bool>> {
+    let mut c = Some(carry_in);
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let s = xor3(xor3(x, y), c);
+            // Majority: known when two of the three agree on a known value.
+            c = or3(or3(and3(x, y), and3(x, c)), and3(y, c));
+            s
+        })
+        .collect()
+}
+
+struct Walk<'a> {
+    nets_of: &'a [Net],
+    exprs: HashMap<*const Expr, Rc<Vec<Option<bool>>>>,
+    nets: HashMap<NetId, Rc<Vec<Option<bool>>>>,
+}
+
+impl Walk<'_> {
+    fn net(&mut self, id: NetId, width: u32) -> Rc<Vec<Option<bool>>> {
+        if let Some(k) = self.nets.get(&id) {
+            return k.clone();
+        }
+        // Unknown while it is being computed: a combinational loop stays unknown.
+        let unknown = Rc::new(KnownBits::unknown(width).0);
+        self.nets.insert(id, unknown.clone());
+        let n = &self.nets_of[id];
+        let k = match (&n.kind, &n.driver) {
+            (NetKind::Wire | NetKind::Output, Some(d)) => self.expr(&d.clone()),
+            _ => unknown,
+        };
+        self.nets.insert(id, k.clone());
+        k
+    }
+
+    fn expr(&mut self, e: &Rc<Expr>) -> Rc<Vec<Option<bool>>> {
+        let key = Rc::as_ptr(e);
+        if let Some(k) = self.exprs.get(&key) {
+            return k.clone();
+        }
+        let k = Rc::new(self.compute(e));
+        self.exprs.insert(key, k.clone());
+        k
+    }
+
+    fn compute(&mut self, e: &Expr) -> Vec<Option<bool>> {
+        let w = e.width as usize;
+        let unknown = || vec![None; w];
+        match &e.kind {
+            ExprKind::Const(b) => (0..e.width).map(|i| Some(b.bit(i))).collect(),
+            ExprKind::Net(id) => self.net(*id, e.width).to_vec(),
+            ExprKind::Unary(UnOp::Not, a) => self.expr(a).iter().map(|&x| not3(x)).collect(),
+            ExprKind::Unary(UnOp::Neg, a) => {
+                let na: Vec<_> = self.expr(a).iter().map(|&x| not3(x)).collect();
+                add3(&na, &vec![Some(false); w], true)
+            }
+            ExprKind::Binary(op, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                match op {
+                    BinOp::And => a.iter().zip(b.iter()).map(|(&x, &y)| and3(x, y)).collect(),
+                    BinOp::Or => a.iter().zip(b.iter()).map(|(&x, &y)| or3(x, y)).collect(),
+                    BinOp::Xor => a.iter().zip(b.iter()).map(|(&x, &y)| xor3(x, y)).collect(),
+                    BinOp::Add => add3(&a, &b, false),
+                    BinOp::Sub => {
+                        let nb: Vec<_> = b.iter().map(|&x| not3(x)).collect();
+                        add3(&a, &nb, true)
+                    }
+                    BinOp::Mul => {
+                        if a.iter().chain(b.iter()).all(|x| x.is_some()) {
+                            let bits = |v: &[Option<bool>]| {
+                                let mut x = crate::Bits::zero(v.len() as u32);
+                                for (i, b) in v.iter().enumerate() {
+                                    x.set_bit(i as u32, b.unwrap_or(false));
+                                }
+                                x
+                            };
+                            let p = bits(&a).mul(&bits(&b));
+                            (0..e.width).map(|i| Some(p.bit(i))).collect()
+                        } else {
+                            unknown()
+                        }
+                    }
+                }
+            }
+            ExprKind::Cmp(op, _, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                // Equality is decided by one known differing bit; orderings need every bit.
+                let differ = a
+                    .iter()
+                    .zip(b.iter())
+                    .any(|(x, y)| matches!((x, y), (Some(p), Some(q)) if p != q));
+                let same = a.iter().zip(b.iter()).all(|(x, y)| x.is_some() && x == y);
+                match op {
+                    CmpOp::Eq if differ => vec![Some(false)],
+                    CmpOp::Ne if differ => vec![Some(true)],
+                    CmpOp::Eq | CmpOp::Le | CmpOp::Ge if same => vec![Some(true)],
+                    CmpOp::Ne | CmpOp::Lt | CmpOp::Gt if same => vec![Some(false)],
+                    _ => unknown(),
+                }
+            }
+            ExprKind::Reduce(op, a) => {
+                let a = self.expr(a);
+                // A dominating known bit decides AND and OR even beside unknown ones.
+                let any = |v: bool| a.contains(&Some(v));
+                let all_known = a.iter().all(Option::is_some);
+                let r = match op {
+                    RedOp::And if any(false) => Some(false),
+                    RedOp::Or if any(true) => Some(true),
+                    RedOp::And => all_known.then_some(true),
+                    RedOp::Or => all_known.then_some(false),
+                    RedOp::Xor => {
+                        all_known.then(|| a.iter().filter(|&&x| x == Some(true)).count() % 2 == 1)
+                    }
+                };
+                vec![r]
+            }
+            ExprKind::Shift(op, a, amount) => {
+                let a = self.expr(a);
+                let fill = match op {
+                    ShiftOp::Ashr => a.last().copied().flatten(),
+                    _ => Some(false),
+                };
+                match amount {
+                    ShiftAmount::Const(n) => {
+                        let n = *n as usize;
+                        (0..w)
+                            .map(|i| match op {
+                                ShiftOp::Shl => {
+                                    if i >= n {
+                                        a[i - n]
+                                    } else {
+                                        Some(false)
+                                    }
+                                }
+                                ShiftOp::Shr | ShiftOp::Ashr => {
+                                    if i + n < w {
+                                        a[i + n]
+                                    } else {
+                                        fill
+                                    }
+                                }
+                            })
+                            .collect()
+                    }
+                    // Bit i of a variable shift is one of the bits on its side or the fill;
+                    // it is known when all of those agree.
+                    ShiftAmount::Var(_) => (0..w)
+                        .map(|i| {
+                            let from: Vec<Option<bool>> = match op {
+                                ShiftOp::Shl => {
+                                    a[..=i].iter().copied().chain([Some(false)]).collect()
+                                }
+                                _ => a[i..].iter().copied().chain([fill]).collect(),
+                            };
+                            match from.first().copied().flatten() {
+                                Some(v) if from.iter().all(|&x| x == Some(v)) => Some(v),
+                                _ => None,
+                            }
+                        })
+                        .collect(),
+                }
+            }
+            ExprKind::Slice(a, lo) => {
+                let a = self.expr(a);
+                a[*lo as usize..*lo as usize + w].to_vec()
+            }
+            ExprKind::Concat(parts) => {
+                let mut out = Vec::with_capacity(w);
+                for p in parts.iter().rev() {
+                    out.extend(self.expr(p).iter().copied());
+                }
+                out
+            }
+            ExprKind::Repeat(a, n) => {
+                let a = self.expr(a);
+                (0..*n).flat_map(|_| a.iter().copied()).collect()
+            }
+            ExprKind::Zext(a) => {
+                let mut a = self.expr(a).to_vec();
+                a.resize(w, Some(false));
+                a
+            }
+            ExprKind::Sext(a) => {
+                let mut a = self.expr(a).to_vec();
+                let s = a.last().copied().flatten();
+                a.resize(w, s);
+                a
+            }
+            ExprKind::Mux(s, a, b) => {
+                let s = self.expr(s)[0];
+                let (a, b) = (self.expr(a), self.expr(b));
+                match s {
+                    Some(true) => a.to_vec(),
+                    Some(false) => b.to_vec(),
+                    None => a
+                        .iter()
+                        .zip(b.iter())
+                        .map(|(&x, &y)| if x == y { x } else { None })
+                        .collect(),
+                }
+            }
+        }
+    }
+}
+
+fn analyse(nets_of: &[Net], e: &ExprRef) -> KnownBits {
+    let mut walk = Walk {
+        nets_of,
+        exprs: HashMap::new(),
+        nets: HashMap::new(),
+    };
+    KnownBits(walk.expr(e).to_vec())
+}
+
+/// Which bits of `e`, an expression over the nets of `m`, are constant in every state of `m`.
+pub fn of_expr(m: &Module, e: &ExprRef) -> KnownBits {
+    analyse(&m.nets, e)
+}
+
+impl ModuleBuilder {
+    /// Which bits of `s` are constant in every state of this module (see [`crate::known`]).
+    pub fn known_bits(&self, s: &Signal) -> KnownBits {
+        analyse(self.nets(), &s.expr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bits(k: &KnownBits) -> String {
+        k.0.iter()
+            .rev()
+            .map(|b| match b {
+                Some(true) => '1',
+                Some(false) => '0',
+                None => '?',
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sums_of_even_values_stay_even_through_wires() {
+        let mut m = ModuleBuilder::new("kb");
+        let a = m.input("a", 4);
+        let off = m.wire("off", &(&a.zext(8).shl(2) + &Signal::lit(8, 14)));
+        let end = m.wire("end", &(&off + &Signal::lit(8, 20)));
+        // At most 60 + 14: the top bit is known too.
+        assert_eq!(bits(&m.known_bits(&off)), "0?????10");
+        assert_eq!(bits(&m.known_bits(&end)), "??????10");
+        // A difference of two multiples of four is one too.
+        assert_eq!(bits(&m.known_bits(&(&end - &off))), "??????00");
+    }
+
+    #[test]
+    fn flags_set_by_shifted_conditions() {
+        let mut m = ModuleBuilder::new("kb");
+        let c = m.input("c", 1);
+        let d = m.input("d", 1);
+        let f = Signal::lit(8, 0x80);
+        let f = m.wire("f1", &(&f | &c.zext(8).shl(2)));
+        let f = m.wire("f2", &(&f | &d.zext(8).shl(5)));
+        assert_eq!(bits(&m.known_bits(&f)), "10?00?00");
+        assert_eq!(
+            m.known_bits(&f).runs(),
+            vec![
+                (0, 2, Some(0)),
+                (2, 1, None),
+                (3, 2, Some(0)),
+                (5, 1, None),
+                (6, 2, Some(2))
+            ]
+        );
+    }
+
+    #[test]
+    fn registers_and_inputs_are_unknown_muxes_keep_agreeing_bits() {
+        let mut m = ModuleBuilder::new("kb");
+        let (_clk, _rst) = m.clock_domain();
+        let s = m.input("s", 1);
+        let r = m.reg("r", &Signal::lit(4, 5));
+        assert!(m.known_bits(&r).none_known());
+        let x = s.mux(&Signal::lit(4, 0b1010), &Signal::lit(4, 0b1001));
+        assert_eq!(bits(&m.known_bits(&x)), "10??");
+        assert_eq!(bits(&m.known_bits(&x.eq(&Signal::lit(4, 0)))), "0");
+        assert_eq!(bits(&m.known_bits(&x.reduce_or())), "1");
+        // A sign extension of a known sign bit, and a variable shift of zeros.
+        assert_eq!(bits(&m.known_bits(&x.as_signed().sext(6))), "1110??");
+        assert_eq!(bits(&m.known_bits(&Signal::lit(4, 0).shl_var(&s))), "0000");
+    }
+}

@@ -1,4 +1,5 @@
-//! The packet engine builds at both data widths, has the documented ports, lints clean.
+//! The packet engine builds at both data widths, has the documented ports, lints clean, and
+//! stores no constant bit in a flip-flop or FIFO word.
 
 mod common;
 
@@ -44,4 +45,44 @@ fn packet_engine_rejects_bad_params() {
     };
     let e = packet_engine(&p).unwrap_err().to_string();
     assert!(e.contains("data_bytes"), "{e}");
+}
+
+/// No register and no memory word of the engine holds a bit that is the same constant in
+/// every state (the known-bits analysis of its next value or write data): the generator
+/// leaves those out, where Yosys would remove them one pipeline stage per `opt` pass.
+/// Registers with a reset or an enable are exempt: their constant is not free to drop (the
+/// reset value may differ) and the few the engine has are not pipeline chains.
+#[test]
+fn packet_engine_registers_no_constant_bits() {
+    for db in [8u32, 64] {
+        let p = PacketParams {
+            data_bytes: db,
+            em_size: 2,
+            indirection_size: 16,
+            ..PacketParams::default()
+        };
+        let m = packet_engine(&p).expect("build");
+        let mut bad = Vec::new();
+        for r in m
+            .regs
+            .iter()
+            .filter(|r| r.reset.is_none() && r.enable.is_none())
+        {
+            let kb = nicc_rtl::known::of_expr(&m, r.next.as_ref().expect("next"));
+            if !kb.none_known() {
+                bad.push(m.nets[r.net].name.clone());
+            }
+        }
+        for mem in &m.mems {
+            for w in &mem.writes {
+                if !nicc_rtl::known::of_expr(&m, &w.data).none_known() {
+                    bad.push(format!("memory {}", mem.name));
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "data_bytes {db}: constant bits stored in {bad:?}"
+        );
+    }
 }

@@ -28,7 +28,7 @@
 use crate::bits::Bits;
 use crate::blocks::packet::{parse_rss_key, DropPolicies, PacketParams, Policy};
 use crate::blocks::packet_units::{add_tree, pkt_csum, pkt_icrc, CSUM_LATENCY, ICRC_LATENCY};
-use crate::builder::ModuleBuilder;
+use crate::builder::{MemHandle, ModuleBuilder};
 use crate::error::{ParamError, RtlError};
 use crate::ir::Module;
 use crate::signal::Signal;
@@ -383,7 +383,77 @@ impl B {
         }
     }
 
-    /// Registers every field (only `valid` has a reset).
+    /// The bits of `s` that are not constant (see [`crate::known`]), concatenated from the
+    /// most significant down, with the runs of known and varying bits of `s` to put them
+    /// back with [`rebuild`]; `None` when every bit is constant. When `s` is a named wire,
+    /// its constant bits, which are then read nowhere, go to a lint sink
+    /// `{name}_const_unused` (Verilator's `-Wall` ignores names containing `unused`).
+    ///
+    /// Registers and FIFO memories store only the varying bits: a flag no stage before can
+    /// set, or bit 0 of an offset that is always even, is a constant in the Verilog rather
+    /// than a chain of flip-flops that Yosys removes one stage per pass of its `opt` loop.
+    fn split_known(&mut self, name: &str, s: &Signal) -> (Vec<Run>, Option<Signal>) {
+        let runs = self.m.known_bits(s).runs();
+        let slices = |known: bool| -> Vec<Signal> {
+            runs.iter()
+                .rev()
+                .filter(|r| r.2.is_some() == known)
+                .map(|&(lo, w, _)| s.slice(lo, w))
+                .collect()
+        };
+        let varying = slices(false);
+        if varying.len() < runs.len() && matches!(s.expr.kind, crate::ir::ExprKind::Net(_)) {
+            self.w(
+                &format!("{name}_const_unused"),
+                &Signal::concat(&slices(true)),
+            );
+        }
+        let v = (!varying.is_empty()).then(|| Signal::concat(&varying));
+        (runs, v)
+    }
+
+    /// A register without reset for `s` holding only its varying bits ([`B::split_known`]).
+    fn pipe_reg(&mut self, name: &str, s: &Signal) -> Signal {
+        let (runs, v) = self.split_known(name, s);
+        let q = v.map(|v| {
+            let h = self.m.reg_decl(name, v.width(), false, None);
+            self.m.set_next(&h, &v);
+            h.sig()
+        });
+        let q = rebuild(&runs, q.as_ref());
+        if s.is_signed() {
+            q.as_signed()
+        } else {
+            q
+        }
+    }
+
+    /// A FIFO memory of `depth` words for `data` written at `addr` when `en`, storing only
+    /// the varying bits of `data` ([`B::split_known`]).
+    fn packed_fifo(
+        &mut self,
+        name: &str,
+        depth: u32,
+        en: &Signal,
+        addr: &Signal,
+        data: &Signal,
+    ) -> PackedFifo {
+        let (runs, v) = self.split_known(name, data);
+        let mem = v.map(|v| {
+            let mem = self.m.memory(name, u64::from(depth), v.width());
+            self.m.mem_write(mem, en, addr, &v);
+            mem
+        });
+        PackedFifo { mem, runs }
+    }
+
+    /// The word of `f` at `addr` (a combinational read port `name`), constants put back.
+    fn fifo_read(&mut self, f: &PackedFifo, name: &str, addr: &Signal) -> Signal {
+        let v = f.mem.map(|mem| self.m.mem_read(mem, name, addr));
+        rebuild(&f.runs, v.as_ref())
+    }
+
+    /// Registers every field (only `valid` has a reset; constant bits are not registered).
     fn stage(&mut self, name: &str, r: &Rec, drop: &[&str]) -> Rec {
         Rec(r
             .0
@@ -393,11 +463,7 @@ impl B {
                 let q = if k == "valid" {
                     self.m.reg(&format!("{name}_{k}"), s)
                 } else {
-                    let h = self
-                        .m
-                        .reg_decl(&format!("{name}_{k}"), s.width(), false, None);
-                    self.m.set_next(&h, s);
-                    h.sig()
+                    self.pipe_reg(&format!("{name}_{k}"), s)
                 };
                 (k.clone(), q)
             })
@@ -417,6 +483,35 @@ struct Em {
     qp: Signal,
     src: Signal,
     dst: Signal,
+}
+
+/// A run of bits `(lo, width, Some(constant) | None = varying)` ([`crate::known::KnownBits::runs`]).
+type Run = (u32, u32, Option<u64>);
+
+/// A FIFO memory that stores only the varying bits of its data ([`B::packed_fifo`]).
+struct PackedFifo {
+    /// `None` when every bit is constant (no memory at all).
+    mem: Option<MemHandle>,
+    runs: Vec<Run>,
+}
+
+/// The value whose constant runs are `runs` and whose varying bits are `v`, packed as
+/// [`B::split_known`] packs them.
+fn rebuild(runs: &[Run], v: Option<&Signal>) -> Signal {
+    let mut k = 0;
+    let mut parts: Vec<Signal> = runs
+        .iter()
+        .map(|&(_, w, c)| match (c, v) {
+            (Some(c), _) => lit(w, c),
+            (None, Some(v)) => {
+                k += w;
+                v.slice(k - w, w)
+            }
+            (None, None) => unreachable!("a varying run without varying bits"),
+        })
+        .collect();
+    parts.reverse();
+    Signal::concat(&parts)
 }
 
 fn pow2_bits(n: u32) -> u32 {
@@ -694,13 +789,17 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         r.get("len"),
     ]);
     let ps_flags = Signal::concat(&[r.get("ps_icrc"), r.get("ps_sum")]);
-    let ps_fifo =
-        b.m.memory("pass_fifo", u64::from(meta_depth), ps_entry.width());
     let ps_flag_fifo = b.m.memory("pass_flags", u64::from(meta_depth), 2);
     let ps_wr =
         b.m.reg_decl("pass_wr", fw + 1, false, Some(Bits::zero(fw + 1)));
     let v4 = r.get("valid");
-    b.m.mem_write(ps_fifo, &v4, &ps_wr.sig().slice(0, fw), &ps_entry);
+    let ps_fifo = b.packed_fifo(
+        "pass_fifo",
+        meta_depth,
+        &v4,
+        &ps_wr.sig().slice(0, fw),
+        &ps_entry,
+    );
     b.m.mem_write(ps_flag_fifo, &v4, &ps_wr.sig().slice(0, fw), &ps_flags);
     b.m.set_next(&ps_wr, &ps_wr.sig().add_w(&lit(fw + 1, 1), fw + 1));
     b.m.set_enable(&ps_wr, &v4);
@@ -743,8 +842,6 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         })
         .collect();
     let rec = b.w("meta_rec", &Signal::concat(&rec_parts));
-    let rec_w = rec.width();
-    let fifo = b.m.memory("meta_fifo", u64::from(meta_depth), rec_w);
     let f_wr =
         b.m.reg_decl("meta_wr", fw + 1, false, Some(Bits::zero(fw + 1)));
     let f_rm =
@@ -752,12 +849,22 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let f_rd =
         b.m.reg_decl("meta_rd_d", fw + 1, false, Some(Bits::zero(fw + 1)));
     let rvalid = r.get("valid");
-    b.m.mem_write(fifo, &rvalid, &f_wr.sig().slice(0, fw), &rec);
+    let fifo = b.packed_fifo(
+        "meta_fifo",
+        meta_depth,
+        &rvalid,
+        &f_wr.sig().slice(0, fw),
+        &rec,
+    );
     // The egress reads its own small FIFO: {queue, pass before the checksum pass, len}.
     let drec = Signal::concat(&[r.get("queue"), r.get("pass"), r.get("len")]);
-    let dfifo =
-        b.m.memory("egress_fifo", u64::from(meta_depth), drec.width());
-    b.m.mem_write(dfifo, &rvalid, &f_wr.sig().slice(0, fw), &drec);
+    let dfifo = b.packed_fifo(
+        "egress_fifo",
+        meta_depth,
+        &rvalid,
+        &f_wr.sig().slice(0, fw),
+        &drec,
+    );
     b.m.set_next(&f_wr, &f_wr.sig().add_w(&lit(fw + 1, 1), fw + 1));
     b.m.set_enable(&f_wr, &rvalid);
     // Frames in flight (from tlast to each consumer).
@@ -775,8 +882,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let lb = d.trailing_zeros();
     let ps_rd =
         b.m.reg_decl("pass_rd", fw + 1, false, Some(Bits::zero(fw + 1)));
-    let ps_head =
-        b.m.mem_read(ps_fifo, "pass_head", &ps_rd.sig().slice(0, fw));
+    let ps_head = b.fifo_read(&ps_fifo, "pass_head", &ps_rd.sig().slice(0, fw));
     let ps_avail = b.w("pass_avail", &ps_rd.sig().ne(&ps_wr.sig()));
     let ph_len = ps_head.slice(0, 16);
     let ph_l3 = ps_head.slice(16, 16);
@@ -907,7 +1013,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         }
         panic!("no meta field {name}")
     };
-    let head_m = b.m.mem_read(fifo, "meta_head_m", &f_rm.sig().slice(0, fw));
+    let head_m = b.fifo_read(&fifo, "meta_head_m", &f_rm.sig().slice(0, fw));
     let ra_m = b.m.mem_read(res_a, "res_a_m", &f_rm.sig().slice(0, fw));
     let rb_m = b.m.mem_read(res_b, "res_b_m", &f_rm.sig().slice(0, fw));
     let l4_bad_m = ra_m.bit(0);
@@ -999,7 +1105,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     }
 
     // Egress (data consumer).
-    let head_d = b.m.mem_read(dfifo, "eg_head", &f_rd.sig().slice(0, fw));
+    let head_d = b.fifo_read(&dfifo, "eg_head", &f_rd.sig().slice(0, fw));
     let ra_d = b.m.mem_read(res_a, "res_a_d", &f_rd.sig().slice(0, fw));
     // The egress waits for the checksum pass only when its result can turn the p6 verdict
     // into a drop (a passing frame with an L4 sum to check under a drop policy for l4_csum,

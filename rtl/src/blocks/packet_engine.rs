@@ -793,13 +793,8 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let ps_wr =
         b.m.reg_decl("pass_wr", fw + 1, false, Some(Bits::zero(fw + 1)));
     let v4 = r.get("valid");
-    let ps_fifo = b.packed_fifo(
-        "pass_fifo",
-        meta_depth,
-        &v4,
-        &ps_wr.sig().slice(0, fw),
-        &ps_entry,
-    );
+    let ps_wa = ps_wr.sig().slice(0, fw);
+    let ps_fifo = b.packed_fifo("pass_fifo", meta_depth, &v4, &ps_wa, &ps_entry);
     b.m.mem_write(ps_flag_fifo, &v4, &ps_wr.sig().slice(0, fw), &ps_flags);
     b.m.set_next(&ps_wr, &ps_wr.sig().add_w(&lit(fw + 1, 1), fw + 1));
     b.m.set_enable(&ps_wr, &v4);
@@ -849,22 +844,11 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let f_rd =
         b.m.reg_decl("meta_rd_d", fw + 1, false, Some(Bits::zero(fw + 1)));
     let rvalid = r.get("valid");
-    let fifo = b.packed_fifo(
-        "meta_fifo",
-        meta_depth,
-        &rvalid,
-        &f_wr.sig().slice(0, fw),
-        &rec,
-    );
+    let f_wa = f_wr.sig().slice(0, fw);
+    let fifo = b.packed_fifo("meta_fifo", meta_depth, &rvalid, &f_wa, &rec);
     // The egress reads its own small FIFO: {queue, pass before the checksum pass, len}.
     let drec = Signal::concat(&[r.get("queue"), r.get("pass"), r.get("len")]);
-    let dfifo = b.packed_fifo(
-        "egress_fifo",
-        meta_depth,
-        &rvalid,
-        &f_wr.sig().slice(0, fw),
-        &drec,
-    );
+    let dfifo = b.packed_fifo("egress_fifo", meta_depth, &rvalid, &f_wa, &drec);
     b.m.set_next(&f_wr, &f_wr.sig().add_w(&lit(fw + 1, 1), fw + 1));
     b.m.set_enable(&f_wr, &rvalid);
     // Frames in flight (from tlast to each consumer).

@@ -32,10 +32,10 @@ impl Job for PacketJob {
         "packet-engine"
     }
 
-    /// Its asic flow is the longest of the run: the whole cold `nicc run --jobs 2` took 414 s
-    /// on 2026-11-30, most of it this block (454 s for the run on 2026-11-29, 563 s for the
-    /// block before its FIFO depth was sized from the beat width), where every other block
-    /// finished in 3 to 170 s.
+    /// Its asic flow is the longest of the run: the whole cold `nicc run --jobs 2` took 402 s
+    /// on 2026-11-30, 366 s of it this block (414 s before its pipeline stopped storing
+    /// constant bits, 454 s on 2026-11-29, 563 s for the block before its FIFO depth was
+    /// sized from the beat width), where every other block finished in 6 to 151 s.
     fn cost(&self) -> u32 {
         10
     }

@@ -264,6 +264,10 @@ enum BenchCmd {
         /// Skip the synthesis (area) part.
         #[arg(long)]
         no_area: bool,
+        /// Weight pruning: `unstructured` (each weight zero with the sparsity's probability)
+        /// or `rows` (that share of whole rows zero).
+        #[arg(long, default_value = "unstructured")]
+        pruning: nicc_testbench::sparse_ffn::bench::Pruning,
         /// Directory for the table (sparse-ffn-bench.md), JSON and SVG plot.
         #[arg(long, default_value = "docs/blocks")]
         out: PathBuf,
@@ -628,13 +632,15 @@ fn real_main() -> Result<()> {
                 sets,
                 vectors,
                 no_area,
+                pruning,
                 out,
             } => {
                 let mut p = nicc_testbench::sparse_ffn::bench::bench_params();
                 for (k, v) in &parse_sets(&sets)? {
                     p.set(k, v)?;
                 }
-                let s = nicc_testbench::sparse_ffn::bench::run(&p, vectors, !no_area, &out)?;
+                let s =
+                    nicc_testbench::sparse_ffn::bench::run(&p, pruning, vectors, !no_area, &out)?;
                 println!("{s}");
             }
             BenchCmd::Emit { nodes } => {

@@ -175,3 +175,13 @@ fn bad_input_is_an_error_naming_it() {
         "parameter `rows` = 12 is invalid",
     );
 }
+
+/// `nicc bench sparse-ffn --pruning` takes `unstructured` or `rows` and names both otherwise
+/// (refused before any model is built).
+#[test]
+fn bench_pruning_names_the_accepted_patterns() {
+    fails_with(
+        &["bench", "sparse-ffn", "--pruning", "diagonal", "--no-area"],
+        "pruning `diagonal`: expected unstructured or rows",
+    );
+}

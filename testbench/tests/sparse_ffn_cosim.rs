@@ -8,7 +8,7 @@ use nicc_rtl::blocks::sparse_ffn::PackError;
 use nicc_rtl::blocks::sparse_ffn::{generate, generate_dense, SparseFfnParams};
 use nicc_rtl::emit;
 use nicc_sim::Model;
-use nicc_testbench::sparse_ffn::bench::Bench;
+use nicc_testbench::sparse_ffn::bench::{Bench, Pruning};
 use nicc_testbench::sparse_ffn::driver::{DenseTile, DriverError, SparseTile};
 use nicc_testbench::sparse_ffn::golden::{
     adversarial_vectors, adversarial_weights, dense_product, random_vector, random_weights,
@@ -326,6 +326,16 @@ fn energy_proxy_counts_every_block() {
     }
     assert!(d0.blocks["router"] == 0.0 && d0.blocks["adder trees"] > 0.0);
     assert!(s9.toggles_per_vector < s0.toggles_per_vector);
+    // Row-structured pruning: 12 of the 16 rows are zero and the other 4 dense, so with no
+    // zero activation every vector has exactly 4 x 4 useful MACs (the unstructured weights
+    // of the same seed have another count); results are checked against x . W as always.
+    b.pruning = Pruning::Rows;
+    let (sr, dr) = b.measure(0.75, 0.0, 6, 5).unwrap();
+    assert_eq!(
+        (sr.useful_macs_per_vector, dr.useful_macs_per_vector),
+        (16.0, 16.0)
+    );
+    assert_ne!(s0.useful_macs_per_vector, 16.0);
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //! The traced model also compiles several times faster (a 32 x 8 tile: 25 s against 85 s).
 
 use super::driver::{DenseTile, DriverError, SparseTile};
-use super::golden::{dense_product, random_vector, random_weights};
+use super::golden::{dense_product, random_vector, random_weights, row_pruned_weights};
 use nicc_rtl::blocks::sparse_ffn::{generate, generate_dense, SparseFfnParams};
 use nicc_rtl::{emit, Design};
 use nicc_sim::toggle::{ToggleCounts, ToggleError};
@@ -126,6 +126,38 @@ pub fn classify(path: &str) -> &'static str {
     "control"
 }
 
+/// How the benchmark prunes its random weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pruning {
+    /// Each weight zero with probability = the sparsity (issue 8's case).
+    #[default]
+    Unstructured,
+    /// Whole rows zero, exactly `round(sparsity * rows)` of them
+    /// ([`super::golden::row_pruned_weights`]).
+    Rows,
+}
+
+impl Pruning {
+    /// Name on the command line and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pruning::Unstructured => "unstructured",
+            Pruning::Rows => "rows",
+        }
+    }
+}
+
+impl std::str::FromStr for Pruning {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "unstructured" => Ok(Pruning::Unstructured),
+            "rows" => Ok(Pruning::Rows),
+            _ => Err(format!("pruning `{s}`: expected unstructured or rows")),
+        }
+    }
+}
+
 /// One measured point.
 #[derive(Debug, Clone, Serialize)]
 pub struct Point {
@@ -158,6 +190,8 @@ impl Point {
 pub struct Bench {
     /// Parameters.
     pub params: SparseFfnParams,
+    /// How the random weights are pruned (default: unstructured).
+    pub pruning: Pruning,
     sparse: ToggleModel,
     dense: ToggleModel,
 }
@@ -195,6 +229,7 @@ impl Bench {
         let dense = ToggleModel::build_traced(&dense_design(p)?, &opts)?;
         Ok(Bench {
             params: p.clone(),
+            pruning: Pruning::Unstructured,
             sparse,
             dense,
         })
@@ -212,7 +247,10 @@ impl Bench {
     ) -> Result<(Point, Point), BenchError> {
         let p = self.params.clone();
         let (r, c) = (p.rows as usize, p.cols as usize);
-        let w = random_weights(r, c, ws, seed);
+        let w = match self.pruning {
+            Pruning::Unstructured => random_weights(r, c, ws, seed),
+            Pruning::Rows => row_pruned_weights(r, c, ws, seed),
+        };
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
         let xsv: Vec<Vec<i64>> = (0..vectors)
             .map(|_| random_vector(r, xs, &mut rng))
@@ -381,17 +419,20 @@ fn area_rows(p: &SparseFfnParams) -> Result<String, BenchError> {
     Ok(out)
 }
 
-/// Runs the grid ([`WEIGHT_SPARSITY`] x [`ACT_SPARSITY`], `vectors` per point) on `p`, and
-/// with `area` the asic and ice40 flows on both tiles; writes `sparse-ffn-bench.md`,
-/// `sparse-ffn-bench.json` and `sparse-ffn-toggles.svg` into `out`. Returns the markdown.
+/// Runs the grid ([`WEIGHT_SPARSITY`] x [`ACT_SPARSITY`], `vectors` per point) on `p` with
+/// weights pruned as `pruning` says, and with `area` the asic and ice40 flows on both tiles;
+/// writes `sparse-ffn-bench.md`, `sparse-ffn-bench.json` and `sparse-ffn-toggles.svg` into
+/// `out`. Returns the markdown.
 pub fn run(
     p: &SparseFfnParams,
+    pruning: Pruning,
     vectors: usize,
     area: bool,
     out: &std::path::Path,
 ) -> Result<String, BenchError> {
     let t0 = std::time::Instant::now();
     let mut b = Bench::new(p)?;
+    b.pruning = pruning;
     let t_build = t0.elapsed().as_secs_f64();
     let mut pts = Vec::new();
     for (k, ws) in WEIGHT_SPARSITY.into_iter().enumerate() {
@@ -400,7 +441,7 @@ pub fn run(
         }
     }
     let mut md = format!(
-        "Tile: rows = {}, cols = {}, col_group = {}, cim_rows = {}, banks = {}, dynamic = {}; {} random vectors \
+        "Tile: rows = {}, cols = {}, col_group = {}, cim_rows = {}, banks = {}, dynamic = {}; {}{} random vectors \
          per point, every result checked against the golden x . W. Toggle-counting (traced) models built in {:.0} s, \
          grid simulated in {:.0} s.\n\n",
         p.rows,
@@ -409,6 +450,10 @@ pub fn run(
         p.cim_rows,
         p.banks,
         p.dynamic,
+        match pruning {
+            Pruning::Unstructured => String::new(),
+            Pruning::Rows => "weights pruned by whole rows (W zero = the share of zero rows); ".into(),
+        },
         vectors,
         t_build,
         t0.elapsed().as_secs_f64() - t_build

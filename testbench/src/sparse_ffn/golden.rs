@@ -1,6 +1,7 @@
 //! Golden model and stimulus: the dense product, computed directly, and the matrices and
 //! vectors the tests and the benchmark feed the tile.
 
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -50,6 +51,27 @@ pub fn random_weights(rows: usize, cols: usize, sparsity: f64, seed: u64) -> Vec
                         nonzero_i8(&mut rng)
                     }
                 })
+                .collect()
+        })
+        .collect()
+}
+
+/// A `rows x cols` INT8 weight matrix pruned by whole rows: `round(sparsity * rows)` rows,
+/// chosen at random (seeded), are all zero and every weight of the other rows is non-zero
+/// (row-structured pruning: a zero row is an input neuron the layer no longer reads).
+pub fn row_pruned_weights(rows: usize, cols: usize, sparsity: f64, seed: u64) -> Vec<Vec<i64>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let zero_rows = (sparsity.clamp(0.0, 1.0) * rows as f64).round() as usize;
+    let mut order: Vec<usize> = (0..rows).collect();
+    order.shuffle(&mut rng);
+    let mut zero = vec![false; rows];
+    for &r in &order[..zero_rows] {
+        zero[r] = true;
+    }
+    zero.iter()
+        .map(|&z| {
+            (0..cols)
+                .map(|_| if z { 0 } else { nonzero_i8(&mut rng) })
                 .collect()
         })
         .collect()
@@ -176,6 +198,24 @@ mod tests {
         assert_eq!(magnitude_prune(&w, 0.5), vec![vec![0, -5], vec![3, 0]]);
         assert_eq!(magnitude_prune(&w, 0.0), w);
         assert_eq!(magnitude_prune(&w, 1.0), vec![vec![0, 0], vec![0, 0]]);
+    }
+
+    #[test]
+    fn row_pruning_zeroes_whole_rows_and_only_them() {
+        let w = row_pruned_weights(64, 8, 0.75, 3);
+        let zero_rows = w.iter().filter(|r| r.iter().all(|v| *v == 0)).count();
+        assert_eq!(zero_rows, 48);
+        // The other rows are fully dense, and a different seed picks different rows.
+        assert!(w
+            .iter()
+            .all(|r| r.iter().all(|v| *v == 0) || r.iter().all(|v| *v != 0)));
+        let v = row_pruned_weights(64, 8, 0.75, 4);
+        let zeros = |w: &Vec<Vec<i64>>| -> Vec<bool> { w.iter().map(|r| r[0] == 0).collect() };
+        assert_ne!(zeros(&w), zeros(&v));
+        assert!(row_pruned_weights(8, 2, 0.0, 1)
+            .iter()
+            .flatten()
+            .all(|v| *v != 0));
     }
 
     #[test]

@@ -73,7 +73,13 @@ impl Job for SparseFfnJob {
         if quick {
             return Ok(Vec::new());
         }
-        super::bench::run(&super::bench::measured_params(), 16, false, dir)?;
+        super::bench::run(
+            &super::bench::measured_params(),
+            super::bench::Pruning::Unstructured,
+            16,
+            false,
+            dir,
+        )?;
         Ok(vec![dir.join("sparse-ffn-toggles.svg")])
     }
 }

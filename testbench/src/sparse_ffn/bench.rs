@@ -137,24 +137,16 @@ pub enum Pruning {
     Rows,
 }
 
-impl Pruning {
-    /// Name on the command line and in the report.
-    pub fn name(self) -> &'static str {
-        match self {
-            Pruning::Unstructured => "unstructured",
-            Pruning::Rows => "rows",
-        }
-    }
-}
-
 impl std::str::FromStr for Pruning {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "unstructured" => Ok(Pruning::Unstructured),
-            "rows" => Ok(Pruning::Rows),
-            _ => Err(format!("pruning `{s}`: expected unstructured or rows")),
-        }
+        [
+            ("unstructured", Pruning::Unstructured),
+            ("rows", Pruning::Rows),
+        ]
+        .into_iter()
+        .find_map(|(name, p)| (name == s).then_some(p))
+        .ok_or_else(|| format!("pruning `{s}`: expected unstructured or rows"))
     }
 }
 

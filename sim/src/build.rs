@@ -175,6 +175,34 @@ impl Drop for Lock {
     }
 }
 
+/// The cache entry `<cache>/<kind>/<key>`, made once across threads and processes: while
+/// `ready` does not hold for it, under the lock `<kind>-<key>`, `fill` writes a fresh work
+/// directory that then replaces the entry by one rename (a reader never sees half an entry).
+/// Returns the entry and whether this call made it.
+fn cache_entry(
+    cache: &Path,
+    kind: &str,
+    key: &str,
+    ready: impl Fn(&Path) -> bool,
+    fill: impl FnOnce(&Path) -> Result<(), SimError>,
+) -> Result<(PathBuf, bool), SimError> {
+    let entry = cache.join(kind).join(key);
+    if ready(&entry) {
+        return Ok((entry, false));
+    }
+    let name = format!("{kind}-{key}");
+    let _lock = Lock::take(cache, &name)?;
+    if ready(&entry) {
+        return Ok((entry, false));
+    }
+    let tmp = work_dir(cache, &name)?;
+    fill(&tmp)?;
+    std::fs::create_dir_all(cache.join(kind)).map_err(io(format!("creating the {kind} dir")))?;
+    let _ = std::fs::remove_dir_all(&entry);
+    std::fs::rename(&tmp, &entry).map_err(io(format!("publishing {}", entry.display())))?;
+    Ok((entry, true))
+}
+
 fn work_dir(cache: &Path, key: &str) -> Result<PathBuf, SimError> {
     let tmp = cache.join("tmp");
     std::fs::create_dir_all(&tmp).map_err(io(format!("creating {}", tmp.display())))?;
@@ -415,12 +443,13 @@ pub(crate) fn build_library_opt(
         make_vars().join(" ").as_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
     ]);
-    let entry = cache.join("models").join(&key);
-    let lib = entry.join("libnicc_model.so");
-    let hit = |lib: &Path| lib.exists();
-    if !hit(&lib) {
-        let _lock = Lock::take(&cache, &key)?;
-        if !hit(&lib) {
+    const LIB: &str = "libnicc_model.so";
+    let (entry, built) = cache_entry(
+        &cache,
+        "models",
+        &key,
+        |e| e.join(LIB).exists(),
+        |out| {
             let c = compile(
                 d,
                 &cache,
@@ -433,33 +462,25 @@ pub(crate) fn build_library_opt(
                 opts.trace,
                 coverage,
             )?;
-            let out_dir = c.work.join("out");
-            std::fs::create_dir_all(&out_dir).map_err(io("creating the output dir"))?;
-            link(&c, "nicc_shim", &out_dir.join("libnicc_model.so"), true)?;
+            link(&c, "nicc_shim", &out.join(LIB), true)?;
             std::fs::write(
-                out_dir.join("meta.json"),
+                out.join("meta.json"),
                 serde_json::json!({"top": d.top, "verilator": version, "trace": opts.trace, "coverage": coverage})
                     .to_string(),
             )
             .map_err(io("writing meta.json"))?;
-            std::fs::create_dir_all(cache.join("models")).map_err(io("creating the models dir"))?;
-            std::fs::rename(&out_dir, &entry)
-                .map_err(io(format!("publishing {}", entry.display())))?;
             let _ = std::fs::remove_dir_all(&c.work);
-            BUILDS.fetch_add(1, Ordering::SeqCst);
-            return Ok(BuildInfo {
-                cache_hit: false,
-                seconds: t0.elapsed().as_secs_f64(),
-                key,
-                library: lib,
-            });
-        }
+            Ok(())
+        },
+    )?;
+    if built {
+        BUILDS.fetch_add(1, Ordering::SeqCst);
     }
     Ok(BuildInfo {
-        cache_hit: true,
+        cache_hit: !built,
         seconds: t0.elapsed().as_secs_f64(),
         key,
-        library: lib,
+        library: entry.join(LIB),
     })
 }
 
@@ -514,11 +535,12 @@ fn ensure_runtime(
         parts.push(b"coverage");
     }
     let rkey = sha(&parts);
-    let dir = cache.join("runtime").join(&rkey);
-    let done = |d: &Path| objs.iter().all(|o| d.join(o).exists());
-    if !done(&dir) {
-        let _lock = Lock::take(cache, &format!("runtime-{rkey}"))?;
-        if !done(&dir) {
+    let (dir, _) = cache_entry(
+        cache,
+        "runtime",
+        &rkey,
+        |d| objs.iter().all(|o| d.join(o).exists()),
+        |tmp| {
             let mut mk = Command::new("make");
             mk.arg("-s")
                 .arg("-j")
@@ -530,16 +552,12 @@ fn ensure_runtime(
                 .args(make_vars())
                 .args(objs);
             run(&mut mk, "make (Verilator runtime)", "make")?;
-            let tmp = work_dir(cache, &format!("runtime-{rkey}"))?;
             for o in objs {
                 std::fs::copy(obj.join(o), tmp.join(o)).map_err(io(format!("copying {o}")))?;
             }
-            std::fs::create_dir_all(cache.join("runtime"))
-                .map_err(io("creating the runtime dir"))?;
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::rename(&tmp, &dir).map_err(io(format!("publishing {}", dir.display())))?;
-        }
-    }
+            Ok(())
+        },
+    )?;
     let pch = ensure_pch(cache, &rkey, obj, prefix, trace, coverage)?;
     Ok(Runtime { dir, pch })
 }
@@ -557,65 +575,55 @@ fn ensure_pch(
     coverage: bool,
 ) -> Result<Option<PathBuf>, SimError> {
     const H: &str = "nicc_pch.h";
-    let dir = cache.join("pch").join(rkey);
+    let (dir, _) = cache_entry(
+        cache,
+        "pch",
+        rkey,
+        |d| d.join(format!("{H}.gch")).exists() || d.join("failed.log").exists(),
+        |tmp| {
+            let mut text = String::from("// Verilator runtime headers, precompiled by nicc-sim.\n");
+            text.push_str("#include \"verilated.h\"\n");
+            if trace {
+                text.push_str("#include \"verilated_vcd_c.h\"\n");
+            }
+            if coverage {
+                text.push_str("#include \"verilated_cov.h\"\n");
+            }
+            std::fs::write(obj.join(H), &text)
+                .map_err(io("writing the precompiled header source"))?;
+            // The rule is the model makefile's own `%.o` rule with a header as input.
+            let rule = format!(
+                "{H}.gch: {H}\n\t$(CXX) $(CXXFLAGS) $(CPPFLAGS) $(OPT_FAST) -x c++-header -o $@ $<\n"
+            );
+            std::fs::write(obj.join("nicc_pch.mk"), rule)
+                .map_err(io("writing the header makefile"))?;
+            let mut mk = Command::new("make");
+            mk.arg("-s")
+                .arg("-C")
+                .arg(obj)
+                .arg("-f")
+                .arg(format!("{prefix}.mk"))
+                .arg("-f")
+                .arg("nicc_pch.mk")
+                .args(make_vars())
+                .arg(format!("{H}.gch"));
+            std::fs::write(tmp.join(H), &text)
+                .map_err(io("writing the precompiled header source"))?;
+            match run(&mut mk, "make (precompiled header)", "make") {
+                Ok(_) => std::fs::copy(obj.join(format!("{H}.gch")), tmp.join(format!("{H}.gch")))
+                    .map(|_| ())
+                    .map_err(io("copying the precompiled header")),
+                Err(e) => std::fs::write(tmp.join("failed.log"), e.to_string())
+                    .map_err(io("writing failed.log")),
+            }
+        },
+    )?;
     // The path goes to make, which runs in another directory.
-    let found = |dir: &Path| -> Option<Option<PathBuf>> {
-        if dir.join(format!("{H}.gch")).exists() {
-            Some(std::fs::canonicalize(dir.join(H)).ok())
-        } else if dir.join("failed.log").exists() {
-            Some(None)
-        } else {
-            None
-        }
-    };
-    if let Some(p) = found(&dir) {
-        return Ok(p);
+    if dir.join(format!("{H}.gch")).exists() {
+        Ok(std::fs::canonicalize(dir.join(H)).ok())
+    } else {
+        Ok(None)
     }
-    let _lock = Lock::take(cache, &format!("pch-{rkey}"))?;
-    if let Some(p) = found(&dir) {
-        return Ok(p);
-    }
-    let mut text = String::from("// Verilator runtime headers, precompiled by nicc-sim.\n");
-    text.push_str("#include \"verilated.h\"\n");
-    if trace {
-        text.push_str("#include \"verilated_vcd_c.h\"\n");
-    }
-    if coverage {
-        text.push_str("#include \"verilated_cov.h\"\n");
-    }
-    std::fs::write(obj.join(H), &text).map_err(io("writing the precompiled header source"))?;
-    // The rule is the model makefile's own `%.o` rule with a header as input.
-    let rule = format!(
-        "{H}.gch: {H}\n\t$(CXX) $(CXXFLAGS) $(CPPFLAGS) $(OPT_FAST) -x c++-header -o $@ $<\n"
-    );
-    std::fs::write(obj.join("nicc_pch.mk"), rule).map_err(io("writing the header makefile"))?;
-    let mut mk = Command::new("make");
-    mk.arg("-s")
-        .arg("-C")
-        .arg(obj)
-        .arg("-f")
-        .arg(format!("{prefix}.mk"))
-        .arg("-f")
-        .arg("nicc_pch.mk")
-        .args(make_vars())
-        .arg(format!("{H}.gch"));
-    let built = run(&mut mk, "make (precompiled header)", "make");
-    let tmp = work_dir(cache, &format!("pch-{rkey}"))?;
-    std::fs::write(tmp.join(H), &text).map_err(io("writing the precompiled header source"))?;
-    match built {
-        Ok(_) => {
-            std::fs::copy(obj.join(format!("{H}.gch")), tmp.join(format!("{H}.gch")))
-                .map_err(io("copying the precompiled header"))?;
-        }
-        Err(e) => {
-            std::fs::write(tmp.join("failed.log"), e.to_string())
-                .map_err(io("writing failed.log"))?;
-        }
-    }
-    std::fs::create_dir_all(cache.join("pch")).map_err(io("creating the pch dir"))?;
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::rename(&tmp, &dir).map_err(io(format!("publishing {}", dir.display())))?;
-    Ok(found(&dir).flatten())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! (`CLOCK_THREAD_CPUTIME_ID`, in Rust and in the C++ harness alike), so that other processes
 //! on a shared machine do not distort the ratios; wall-clock rates are reported beside them.
 
-use crate::build::build_executable;
+use crate::build::{build_executable, BuildOptions, CxxOpt};
 use crate::error::{io, SimError};
 use crate::model::Model;
 use nicc_rtl::Design;
@@ -97,19 +97,24 @@ pub fn bench_sim(d: &Design, cycles: u64, rounds: u32) -> Result<SimBench, SimEr
             what: "the benchmark design needs an `in_data` port of a multiple of 32 bits".into(),
         });
     }
+    // Both the model and the plain harness at -O3: the benchmark measures simulation speed.
+    let opts = BuildOptions {
+        cxx_opt: CxxOpt::O3,
+        ..Default::default()
+    };
     let t0 = Instant::now();
-    let mut m = Model::build(d)?;
+    let mut m = Model::build_with(d, &opts, None)?;
     let build_seconds = t0.elapsed().as_secs_f64();
     let build_was_cached = m.build_info().cache_hit;
     let t1 = Instant::now();
-    drop(Model::build(d)?);
+    drop(Model::build_with(d, &opts, None)?);
     let cached_load_seconds = t1.elapsed().as_secs_f64();
     let mut mismatches = 0u64;
 
     // (c) plain C++ harness, same flags, built once.
     let dir = tempfile::tempdir().map_err(io("creating a temp dir"))?;
     let exe = dir.path().join("plain_harness");
-    build_executable(d, &harness_cpp(&d.top, words), &exe)?;
+    build_executable(d, &harness_cpp(&d.top, words), &exe, CxxOpt::O3)?;
     let run_cpp = || -> Result<(f64, f64, u64), SimError> {
         let out = std::process::Command::new(&exe)
             .arg(cycles.to_string())

@@ -1,8 +1,9 @@
 //! nicc-sim: run any emitted [`nicc_rtl::Design`] under Verilator from Rust, at C++ speed.
 //!
 //! Models are built at run time (the design is known only then): a generated C++ shim with a
-//! plain C ABI is Verilated and compiled with `-O3` into a shared library, cached by a content
-//! hash, and loaded with libloading. The Verilator runtime is compiled once per version.
+//! plain C ABI is Verilated and compiled into a shared library (the evaluation code at `-O1`,
+//! or `-O3` for long runs: [`CxxOpt`]), cached by a content hash, and loaded with libloading.
+//! The Verilator runtime is compiled once per version.
 //!
 //! ```no_run
 //! use nicc_rtl::{blocks::demo, emit, Bits};
@@ -25,7 +26,7 @@ pub mod model;
 pub mod shim;
 pub mod toggle;
 
-pub use build::{build_count, BuildInfo, BuildOptions};
+pub use build::{build_count, BuildInfo, BuildOptions, CxxOpt};
 pub use error::SimError;
 pub use model::{Model, Port};
 pub use toggle::{ToggleCounts, ToggleModel};

@@ -6,7 +6,7 @@
 mod exprs;
 
 use nicc_rtl::{emit, Bits, ModuleBuilder, Signal};
-use nicc_sim::{icarus, BuildOptions, Model, SimError};
+use nicc_sim::{icarus, BuildOptions, CxxOpt, Model, SimError};
 use num_bigint::BigUint;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -193,6 +193,7 @@ fn cache_builds_once_under_concurrency_then_hits() {
     let opts = BuildOptions {
         trace: false,
         cache_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
     };
     let before = nicc_sim::build_count();
     let hits: Vec<bool> = std::thread::scope(|s| {
@@ -249,13 +250,58 @@ fn cache_builds_once_under_concurrency_then_hits() {
 }
 
 #[test]
+fn optimisation_levels_are_separate_models_on_one_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = ModuleBuilder::new("opt_probe");
+    let a = m.input("a", 8);
+    let b = m.input("b", 8);
+    m.output("y", &(&a * &b));
+    let d = emit(&m.finish().unwrap()).unwrap();
+    let at = |cxx_opt| BuildOptions {
+        cache_dir: Some(dir.path().to_path_buf()),
+        cxx_opt,
+        ..Default::default()
+    };
+    assert_eq!(BuildOptions::default().cxx_opt, CxxOpt::O1);
+    let mut fast_build = Model::build_with(&d, &at(CxxOpt::O1), None).unwrap();
+    let mut fast_run = Model::build_with(&d, &at(CxxOpt::O3), None).unwrap();
+    // Two models (the level is in the key), each recording its level...
+    assert!(!fast_run.build_info().cache_hit, "-O3 reused the -O1 model");
+    assert_ne!(fast_build.build_info().key, fast_run.build_info().key);
+    for (m, flag) in [(&fast_build, "-O1"), (&fast_run, "-O3")] {
+        let meta = m.build_info().library.with_file_name("meta.json");
+        let meta = std::fs::read_to_string(meta).unwrap();
+        assert!(meta.contains(&format!("\"cxx_opt\":\"{flag}\"")), "{meta}");
+    }
+    // ... on one runtime, with a precompiled header per level.
+    let count = |sub: &str| std::fs::read_dir(dir.path().join(sub)).unwrap().count();
+    assert_eq!(count("runtime"), 1);
+    assert_eq!(count("pch"), 2);
+    for (x, y) in [(0u64, 0u64), (255, 255), (17, 3), (128, 2)] {
+        let mut out = Vec::new();
+        for m in [&mut fast_build, &mut fast_run] {
+            let (pa, pb, py) = (
+                m.port("a").unwrap(),
+                m.port("b").unwrap(),
+                m.port("y").unwrap(),
+            );
+            m.set_u64(pa, x).unwrap();
+            m.set_u64(pb, y).unwrap();
+            m.eval();
+            out.push(m.get_u64(py));
+        }
+        assert_eq!(out, [x * y % 256; 2], "{x} * {y}");
+    }
+}
+
+#[test]
 fn port_errors_are_clear_and_vcd_is_written() {
     let d = emit(&nicc_rtl::blocks::demo::counter(4).unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let vcd = dir.path().join("wave.vcd");
     let opts = BuildOptions {
         trace: true,
-        cache_dir: None,
+        ..Default::default()
     };
     let mut m = Model::build_with(&d, &opts, Some(&vcd)).unwrap();
     let en = m.port("en").unwrap();
@@ -305,7 +351,7 @@ fn direct_eval_agrees_with_eval() {
     let mut fast = Model::build(&d).unwrap();
     let opts = BuildOptions {
         trace: true,
-        cache_dir: None,
+        ..Default::default()
     };
     let mut slow = Model::build_with(&d, &opts, Some(&dir.path().join("w.vcd"))).unwrap();
     let version = nicc_sim::build::verilator_version().unwrap();

@@ -144,7 +144,7 @@ pub fn growth_plot(
 pub fn job_build_options() -> nicc_sim::BuildOptions {
     nicc_sim::BuildOptions {
         trace: true,
-        cache_dir: None,
+        ..Default::default()
     }
 }
 

@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use nicc_rtl::blocks::packet::PacketParams;
 use nicc_rtl::blocks::packet_engine::{addr, max_frame_bytes, meta_fields, packet_engine};
 use nicc_rtl::{emit, Bits, Design};
-use nicc_sim::{Model, Port, SimError};
+use nicc_sim::{BuildOptions, Model, Port, SimError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
@@ -173,9 +173,14 @@ impl std::fmt::Debug for RtlEngine {
 impl RtlEngine {
     /// Generates, verilates (cached by content) and resets the engine for `p`.
     pub fn new(p: &PacketParams) -> Result<Self, RtlError> {
+        Self::built_with(p, &BuildOptions::default())
+    }
+
+    /// [`RtlEngine::new`] with build options (e.g. [`nicc_sim::CxxOpt::O3`] for long runs).
+    pub fn built_with(p: &PacketParams, opts: &BuildOptions) -> Result<Self, RtlError> {
         let m = packet_engine(p)?;
         let d = emit(&m)?;
-        Self::from_design(&d, p)
+        Self::from_model(Model::build_with(&d, opts, None)?, p)
     }
 
     /// Verilates `d`, the engine generated for `p`, and resets it.

@@ -27,11 +27,11 @@ docs-plots:
 ## seeds (and more cases) every run.
 PROPTEST_RNG_SEED ?= 20261129
 test: setup
-	PROPTEST_RNG_SEED=$(PROPTEST_RNG_SEED) $(CARGO) test --workspace
+	PROPTEST_RNG_SEED=$(PROPTEST_RNG_SEED) CARGO=$(CARGO) bash scripts/test.sh
 
 ## Everything, including the full parameter matrices.
 test-full: setup
-	NICC_FULL=1 $(CARGO) test --workspace
+	NICC_FULL=1 CARGO=$(CARGO) bash scripts/test.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

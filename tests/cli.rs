@@ -183,35 +183,23 @@ fn abc_fast_outside_the_asic_flow_is_an_error() {
     );
 }
 
-/// `make test` runs every block but the packet engine (about 35 s each cold for the CIM macro
-/// and the sparse FFN tile, seconds for the others); the packet engine's asic flow alone (which
-/// also gives its generic figures) takes about 270 s on 2 cores with nothing beside it and
-/// 450 s beside its iCE40 flow, half to three quarters of the 10-minute budget of `make test`,
-/// so it joins under `NICC_FULL=1` (`make test-full`), which runs every block (see
-/// docs/testing.md).
+/// The main job's quick mode over every block. Its longest part is the packet engine's asic
+/// flow (one single-threaded Yosys process of about three minutes), so `make test`
+/// (scripts/test.sh) runs this test beside the others rather than after them; the script names
+/// it, and fails if it did not run.
 #[test]
 fn run_quick_reports_every_block_passing_with_figures() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let full = nicc_testbench::test_env::full();
-    let blocks: &[&str] = if full {
-        &[
-            "adder-tree",
-            "butterfly",
-            "cim",
-            "packet-engine",
-            "hier-sum4",
-            "sparse-ffn",
-        ]
-    } else {
-        &["adder-tree", "butterfly", "cim", "hier-sum4", "sparse-ffn"]
-    };
-    let mut args = vec!["run", "--quick", "--jobs", "2", "-o", d];
-    if !full {
-        for b in blocks {
-            args.extend(["--only", b]);
-        }
-    }
+    let blocks = [
+        "adder-tree",
+        "butterfly",
+        "cim",
+        "packet-engine",
+        "hier-sum4",
+        "sparse-ffn",
+    ];
+    let args = vec!["run", "--quick", "--jobs", "2", "-o", d];
     let (ok, out, err) = nicc(&args);
     assert!(ok, "{out}\n{err}");
     let rows: serde_json::Value =

@@ -6,7 +6,7 @@
 //! (`CLOCK_THREAD_CPUTIME_ID`, in Rust and in the C++ harness alike), so that other processes
 //! on a shared machine do not distort the ratios; wall-clock rates are reported beside them.
 
-use crate::build::{build_executable, BuildOptions, CxxOpt};
+use crate::build::{build_executable, BuildOptions};
 use crate::error::{io, SimError};
 use crate::model::Model;
 use nicc_rtl::Design;
@@ -98,10 +98,7 @@ pub fn bench_sim(d: &Design, cycles: u64, rounds: u32) -> Result<SimBench, SimEr
         });
     }
     // Both the model and the plain harness at -O3: the benchmark measures simulation speed.
-    let opts = BuildOptions {
-        cxx_opt: CxxOpt::O3,
-        ..Default::default()
-    };
+    let opts = BuildOptions::long_run();
     let t0 = Instant::now();
     let mut m = Model::build_with(d, &opts, None)?;
     let build_seconds = t0.elapsed().as_secs_f64();
@@ -114,7 +111,7 @@ pub fn bench_sim(d: &Design, cycles: u64, rounds: u32) -> Result<SimBench, SimEr
     // (c) plain C++ harness, same flags, built once.
     let dir = tempfile::tempdir().map_err(io("creating a temp dir"))?;
     let exe = dir.path().join("plain_harness");
-    build_executable(d, &harness_cpp(&d.top, words), &exe, CxxOpt::O3)?;
+    build_executable(d, &harness_cpp(&d.top, words), &exe, opts.cxx_opt)?;
     let run_cpp = || -> Result<(f64, f64, u64), SimError> {
         let out = std::process::Command::new(&exe)
             .arg(cycles.to_string())

@@ -41,6 +41,16 @@ pub struct BuildOptions {
     pub cxx_opt: CxxOpt,
 }
 
+impl BuildOptions {
+    /// The build of a long run or a simulation-speed benchmark: untraced, at [`CxxOpt::O3`].
+    pub fn long_run() -> Self {
+        BuildOptions {
+            cxx_opt: CxxOpt::O3,
+            ..Default::default()
+        }
+    }
+}
+
 /// How hard g++ optimises a model's evaluation code (Verilator's `OPT_FAST`): a trade between
 /// build time and simulation speed. Measured on the packet engine at D = 8 (Verilator 5.006,
 /// g++ 12): its evaluation code compiles in 8.2 s at `-O1` and 12.7 s at `-O3`, and the model

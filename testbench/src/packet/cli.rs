@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use nicc_rtl::blocks::packet::PacketParams;
-use nicc_sim::{BuildOptions, CxxOpt};
+use nicc_sim::BuildOptions;
 use thiserror::Error;
 
 use super::config::PacketConfig;
@@ -137,16 +137,9 @@ pub fn bench_frames(len: usize, n: usize) -> Vec<Frame> {
     vec![Frame::new(b); n]
 }
 
-/// The model build of the benchmarks: long runs, so `-O3` (on this engine the model then
-/// simulates about twice as fast as at the default `-O1`).
-fn long_run() -> BuildOptions {
-    BuildOptions {
-        cxx_opt: CxxOpt::O3,
-        ..Default::default()
-    }
-}
-
 /// Measures beats per cycle and simulation speed on back-to-back 64- and 1518-byte frames.
+/// The model is built for long runs ([`BuildOptions::long_run`], `-O3`): on this engine it
+/// simulates about twice as fast as the default `-O1` build.
 pub fn bench(widths: &[u32], frames: usize) -> Result<Vec<BenchRow>, PacketCliError> {
     let mut rows = Vec::new();
     for &db in widths {
@@ -154,7 +147,7 @@ pub fn bench(widths: &[u32], frames: usize) -> Result<Vec<BenchRow>, PacketCliEr
             data_bytes: db,
             ..PacketParams::default()
         };
-        let mut e = RtlEngine::built_with(&p, &long_run())?;
+        let mut e = RtlEngine::built_with(&p, &BuildOptions::long_run())?;
         for len in [64usize, 1518] {
             let fs = bench_frames(len, frames);
             let t = Instant::now();
@@ -212,7 +205,7 @@ pub fn bench_random(
     for p in engines {
         let db = p.data_bytes;
         let cfg = PacketConfig::from_params(p)?;
-        let mut e = RtlEngine::built_with(p, &long_run())?;
+        let mut e = RtlEngine::built_with(p, &BuildOptions::long_run())?;
         let t = Instant::now();
         let mut row = RandomBenchRow {
             data_bytes: db,

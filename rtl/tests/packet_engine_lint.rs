@@ -8,14 +8,22 @@ use nicc_rtl::blocks::packet_engine::{meta_fields, packet_engine};
 
 #[test]
 fn packet_engine_ports_and_lint() {
-    // Both widths with the FIFO depth sized from the beat (8 and 32), and the narrow
-    // engine with the largest depth one can ask for.
-    for (db, meta_depth) in [(8u32, None), (64, None), (8, Some(128))] {
+    // Both widths with the FIFO depth sized from the beat (8 and 32), the narrow engine
+    // with the largest depth one can ask for, and with the smallest header window and no
+    // extension-header stage but the limit's.
+    for (db, meta_depth, depth, ext) in [
+        (8u32, None, 192u32, 4u32),
+        (64, None, 192, 4),
+        (8, Some(128), 192, 4),
+        (8, None, 64, 0),
+    ] {
         let p = PacketParams {
             data_bytes: db,
             em_size: 2,
             indirection_size: 16,
             meta_depth,
+            parse_depth: depth,
+            ipv6_ext_max: ext,
             ..PacketParams::default()
         };
         let m = packet_engine(&p).expect("build");

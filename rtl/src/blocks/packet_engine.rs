@@ -357,21 +357,12 @@ impl B {
     fn at(&mut self, name: &str, w: &Signal, off: &Signal, n: u32) -> Signal {
         let wb = w.width() / 8;
         let m = pow2_bits(wb);
-        // Bytes [lo, lo + k) of `v`, zero past its end.
-        let bytes = |v: &Signal, lo: u32, k: u32| -> Signal {
-            let have = (v.width() / 8).saturating_sub(lo).min(k);
-            if have == 0 {
-                lit(k * 8, 0)
-            } else {
-                v.slice(lo * 8, have * 8).zext(k * 8)
-            }
-        };
         let keep = |k: u32| n + (1 << k) - 1;
-        let mut v = bytes(w, 0, keep(m));
+        let mut v = bytes_or_zero(w, 0, keep(m));
         for k in (0..m).rev() {
             let step = 1 << k;
-            let moved = bytes(&v, step, keep(k));
-            let stay = bytes(&v, 0, keep(k));
+            let moved = bytes_or_zero(&v, step, keep(k));
+            let stay = bytes_or_zero(&v, 0, keep(k));
             v = self.w(&format!("{name}_s{k}"), &off.bit(k).mux(&moved, &stay));
         }
         let v = v.slice(0, n * 8);
@@ -512,6 +503,16 @@ fn rebuild(runs: &[Run], v: Option<&Signal>) -> Signal {
         .collect();
     parts.reverse();
     Signal::concat(&parts)
+}
+
+/// Bytes `[lo, lo + k)` of `v` (byte 0 = `v[7:0]`), those past its end zero.
+fn bytes_or_zero(v: &Signal, lo: u32, k: u32) -> Signal {
+    let have = (v.width() / 8).saturating_sub(lo).min(k);
+    if have == 0 {
+        lit(k * 8, 0)
+    } else {
+        v.slice(lo * 8, have * 8).zext(k * 8)
+    }
 }
 
 fn pow2_bits(n: u32) -> u32 {
@@ -1293,9 +1294,9 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
     let ip = b.w(
         "l3_ip",
         &r.get("l3_at22").mux(
-            &w.slice(22 * 8, 60 * 8),
+            &bytes_or_zero(&w, 22, 60),
             &r.get("l3_at18")
-                .mux(&w.slice(18 * 8, 60 * 8), &w.slice(14 * 8, 60 * 8)),
+                .mux(&bytes_or_zero(&w, 18, 60), &bytes_or_zero(&w, 14, 60)),
         ),
     );
     let is4 = b.w("l3_is4", &(&l3v & &et.eq_lit(0x0800)));

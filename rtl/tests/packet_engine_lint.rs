@@ -94,3 +94,40 @@ fn packet_engine_registers_no_constant_bits() {
         );
     }
 }
+
+/// The header window's stages register only the bytes a later parser step can read: all
+/// `parse_depth` bytes at p0, from byte 14 (the L3 header) at p1, and from byte 34 (the
+/// smallest L4 offset) at p2 and the extension-header stages.
+#[test]
+fn packet_engine_window_stages_hold_only_readable_bytes() {
+    for (depth, ext) in [(192u32, 4u32), (64, 1)] {
+        let p = PacketParams {
+            parse_depth: depth,
+            ipv6_ext_max: ext,
+            em_size: 2,
+            indirection_size: 16,
+            ..PacketParams::default()
+        };
+        let m = packet_engine(&p).expect("build");
+        let width = |name: &str| -> u32 {
+            let r = m
+                .regs
+                .iter()
+                .find(|r| m.nets[r.net].name == name)
+                .unwrap_or_else(|| panic!("parse_depth {depth}: no register {name}"));
+            m.nets[r.net].width
+        };
+        let mut expect = vec![("p0_win".to_string(), depth), ("p1_win".into(), depth - 14)];
+        expect.push(("p2_win".into(), depth - 34));
+        for i in 0..=ext {
+            expect.push((format!("px{i}_win"), depth - 34));
+        }
+        for (name, bytes) in expect {
+            assert_eq!(width(&name), 8 * bytes, "parse_depth {depth}: {name}");
+        }
+        assert!(
+            !m.regs.iter().any(|r| m.nets[r.net].name == "p3_win"),
+            "parse_depth {depth}: the window goes no further than the extension-header stages"
+        );
+    }
+}

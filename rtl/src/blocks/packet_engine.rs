@@ -515,6 +515,30 @@ fn bytes_or_zero(v: &Signal, lo: u32, k: u32) -> Signal {
     }
 }
 
+/// The first byte of the L3 header: the untagged Ethernet header's length. `parse_l3` reads
+/// the window from here (the IP header after 0, 1 or 2 VLAN tags).
+const L3_MIN: u32 = 14;
+/// The first byte that `ipv6_ext_step` and `parse_l4` can use: an IPv4 header of at least 20
+/// bytes (IHL >= 5) after the untagged Ethernet header. An IPv6 extension header starts at
+/// 54 or later. With a smaller offset (an IHL below 5, or a non-IP frame), their results are
+/// discarded, so whatever those steps read there does not matter.
+const L4_MIN: u32 = L3_MIN + 20;
+
+/// `w` with its bytes below byte `n` replaced by zero. Once no later parser step reads them,
+/// the stages store nothing for them ([`B::split_known`] drops constant bits) and the byte
+/// shifters of [`B::at`] see constants there.
+fn zero_below(w: &Signal, n: u32) -> Signal {
+    let n = n.min(w.width() / 8);
+    if n == 0 {
+        return w.clone();
+    }
+    let low = lit(8 * n, 0);
+    if 8 * n == w.width() {
+        return low;
+    }
+    Signal::concat(&[w.slice(8 * n, w.width() - 8 * n), low])
+}
+
 fn pow2_bits(n: u32) -> u32 {
     n.next_power_of_two().trailing_zeros()
 }
@@ -745,9 +769,13 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let init_flags = Signal::concat(&[lit(3, 0), kbad_f.clone(), s_tuser.clone(), lit(23, 0)]);
     r.set("flags", init_flags);
     let r = b.stage("p0", &r, &[]);
-    let r = parse_l2(&mut b, r, &min_len, &max_len);
+    let mut r = parse_l2(&mut b, r, &min_len, &max_len);
+    // From here on the window's low bytes are read by no step (`zero_below`): the stages
+    // register only the bytes that a later step can still reach.
+    r.set("win", zero_below(&r.get("win"), L3_MIN));
     let r = b.stage("p1", &r, &[]);
-    let r = parse_l3(&mut b, r);
+    let mut r = parse_l3(&mut b, r);
+    r.set("win", zero_below(&r.get("win"), L4_MIN));
     let mut r = b.stage("p2", &r, &["l3_off", "l3_at18", "l3_at22"]);
     r = l3_csum_check(&mut b, r);
     for i in 0..=p.ipv6_ext_max {

@@ -839,7 +839,8 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let extra: Vec<&str> =
         r.0.iter()
             .map(|(k, _)| k.as_str())
-            .filter(|k| *k != "valid" && *k != "em_drop" && !names.contains(k))
+            .filter(|k| !["valid", "em_drop", "roce_xraw", "roce_xmask"].contains(k))
+            .filter(|k| !names.contains(k))
             .collect();
     let r = b.stage("p6", &r, &extra);
 
@@ -847,11 +848,18 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     // The fields decided by the checksum pass (and the verdict, which depends on them) are
     // not stored: they are joined from the result FIFOs when the record leaves.
     let fields = meta_fields(p);
+    // The extension-header fields are stored as the bytes they come from (224 bits and the
+    // 7-bit mask instead of 568 bits of fields) and cut when the record leaves.
+    let is_ext = |n: &str| ROCE_EXT_FIELDS.iter().any(|f| f.0 == n);
     let stored: Vec<(&str, u32)> = fields
         .iter()
-        .filter(|(n, _)| !LATE_FIELDS.contains(n))
+        .filter(|(n, _)| !LATE_FIELDS.contains(n) && !is_ext(n))
         .copied()
-        .chain([("em_drop", 1)])
+        .chain([
+            ("em_drop", 1),
+            ("roce_xraw", ROCE_XRAW_BYTES * 8),
+            ("roce_xmask", 7),
+        ])
         .collect();
     let rec_parts: Vec<Signal> = stored
         .iter()
@@ -1041,10 +1049,20 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         &Signal::concat(&[lit(1, 0), l4_bad_m]),
         &field_at(&stored, &head_m, "l4_csum"),
     );
+    let ext_m = roce_ext_fields(
+        &mut b,
+        "meta_x",
+        &field_at(&stored, &head_m, "roce_xraw"),
+        &field_at(&stored, &head_m, "roce_xmask"),
+    );
     let final_parts: Vec<Signal> = fields
         .iter()
         .rev()
         .map(|(n, _)| match *n {
+            n if is_ext(n) => {
+                let k = ROCE_EXT_FIELDS.iter().position(|f| f.0 == n).expect("ext");
+                ext_m[k].clone()
+            }
             "pass" => !&drop_m,
             "reason" => reason_m.clone(),
             "flags" => flags_m.clone(),
@@ -1604,6 +1622,64 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
     r
 }
 
+/// Bytes of extension headers a record carries (after the 8-byte UDP and 12-byte BTH
+/// headers, the rest of the 48-byte L4 window).
+const ROCE_XRAW_BYTES: u32 = 28;
+
+/// Sizes in bytes of the extension headers of [`roce_ext_mask`]'s bits 0..6: DETH, RETH,
+/// AtomicETH, AETH, AtomicAckETH, ImmDt, IETH.
+const ROCE_EXT_SIZES: [u64; 7] = [8, 16, 28, 4, 8, 4, 4];
+
+/// The extension-header fields of the metadata: (name, header bit of the mask, first byte
+/// in the header, bytes).
+const ROCE_EXT_FIELDS: [(&str, usize, u32, u32); 14] = [
+    ("roce_deth_q_key", 0, 0, 4),
+    ("roce_deth_src_qp", 0, 5, 3),
+    ("roce_reth_va", 1, 0, 8),
+    ("roce_reth_r_key", 1, 8, 4),
+    ("roce_reth_dma_len", 1, 12, 4),
+    ("roce_atomic_va", 2, 0, 8),
+    ("roce_atomic_r_key", 2, 8, 4),
+    ("roce_atomic_swap_add", 2, 12, 8),
+    ("roce_atomic_compare", 2, 20, 8),
+    ("roce_aeth_syndrome", 3, 0, 1),
+    ("roce_aeth_msn", 3, 1, 3),
+    ("roce_atomic_ack", 4, 0, 8),
+    ("roce_imm", 5, 0, 4),
+    ("roce_ieth", 6, 0, 4),
+];
+
+/// Byte offsets of the seven extension headers in the order of the mask's bits, and their
+/// total length (element 7): each header follows the present ones before it.
+fn ext_offsets(mask: &Signal) -> Vec<Signal> {
+    let mut acc = lit(8, 0);
+    let mut offs = Vec::new();
+    for (k, s) in ROCE_EXT_SIZES.iter().enumerate() {
+        offs.push(acc.clone());
+        acc = acc + mask.bit(k as u32).mux(&lit(8, *s), &lit(8, 0));
+    }
+    offs.push(acc);
+    offs
+}
+
+/// The fields of [`ROCE_EXT_FIELDS`] cut from `xraw` (the bytes after the BTH) as the
+/// opcode's extension mask `xmask` places the headers, as wires `{prefix}_{field}`.
+fn roce_ext_fields(b: &mut B, prefix: &str, xraw: &Signal, xmask: &Signal) -> Vec<Signal> {
+    let offs = ext_offsets(xmask);
+    let offs: Vec<Signal> = (0..7)
+        .map(|k| b.w(&format!("{prefix}_o{k}"), &offs[k]))
+        .collect();
+    ROCE_EXT_FIELDS
+        .iter()
+        .map(|&(name, k, at, n)| {
+            let amt = Signal::concat(&[offs[k].clone(), lit(3, 0)]);
+            let v = xraw.shr_var(&amt.zext(11)).slice(0, xraw.width());
+            let short = name.strip_prefix("roce_").unwrap_or(name);
+            b.w(&format!("{prefix}_{short}"), &be(&v, at, n))
+        })
+        .collect()
+}
+
 fn parse_roce(b: &mut B, mut r: Rec) -> Rec {
     let e = Signal::concat(&[r.get("l4_hdr"), lit(64, 0)]);
     let len = r.get("len").zext(O);
@@ -1628,38 +1704,18 @@ fn parse_roce(b: &mut B, mut r: Rec) -> Rec {
     let ent = b.w("rc_ext_ent", &rom.shr_var(&amt).slice(0, 8));
     let unknown = ent.bit(7);
     let mask = b.w("rc_mask", &ent.slice(0, 7));
-    let sizes = [8u64, 16, 28, 4, 8, 4, 4];
-    let mut elen = lit(8, 0);
-    let mut offs = Vec::new();
-    for (k, s) in sizes.iter().enumerate() {
-        offs.push(b.w(&format!("rc_o{k}"), &elen));
-        elen = elen + mask.bit(k as u32).mux(&lit(8, *s), &lit(8, 0));
-    }
-    let elen = b.w("rc_elen", &elen);
+    let elen = b.w("rc_elen", &ext_offsets(&mask)[7]);
     let e0 = b.w("rc_e0", &l4.add_w(&lit(O, 20), O));
     let lim = b.w("rc_lim", &end.sub_w(&lit(O, 4), O));
     let (okx, trx, mfx, pdx) = b.need("rc_nx", &e0, &elen.zext(O), &lim, &len);
     let ext_ok = b.w("rc_ext_ok", &(&roce & &okx));
-    let x = b.w("rc_x", &e.slice(20 * 8, 28 * 8));
-    let fld = |b: &mut B, name: &str, k: usize, at: u32, n: u32| -> Signal {
-        let amt = Signal::concat(&[offs[k].clone(), lit(3, 0)]);
-        let v = x.shr_var(&amt.zext(11)).slice(0, 28 * 8);
-        b.w(&format!("rc_{name}"), &be(&v, at, n))
-    };
-    let deth_q = fld(b, "deth_q", 0, 0, 4);
-    let deth_s = fld(b, "deth_s", 0, 5, 3);
-    let reth_va = fld(b, "reth_va", 1, 0, 8);
-    let reth_rk = fld(b, "reth_rk", 1, 8, 4);
-    let reth_dl = fld(b, "reth_dl", 1, 12, 4);
-    let at_va = fld(b, "at_va", 2, 0, 8);
-    let at_rk = fld(b, "at_rk", 2, 8, 4);
-    let at_sw = fld(b, "at_sw", 2, 12, 8);
-    let at_cm = fld(b, "at_cm", 2, 20, 8);
-    let ae_s = fld(b, "ae_s", 3, 0, 1);
-    let ae_m = fld(b, "ae_m", 3, 1, 3);
-    let aack = fld(b, "aack", 4, 0, 8);
-    let imm = fld(b, "imm", 5, 0, 4);
-    let ieth = fld(b, "ieth", 6, 0, 4);
+    // The extension headers' bytes and the opcode's mask travel as they are; the fields are
+    // cut from them when the record leaves the metadata FIFO (`roce_ext_fields`).
+    r.set(
+        "roce_xraw",
+        b.w("rc_x", &e.slice(20 * 8, ROCE_XRAW_BYTES * 8)),
+    );
+    r.set("roce_xmask", mask.clone());
     let pad = b1.slice(4, 2);
     // payload = (end - l4) - 24 - elen - pad (negative: malformed).
     let sub = lit(O, 24).add_w(&elen.zext(O), O).add_w(&pad.zext(O), O);
@@ -1701,20 +1757,6 @@ fn parse_roce(b: &mut B, mut r: Rec) -> Rec {
     r.set("roce_ext_len", on(&elen));
     r.set("roce_ext_ok", ext_ok.clone());
     r.set("roce_ext_mask", ext_ok.mux(&mask, &z(7)));
-    r.set("roce_deth_q_key", deth_q);
-    r.set("roce_deth_src_qp", deth_s);
-    r.set("roce_reth_va", reth_va);
-    r.set("roce_reth_r_key", reth_rk);
-    r.set("roce_reth_dma_len", reth_dl);
-    r.set("roce_atomic_va", at_va);
-    r.set("roce_atomic_r_key", at_rk);
-    r.set("roce_atomic_swap_add", at_sw);
-    r.set("roce_atomic_compare", at_cm);
-    r.set("roce_aeth_syndrome", ae_s);
-    r.set("roce_aeth_msn", ae_m);
-    r.set("roce_atomic_ack", aack);
-    r.set("roce_imm", imm);
-    r.set("roce_ieth", ieth);
     r.set(
         "roce_payload_len",
         (&ext_ok & &!&neg).mux(&pl.slice(0, 16), &z(16)),

@@ -96,3 +96,64 @@ fn job_verifies_default_design_quickly() {
     assert_eq!(v.mismatches, 0);
     assert_eq!(j.throughput(100.0), Some((12.8, "Gb/s")));
 }
+
+/// Pipelined and multi-beat routers through the same CLI path: each beat is checked against
+/// the golden model inside `sim_jsonl`, and the joined lines equal the combinational router's
+/// (whose lines the test above checks against hand-computed ones).
+#[test]
+fn pipelined_and_multi_beat_lines_equal_the_combinational_ones() {
+    let input: String = [
+        "[0, 5, 0, 7, 1, 0, 0, 9]",
+        "[1, 2, 3, 4, 5, 6, 7, 8]",
+        "[0, 0, 0, 0, 0, 0, 0, 0]",
+        "[0, 0, 0, 0, 0, 0, 0, 3]",
+        "[4, 4, 0, 4, 4, 0, 4, 4]",
+    ]
+    .iter()
+    .map(|v| format!("{{\"values\": {v}}}\n"))
+    .collect();
+    let base = ButterflyParams {
+        lanes: 8,
+        out_lanes: 8,
+        ..params(Mode::Compact, MaskSource::Nonzero)
+    };
+    let (r, reference) = run(&base, &input);
+    assert_eq!(r.unwrap(), 5);
+    assert_eq!(
+        reference.lines().next().unwrap(),
+        r#"{"values":[5,7,1,9,0,0,0,0],"index":[1,3,4,7,0,0,0,0],"count":4}"#
+    );
+    // (pipeline, out_lanes): registered, multi-beat with registers, multi-beat without.
+    for (pipeline, out_lanes) in [(1, 8), (2, 3), (0, 3), (0, 1)] {
+        let p = ButterflyParams {
+            pipeline,
+            out_lanes,
+            ..base.clone()
+        };
+        let (r, out) = run(&p, &input);
+        assert_eq!(r.unwrap(), 5, "pipeline {pipeline}, out_lanes {out_lanes}");
+        assert_eq!(out, reference, "pipeline {pipeline}, out_lanes {out_lanes}");
+    }
+    // Expansion, pipelined, against the combinational expansion.
+    let ex = ButterflyParams {
+        lanes: 8,
+        out_lanes: 8,
+        ..params(Mode::Expand, MaskSource::External)
+    };
+    let input = "{\"values\": [9, 7, 5, 0, 0, 0, 0, 0], \"mask\": [0, 1, 0, 0, 1, 1, 0, 0]}\n";
+    let (r, reference) = run(&ex, input);
+    assert_eq!(r.unwrap(), 1);
+    assert_eq!(
+        reference.trim(),
+        r#"{"values":[0,9,0,0,7,5,0,0],"index":[1,4,5],"count":3}"#
+    );
+    let (r, out) = run(
+        &ButterflyParams {
+            pipeline: 3,
+            ..ex.clone()
+        },
+        input,
+    );
+    assert_eq!(r.unwrap(), 1);
+    assert_eq!(out, reference);
+}

@@ -1,12 +1,13 @@
 //! `nicc sim butterfly`: run JSON-lines vectors through the Verilated router and the golden model.
 //!
 //! Input line: `{"values": [N ints], "mask": [N 0/1]}` (mask optional with `mask=nonzero`).
-//! Output line: `{"values": [...], "index": [...], "count": K}` as read from the RTL.
+//! Output line: `{"values": [...], "index": [...], "count": K}` as read from the RTL (the beats
+//! of a multi-beat result joined in order).
 
 use super::{golden, pack, unpack};
 use anyhow::{anyhow, bail, Context};
 use nicc_rtl::blocks::butterfly::{generate, ButterflyParams, MaskSource, Mode};
-use nicc_sim::Model;
+use nicc_sim::{Model, Port};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
@@ -28,6 +29,22 @@ struct InLine {
     mask: Option<Vec<u8>>,
 }
 
+/// The handshake ports of a pipelined or multi-beat router.
+#[derive(Clone, Copy)]
+struct Handshake {
+    in_valid: Port,
+    in_ready: Port,
+    out_valid: Port,
+    out_ready: Port,
+}
+
+/// One output beat as read from the RTL (`index` and `count` empty and 0 for expansion).
+struct Beat {
+    values: Vec<u64>,
+    index: Vec<u64>,
+    count: u64,
+}
+
 #[derive(Serialize)]
 struct OutLine {
     values: Vec<u64>,
@@ -42,21 +59,22 @@ fn check_field(line: usize, field: &str, rtl: &[u64], gold: &[u64]) -> anyhow::R
     Ok(())
 }
 
-/// Runs every line of `input` through the RTL for `params` (compact or expand, combinational,
-/// one beat) and the golden model, writes the RTL's outputs to `output`, and fails on the first
-/// malformed line or mismatch, naming the line (1-based) and the field.
+/// Runs every line of `input` through the RTL for `params` (compact or expand) and the golden
+/// model, writes the RTL's outputs to `output`, and fails on the first malformed line or
+/// mismatch, naming the line (1-based) and the field (and the beat, for a multi-beat result).
+///
+/// A pipelined or multi-beat router (`pipeline > 0` or `out_lanes < lanes`) is reset, then
+/// driven one vector at a time with `out_ready` high: the vector is offered until `in_ready`
+/// takes it, and every beat is read in the cycle `out_valid` shows it. Each beat is checked
+/// against the golden model's; the output line joins the beats into the one-beat layout
+/// (`lanes` entries, zero past the count).
 pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyhow::Result<Summary> {
-    let mut p = params.clone();
+    let p = params.clone();
     p.validate().map_err(|e| anyhow!("{e}"))?;
     if !matches!(p.mode, Mode::Compact | Mode::Expand) {
         bail!(
             "nicc sim butterfly supports mode = compact or expand; got {}",
             p.mode
-        );
-    }
-    if p.pipeline != 0 || p.out_lanes != p.lanes {
-        bail!(
-            "nicc sim butterfly needs pipeline = 0 and out_lanes = lanes (one combinational beat)"
         );
     }
     if p.width > 64 {
@@ -65,8 +83,8 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
             p.width
         );
     }
-    p.out_lanes = p.lanes;
     let (n, d) = (p.lanes, p.width as u32);
+    let k_out = p.out_lanes;
     let lw = p.lanes.trailing_zeros();
     let design = generate(&p, "butterfly").map_err(|e| anyhow!("{e}"))?;
     let mut m = Model::build(&design).context("building the Verilator model")?;
@@ -83,6 +101,21 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
     } else {
         (None, None)
     };
+    // Pipelined or multi-beat: valid/ready on both sides, results in beats.
+    let handshake = if p.pipeline > 0 || k_out < n {
+        m.reset(2).context("resetting the model")?;
+        Some(Handshake {
+            in_valid: port(&m, "in_valid")?,
+            in_ready: port(&m, "in_ready")?,
+            out_valid: port(&m, "out_valid")?,
+            out_ready: port(&m, "out_ready")?,
+        })
+    } else {
+        None
+    };
+    let latency = p.stages().checked_div(p.pipeline).unwrap_or(0);
+    // Lanes of one output beat: K for compaction, N for expansion.
+    let beat_lanes = if p.mode == Mode::Compact { k_out } else { n };
     let reader = std::io::BufReader::new(
         std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?,
     );
@@ -139,26 +172,97 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
             let bits: Vec<u64> = mask.iter().map(|&b| u64::from(b)).collect();
             m.set(pm, &pack(&bits, 1)).map_err(|e| anyhow!("{e}"))?;
         }
-        m.eval();
-        let values = unpack(&m.get(out_data), n, d);
-        let record = if p.mode == Mode::Compact {
-            let g =
-                golden::compact(&v.values, &mask, n).map_err(|e| anyhow!("line {line}: {e}"))?;
-            let index = unpack(&m.get(out_index.expect("compact has out_index")), n, lw);
-            let count = m
-                .get(out_count.expect("compact has out_count"))
-                .to_u64()
-                .unwrap_or(u64::MAX);
-            let gi: Vec<u64> = g.beats[0].index.iter().map(|&x| x as u64).collect();
-            check_field(line, "values", &values, &g.beats[0].values)?;
-            check_field(line, "index", &index, &gi)?;
-            check_field(line, "count", &[count], &[g.count as u64])?;
-            OutLine {
+        // One beat of the outputs as they are now: (values, index, count).
+        let read_beat = |m: &mut Model| -> Beat {
+            let values = unpack(&m.get(out_data), beat_lanes, d);
+            let (index, count) = match (out_index, out_count) {
+                (Some(pi), Some(pc)) => (
+                    unpack(&m.get(pi), beat_lanes, lw),
+                    m.get(pc).to_u64().unwrap_or(u64::MAX),
+                ),
+                _ => (Vec::new(), 0),
+            };
+            Beat {
                 values,
                 index,
                 count,
             }
+        };
+        let want_beats = if p.mode == Mode::Compact {
+            golden::compact(&v.values, &mask, k_out)
+                .map_err(|e| anyhow!("line {line}: {e}"))?
+                .beats
+                .len()
         } else {
+            1
+        };
+        let beats = match handshake {
+            None => {
+                m.eval();
+                vec![read_beat(&mut m)]
+            }
+            Some(h) => {
+                // Offer the vector until it is taken; take every beat in the cycle it shows.
+                let limit = latency + want_beats + 16;
+                let mut beats = Vec::new();
+                let mut taken = false;
+                for _ in 0..limit {
+                    m.set_u64(h.in_valid, u64::from(!taken))
+                        .map_err(|e| anyhow!("{e}"))?;
+                    m.set_u64(h.out_ready, 1).map_err(|e| anyhow!("{e}"))?;
+                    m.eval();
+                    // Only this vector is in the router: with no pipeline register its
+                    // beats show while it is still offered (it is taken with the last one).
+                    if m.get_u64(h.out_valid) == 1 {
+                        beats.push(read_beat(&mut m));
+                    }
+                    let take = !taken && m.get_u64(h.in_ready) == 1;
+                    m.step().map_err(|e| anyhow!("{e}"))?;
+                    taken |= take;
+                    if taken && beats.len() >= want_beats {
+                        break;
+                    }
+                }
+                if beats.len() < want_beats {
+                    bail!(
+                        "line {line}: the RTL delivered {} of {want_beats} beats in {limit} cycles",
+                        beats.len()
+                    );
+                }
+                m.set_u64(h.in_valid, 0).map_err(|e| anyhow!("{e}"))?;
+                beats
+            }
+        };
+        let record = if p.mode == Mode::Compact {
+            let g = golden::compact(&v.values, &mask, k_out)
+                .map_err(|e| anyhow!("line {line}: {e}"))?;
+            let mut values = Vec::new();
+            let mut index = Vec::new();
+            for (b, (rb, gb)) in beats.iter().zip(&g.beats).enumerate() {
+                let gi: Vec<u64> = gb.index.iter().map(|&x| x as u64).collect();
+                let what = |f: &str| {
+                    if g.beats.len() > 1 {
+                        format!("{f}` of beat `{b}")
+                    } else {
+                        f.to_string()
+                    }
+                };
+                check_field(line, &what("values"), &rb.values, &gb.values)?;
+                check_field(line, &what("index"), &rb.index, &gi)?;
+                check_field(line, &what("count"), &[rb.count], &[g.count as u64])?;
+                values.extend(&rb.values);
+                index.extend(&rb.index);
+            }
+            // The beats joined into the one-beat layout: N lanes, zero past the count.
+            values.resize(n, 0);
+            index.resize(n, 0);
+            OutLine {
+                values,
+                index,
+                count: g.count as u64,
+            }
+        } else {
+            let values = beats[0].values.clone();
             let g = golden::expand(&v.values, &mask).map_err(|e| anyhow!("line {line}: {e}"))?;
             check_field(line, "values", &values, &g)?;
             let index: Vec<u64> = (0..n).filter(|&j| mask[j]).map(|j| j as u64).collect();

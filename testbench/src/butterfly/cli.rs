@@ -116,6 +116,22 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
     let latency = p.stages().checked_div(p.pipeline).unwrap_or(0);
     // Lanes of one output beat: K for compaction, N for expansion.
     let beat_lanes = if p.mode == Mode::Compact { k_out } else { n };
+    // One beat of the outputs as they are now.
+    let read_beat = |m: &mut Model| -> Beat {
+        let values = unpack(&m.get(out_data), beat_lanes, d);
+        let (index, count) = match (out_index, out_count) {
+            (Some(pi), Some(pc)) => (
+                unpack(&m.get(pi), beat_lanes, lw),
+                m.get(pc).to_u64().unwrap_or(u64::MAX),
+            ),
+            _ => (Vec::new(), 0),
+        };
+        Beat {
+            values,
+            index,
+            count,
+        }
+    };
     let reader = std::io::BufReader::new(
         std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?,
     );
@@ -172,30 +188,15 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
             let bits: Vec<u64> = mask.iter().map(|&b| u64::from(b)).collect();
             m.set(pm, &pack(&bits, 1)).map_err(|e| anyhow!("{e}"))?;
         }
-        // One beat of the outputs as they are now: (values, index, count).
-        let read_beat = |m: &mut Model| -> Beat {
-            let values = unpack(&m.get(out_data), beat_lanes, d);
-            let (index, count) = match (out_index, out_count) {
-                (Some(pi), Some(pc)) => (
-                    unpack(&m.get(pi), beat_lanes, lw),
-                    m.get(pc).to_u64().unwrap_or(u64::MAX),
-                ),
-                _ => (Vec::new(), 0),
-            };
-            Beat {
-                values,
-                index,
-                count,
-            }
+        // The golden compaction (its beats say how many the RTL must deliver).
+        let gold = match p.mode {
+            Mode::Compact => Some(
+                golden::compact(&v.values, &mask, k_out)
+                    .map_err(|e| anyhow!("line {line}: {e}"))?,
+            ),
+            _ => None,
         };
-        let want_beats = if p.mode == Mode::Compact {
-            golden::compact(&v.values, &mask, k_out)
-                .map_err(|e| anyhow!("line {line}: {e}"))?
-                .beats
-                .len()
-        } else {
-            1
-        };
+        let want_beats = gold.as_ref().map_or(1, |g| g.beats.len());
         let beats = match handshake {
             None => {
                 m.eval();
@@ -233,9 +234,7 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
                 beats
             }
         };
-        let record = if p.mode == Mode::Compact {
-            let g = golden::compact(&v.values, &mask, k_out)
-                .map_err(|e| anyhow!("line {line}: {e}"))?;
+        let record = if let Some(g) = gold {
             let mut values = Vec::new();
             let mut index = Vec::new();
             for (b, (rb, gb)) in beats.iter().zip(&g.beats).enumerate() {
@@ -259,7 +258,7 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
             OutLine {
                 values,
                 index,
-                count: g.count as u64,
+                count: beats[0].count,
             }
         } else {
             let values = beats[0].values.clone();

@@ -209,6 +209,15 @@ pub fn meta_fields(p: &PacketParams) -> Vec<(&'static str, u32)> {
     ]
 }
 
+/// What the metadata record stores besides the output fields it keeps as they are: the
+/// exact-match drop bit (for the verdict when the record leaves) and the RoCEv2 extension
+/// headers' bytes and mask, from which the extension-header fields are cut then.
+const RECORD_ONLY: [(&str, u32); 3] = [
+    ("em_drop", 1),
+    ("roce_xraw", ROCE_XRAW_BYTES * 8),
+    ("roce_xmask", 7),
+];
+
 /// Metadata fields decided by the checksum pass (or depending on it): not stored in the
 /// metadata FIFO but joined from the pass results when a record leaves it.
 const LATE_FIELDS: [&str; 6] = [
@@ -839,8 +848,8 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let extra: Vec<&str> =
         r.0.iter()
             .map(|(k, _)| k.as_str())
-            .filter(|k| !["valid", "em_drop", "roce_xraw", "roce_xmask"].contains(k))
-            .filter(|k| !names.contains(k))
+            .filter(|k| *k != "valid" && !names.contains(k))
+            .filter(|k| !RECORD_ONLY.iter().any(|(n, _)| n == k))
             .collect();
     let r = b.stage("p6", &r, &extra);
 
@@ -855,11 +864,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         .iter()
         .filter(|(n, _)| !LATE_FIELDS.contains(n) && !is_ext(n))
         .copied()
-        .chain([
-            ("em_drop", 1),
-            ("roce_xraw", ROCE_XRAW_BYTES * 8),
-            ("roce_xmask", 7),
-        ])
+        .chain(RECORD_ONLY)
         .collect();
     let rec_parts: Vec<Signal> = stored
         .iter()

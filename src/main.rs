@@ -131,7 +131,10 @@ struct SweepArgs {
 
 #[derive(Subcommand)]
 enum SimCmd {
-    /// The sparse butterfly router on JSON-lines vectors.
+    /// The sparse butterfly router on JSON-lines vectors, golden model checked beside it. Each
+    /// line has `values` (N ints) and, by mode: compact/expand `mask` (N 0/1; optional with
+    /// mask=nonzero), permute `perm` (output j = values[perm[j]]), multicast `dests` (N lists
+    /// of outputs). `perm`/`dests` load a configuration that later lines without one reuse.
     Butterfly {
         /// Parameter setting `key=value` (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]

@@ -1654,14 +1654,42 @@ const ROCE_EXT_FIELDS: [(&str, usize, u32, u32); 14] = [
     ("roce_ieth", 6, 0, 4),
 ];
 
+/// Bytes of the extension headers an opcode's mask (from [`roce_ext_mask`]) names.
+fn ext_len_of(mask: u8) -> u64 {
+    ROCE_EXT_SIZES
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| mask >> k & 1 == 1)
+        .map(|(_, s)| s)
+        .sum()
+}
+
+/// Bits that hold the extension-header length of every opcode and every header's size (the
+/// longest, 28 bytes: 5).
+fn ext_len_bits() -> u32 {
+    let max = (0..=255u8)
+        .filter_map(roce_ext_mask)
+        .map(ext_len_of)
+        .chain(ROCE_EXT_SIZES)
+        .max()
+        .unwrap_or(0);
+    u64::BITS - max.leading_zeros()
+}
+
 /// Byte offsets of the seven extension headers in the order of the mask's bits, and their
 /// total length (element 7): each header follows the present ones before it.
+///
+/// `mask` must be an entry of the opcode table: every offset is then at most the longest
+/// total, so the sums are [`ext_len_bits`] wide. (Wider sums have upper bits that are zero for
+/// every entry, but no analysis short of evaluating the table sees it: Yosys found them only
+/// after bit-blasting, one pipeline register per `opt` round.)
 fn ext_offsets(mask: &Signal) -> Vec<Signal> {
-    let mut acc = lit(8, 0);
+    let w = ext_len_bits();
+    let mut acc = lit(w, 0);
     let mut offs = Vec::new();
     for (k, s) in ROCE_EXT_SIZES.iter().enumerate() {
         offs.push(acc.clone());
-        acc = acc + mask.bit(k as u32).mux(&lit(8, *s), &lit(8, 0));
+        acc = acc + mask.bit(k as u32).mux(&lit(w, *s), &lit(w, 0));
     }
     offs.push(acc);
     offs
@@ -1759,7 +1787,7 @@ fn parse_roce(b: &mut B, mut r: Rec) -> Rec {
     r.set("roce_dest_qp", on(&be(&e, 13, 3)));
     r.set("roce_ack_req", on(&byte(&e, 16).bit(7)));
     r.set("roce_psn", on(&be(&e, 17, 3)));
-    r.set("roce_ext_len", on(&elen));
+    r.set("roce_ext_len", on(&elen.zext(8)));
     r.set("roce_ext_ok", ext_ok.clone());
     r.set("roce_ext_mask", ext_ok.mux(&mask, &z(7)));
     r.set(

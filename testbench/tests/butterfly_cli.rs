@@ -209,70 +209,64 @@ fn permute_and_multicast_lines_configurations_and_errors() {
         }
     }
 
-    let err = |p: &ButterflyParams, input: &str| run(p, input).0.unwrap_err().to_string();
-    let (pm, mc) = (eight(Mode::Permute), eight(Mode::Multicast));
-    let e = err(&pm, "{\"values\": [1, 2, 3, 4, 5, 6, 7, 8]}\n");
-    assert!(e.contains("line 1") && e.contains("needs `perm`"), "{e}");
-    let e = err(&mc, "{\"values\": [1, 2, 3, 4, 5, 6, 7, 8]}\n");
-    assert!(e.contains("line 1") && e.contains("needs `dests`"), "{e}");
-    let e = err(
-        &pm,
-        &format!(
-            "{}{}",
-            perm_in, "{\"values\": [0, 0, 0, 0, 0, 0, 0, 0], \"perm\": [0, 0, 1, 2, 3, 4, 5, 6]}\n"
+    let (pm, mc, cp) = (
+        eight(Mode::Permute),
+        eight(Mode::Multicast),
+        eight(Mode::Compact),
+    );
+    let v = "\"values\": [1, 2, 3, 4, 5, 6, 7, 8]";
+    let cases: Vec<(&ButterflyParams, String, Vec<&str>)> = vec![
+        (&pm, format!("{{{v}}}\n"), vec!["line 1", "needs `perm`"]),
+        (&mc, format!("{{{v}}}\n"), vec!["line 1", "needs `dests`"]),
+        (
+            &pm,
+            format!("{perm_in}{{{v}, \"perm\": [0, 0, 1, 2, 3, 4, 5, 6]}}\n"),
+            vec!["line 4", "both ask for input 0"],
         ),
-    );
-    assert!(
-        e.contains("line 4") && e.contains("both ask for input 0"),
-        "{e}"
-    );
-    let e = err(
-        &pm,
-        "{\"values\": [1, 2, 3, 4, 5, 6, 7, 8], \"perm\": [0, 1]}\n",
-    );
-    assert!(
-        e.contains("line 1") && e.contains("2 entries") && e.contains("lanes = 8"),
-        "{e}"
-    );
-    let e = err(
-        &pm,
-        "{\"values\": [1, 2, 3, 4, 5, 6, 7, 8], \"perm\": [0, 1, 2, 3, 4, 5, 6, 7], \"mask\": [1, 1, 1, 1, 1, 1, 1, 1]}\n",
-    );
-    assert!(
-        e.contains("`mask` is read only with mode = compact or expand"),
-        "{e}"
-    );
-    let e = err(
-        &eight(Mode::Compact),
-        "{\"values\": [1, 2, 3, 4, 5, 6, 7, 8], \"perm\": [0, 1, 2, 3, 4, 5, 6, 7]}\n",
-    );
-    assert!(e.contains("`perm` is read only with mode = permute"), "{e}");
-    let e = err(
-        &mc,
-        "{\"values\": [1, 2, 3, 4, 5, 6, 7, 8], \"dests\": [[0], [0], [], [], [], [], [], []]}\n",
-    );
-    assert!(
-        e.contains("line 1") && e.contains("output 0 is claimed by inputs 0 and 1"),
-        "{e}"
-    );
-    let e = err(
-        &mc,
-        "{\"values\": [1, 2, 3, 4, 5, 6, 7, 8], \"dests\": [[9], [], [], [], [], [], [], []]}\n",
-    );
-    assert!(e.contains("outputs are 0..8"), "{e}");
-    let e = err(
-        &mc,
-        "{\"values\": [1, 2, 3, 4, 5, 6, 7, 8], \"dests\": [[0]]}\n",
-    );
-    assert!(e.contains("1 lists") && e.contains("lanes = 8"), "{e}");
-    // A request the Benes topology cannot carry (see butterfly_routing.rs for why) is a named
-    // error on its line, not a wrong output.
-    let e = err(
-        &mc,
-        &format!("{}{}", mc_in, "{\"values\": [1, 2, 3, 4, 5, 6, 7, 8], \"dests\": [[0, 2, 5], [1], [3], [4], [], [], [], []]}\n"),
-    );
-    assert!(
-        e.contains("line 4") && e.contains("cannot be routed"),
-        "{e}"
-    );
+        (
+            &pm,
+            format!("{{{v}, \"perm\": [0, 1]}}\n"),
+            vec!["line 1", "2 entries", "lanes = 8"],
+        ),
+        (
+            &pm,
+            format!(
+                "{{{v}, \"perm\": [0, 1, 2, 3, 4, 5, 6, 7], \"mask\": [1, 1, 1, 1, 1, 1, 1, 1]}}\n"
+            ),
+            vec!["`mask` is read only with mode = compact or expand"],
+        ),
+        (
+            &cp,
+            format!("{{{v}, \"perm\": [0, 1, 2, 3, 4, 5, 6, 7]}}\n"),
+            vec!["`perm` is read only with mode = permute"],
+        ),
+        (
+            &mc,
+            format!("{{{v}, \"dests\": [[0], [0], [], [], [], [], [], []]}}\n"),
+            vec!["line 1", "output 0 is claimed by inputs 0 and 1"],
+        ),
+        (
+            &mc,
+            format!("{{{v}, \"dests\": [[9], [], [], [], [], [], [], []]}}\n"),
+            vec!["outputs are 0..8"],
+        ),
+        (
+            &mc,
+            format!("{{{v}, \"dests\": [[0]]}}\n"),
+            vec!["1 lists", "lanes = 8"],
+        ),
+        // A request the Benes topology cannot carry (see butterfly_routing.rs for why) is a
+        // named error on its line, not a wrong output.
+        (
+            &mc,
+            format!("{mc_in}{{{v}, \"dests\": [[0, 2, 5], [1], [3], [4], [], [], [], []]}}\n"),
+            vec!["line 4", "cannot be routed"],
+        ),
+    ];
+    for (p, input, want) in cases {
+        let e = run(p, &input).0.unwrap_err().to_string();
+        for w in want {
+            assert!(e.contains(w), "{}: `{w}` not in: {e}", p.mode);
+        }
+    }
 }

@@ -63,11 +63,12 @@ enum Cmd {
         #[arg(long)]
         abc_fast: bool,
     },
-    /// Prove a design formally equal to its behavioural reference (Yosys/ABC; adder-tree:
-    /// algebraic backward rewriting, any style at N = 16, W = 8 in seconds; butterfly: the
-    /// combinational compact and expand networks against a rank decoder + AND-OR crossbar
-    /// (`yosys-abc cec`); cim: a bounded check of one MVM from reset against sum x * W, small
-    /// macros only, e.g. 2 x 1 INT3).
+    /// Prove a design formally equal to its behavioural reference (Yosys/ABC).
+    ///
+    /// adder-tree: algebraic backward rewriting, any style at N = 16, W = 8 in seconds;
+    /// butterfly: the combinational compact and expand networks against a rank decoder +
+    /// AND-OR crossbar (`yosys-abc cec`); cim: a bounded check of one MVM from reset against
+    /// sum x * W, small macros only, e.g. 2 x 1 INT3.
     Equiv {
         /// Design name.
         design: String,
@@ -131,10 +132,12 @@ struct SweepArgs {
 
 #[derive(Subcommand)]
 enum SimCmd {
-    /// The sparse butterfly router on JSON-lines vectors, golden model checked beside it. Each
-    /// line has `values` (N ints) and, by mode: compact/expand `mask` (N 0/1; optional with
-    /// mask=nonzero), permute `perm` (output j = values[perm[j]]), multicast `dests` (N lists
-    /// of outputs). `perm`/`dests` load a configuration that later lines without one reuse.
+    /// The sparse butterfly router on JSON-lines vectors, golden model checked beside it.
+    ///
+    /// Each line has `values` (N ints) and, by mode: compact/expand `mask` (N 0/1; optional
+    /// with mask=nonzero), permute `perm` (output j = values[perm[j]]), multicast `dests` (N
+    /// lists of outputs). `perm`/`dests` load a configuration that later lines without one
+    /// reuse.
     Butterfly {
         /// Parameter setting `key=value` (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -146,10 +149,12 @@ enum SimCmd {
         #[arg(long)]
         out: PathBuf,
     },
-    /// The CIM macro: weights W.npy (R, C) written through the RTL write port, inputs X.npy
-    /// (B, R), results Y.npy (B, C), golden model checked beside it. format=int: integer
-    /// arrays, Y int64. format=bf16: float arrays (float16/32/64, or integers up to 2^53),
-    /// each value rounded once to BF16 (nearest even), Y float32 (the RTL's FP32 output).
+    /// The CIM macro on .npy weights and inputs, golden model checked beside it.
+    ///
+    /// Weights W.npy (R, C) are written through the RTL write port, inputs X.npy (B, R) give
+    /// results Y.npy (B, C). format=int: integer arrays, Y int64. format=bf16: float arrays
+    /// (float16/32/64, or integers up to 2^53), each value rounded once to BF16 (nearest
+    /// even), Y float32 (the RTL's FP32 output).
     Cim {
         /// Parameter setting `key=value` (repeatable), e.g. rows=64, cols=16, wbits=8,
         /// format=bf16, xalign=8, align_group=16.

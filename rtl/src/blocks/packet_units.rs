@@ -86,6 +86,10 @@ pub const CSUM_LATENCY: u32 = 5;
 pub const ICRC_LATENCY: u32 = 5;
 /// Cycles from a `pkt_toeplitz` lookup to its outputs.
 pub const TOEPLITZ_LATENCY: u32 = 3;
+
+/// Words of a beat that `pkt_csum` sums in one cycle; a wider beat's groups are added a stage
+/// later (D = 32: 2 groups, D = 64: 4).
+const CSUM_GROUP_WORDS: usize = 8;
 /// Cycles from a `pkt_em` lookup to its outputs.
 pub const EM_LATENCY: u32 = 2;
 
@@ -284,17 +288,38 @@ pub fn pkt_csum(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
             .map(|p| Signal::concat(&[p[0].clone(), p[1].clone()]))
             .collect()
     };
-    let cc_sum = add_tree(&mut m, "cc_beat", words(&cc_bytes));
-    let l4_sum = add_tree(&mut m, "l4_beat", words(&l4_bytes));
+    // Beats of more than `CSUM_GROUP_WORDS` words register one sum per group of that many,
+    // added in stage 2 (at D = 64 the 32-word tree was the engine's critical path). Each
+    // sum with the name of its register.
+    let beat_sums = |m: &mut ModuleBuilder, name: &str, bytes: &[Signal]| {
+        let words = words(bytes);
+        if words.len() <= CSUM_GROUP_WORDS {
+            let sum = add_tree(m, &format!("{name}_beat"), words);
+            return vec![(format!("s1_{name}"), sum)];
+        }
+        words
+            .chunks(CSUM_GROUP_WORDS)
+            .enumerate()
+            .map(|(g, c)| {
+                let sum = add_tree(m, &format!("{name}_beat_g{g}"), c.to_vec());
+                (format!("s1_{name}_g{g}"), sum)
+            })
+            .collect::<Vec<_>>()
+    };
+    let cc_sums = beat_sums(&mut m, "cc", &cc_bytes);
+    let l4_sums = beat_sums(&mut m, "l4", &l4_bytes);
     let v1 = m.reg("s1_valid", &in_valid);
     let first1 = m.reg("s1_first", &in_first);
     let last1 = m.reg("s1_last", &(&in_valid & &in_last));
     let odd1 = m.reg("s1_odd", &l4_odd);
     let ph1 = m.reg("s1_ph", &ph_sum);
-    let cc1 = m.reg("s1_cc", &cc_sum);
-    let l41 = m.reg("s1_l4", &l4_sum);
+    let cc_parts: Vec<Signal> = cc_sums.iter().map(|(n, s)| m.reg(n, s)).collect();
+    let l4_parts: Vec<Signal> = l4_sums.iter().map(|(n, s)| m.reg(n, s)).collect();
 
-    // Stage 2: accumulate over the frame (32 bits never overflow for frames < 64 KiB).
+    // Stage 2: add the group sums, accumulate over the frame (32 bits never overflow for
+    // frames < 64 KiB).
+    let cc1 = add_tree(&mut m, "cc_groups", cc_parts);
+    let l41 = add_tree(&mut m, "l4_groups", l4_parts);
     let zero32 = Signal::lit(32, 0);
     let acc_c = m.reg_decl("acc_cc", 32, false, Some(Bits::zero(32)));
     let acc_l = m.reg_decl("acc_l4", 32, false, Some(Bits::zero(32)));

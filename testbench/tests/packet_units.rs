@@ -1,6 +1,7 @@
 //! Co-simulation of the packet-engine units (`nicc_rtl::blocks::packet_units`) under
 //! Verilator against the golden math (`nicc_testbench::packet::{math, config}`): one wrapper
-//! model holds `pkt_csum` at data_bytes 8 and 64, `pkt_icrc` at 8 and 16 (and 64 with
+//! model holds `pkt_csum` at data_bytes 8, 32 and 64 (one, two and four groups of beat words),
+//! `pkt_icrc` at 8 and 16 (and 64 with
 //! `NICC_FULL=1`: its 512-input CRC matrix takes minutes to compile), `pkt_toeplitz` (128
 //! entries, 8 queue bits) and `pkt_em` (8 entries); every test builds it (cached by content,
 //! built once). Random frames and offsets with random idle cycles between beats, plus the known
@@ -38,6 +39,7 @@ fn scale() -> usize {
 fn wrapper() -> Design {
     let mut units = vec![
         ("c8", pkt_csum(8).unwrap()),
+        ("c32", pkt_csum(32).unwrap()),
         ("c64", pkt_csum(64).unwrap()),
         ("i8", pkt_icrc(8).unwrap()),
         ("i16", pkt_icrc(16).unwrap()),
@@ -347,6 +349,11 @@ fn csum_d8_random_and_fold_corner() {
 #[test]
 fn csum_d64_random_and_fold_corner() {
     run_csum(64, 150 * scale());
+}
+
+#[test]
+fn csum_d32_random_and_fold_corner() {
+    run_csum(32, 150 * scale());
 }
 
 // ------------------------------------------------------------------ pkt_icrc

@@ -93,7 +93,44 @@ fn bad_captures_are_clear_errors() {
         "{e}"
     );
     assert!(e.to_string().contains("truncated"), "{e}");
+    // The cut record's header is whole: the message says how long it claims to be.
     let last = frames.last().unwrap().len();
+    let want = format!("says {last} bytes follow, {} are left", last - 3);
+    assert!(e.to_string().contains(&want), "{e}");
+    // A corrupt length field (the first record claims 4 GiB) reads as a truncation whose
+    // claim gives it away.
+    let mut bad_len = data.clone();
+    bad_len[24 + 8..24 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let e = frames_from_bytes(&bad_len, "x.pcap").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CaptureError::Truncated {
+                frames: 0,
+                offset: 24,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("says 4294967295 bytes follow"),
+        "{e}"
+    );
+    // A big-endian capture (as written on a big-endian host): its header read that way.
+    let mut be = Vec::new();
+    for field in [0xA1B2_C3D4u32, 0x0002_0004, 0, 0, 65535, 1] {
+        be.extend(field.to_be_bytes());
+    }
+    for field in [0u32, 0, 100, 100] {
+        be.extend(field.to_be_bytes());
+    }
+    be.extend([0u8; 5]);
+    let e = frames_from_bytes(&be, "be.pcap").unwrap_err();
+    assert!(
+        e.to_string().contains("says 100 bytes follow, 5 are left"),
+        "{e}"
+    );
     let e = frames_from_bytes(&data[..data.len() - last - 10], "x.pcap").unwrap_err();
     assert!(
         matches!(e, CaptureError::Truncated { frames: 199, .. }),
@@ -103,6 +140,10 @@ fn bad_captures_are_clear_errors() {
     assert!(
         matches!(e, CaptureError::Truncated { frames: 0, .. }),
         "{e}"
+    );
+    assert!(
+        !e.to_string().contains("says"),
+        "no record header to quote: {e}"
     );
     // not a capture at all
     for junk in [&b"hello world, this is text"[..], &[], &[0xD4, 0xC3]] {

@@ -32,7 +32,7 @@ pub enum CaptureError {
         magic: String,
     },
     /// The file ends inside a header or a record.
-    #[error("{path} is truncated at byte {offset} after {frames} complete frames; the capture was cut short, re-capture or drop the last record")]
+    #[error("{path} is truncated at byte {offset} after {frames} complete frames{claim}; the capture was cut short (or that record's header is corrupt): re-capture or drop the last record")]
     Truncated {
         /// File name.
         path: String,
@@ -40,6 +40,10 @@ pub enum CaptureError {
         offset: usize,
         /// Frames read before it.
         frames: usize,
+        /// What the incomplete pcap record's header says of its length, when it is whole
+        /// (`": its header says N bytes follow, M are left"`; empty otherwise): a length far
+        /// beyond the file's end is a corrupt header rather than a cut capture.
+        claim: String,
     },
     /// A record is invalid (bad block, length, interface).
     #[error("{path}: invalid record at byte {offset}: {source}")]
@@ -69,6 +73,33 @@ const PCAP_MAGICS: [[u8; 4]; 4] = [
 ];
 const PCAPNG_MAGIC: [u8; 4] = [0x0A, 0x0D, 0x0D, 0x0A];
 
+/// For a pcap record cut short at `offset` whose 16-byte header is whole: what its captured
+/// length field says against the bytes left (see [`CaptureError::Truncated`]).
+fn record_claim(data: &[u8], magic: Option<[u8; 4]>, offset: usize) -> String {
+    // Records start after the 24-byte file header; a cut inside that header has no record.
+    if offset < 24 {
+        return String::new();
+    }
+    let little = match magic {
+        Some([0xD4, 0xC3, 0xB2, 0xA1] | [0x4D, 0x3C, 0xB2, 0xA1]) => true,
+        Some([0xA1, 0xB2, 0xC3, 0xD4] | [0xA1, 0xB2, 0x3C, 0x4D]) => false,
+        _ => return String::new(),
+    };
+    let (Some(field), Some(left)) = (
+        data.get(offset + 8..offset + 12)
+            .and_then(|f| <[u8; 4]>::try_from(f).ok()),
+        data.len().checked_sub(offset + 16),
+    ) else {
+        return String::new();
+    };
+    let claimed = if little {
+        u32::from_le_bytes(field)
+    } else {
+        u32::from_be_bytes(field)
+    };
+    format!(": its header says {claimed} bytes follow, {left} are left")
+}
+
 /// Reads every packet of a pcap or pcapng image in memory as a good frame. `name` is used
 /// in errors.
 pub fn frames_from_bytes(data: &[u8], name: &str) -> Result<Vec<Frame>, CaptureError> {
@@ -79,6 +110,7 @@ pub fn frames_from_bytes(data: &[u8], name: &str) -> Result<Vec<Frame>, CaptureE
             path: path.clone(),
             offset,
             frames,
+            claim: record_claim(data, magic, offset),
         },
         e => CaptureError::Format {
             path: path.clone(),

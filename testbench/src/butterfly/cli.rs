@@ -86,10 +86,6 @@ fn check_field(line: usize, field: &str, rtl: &[u64], gold: &[u64]) -> anyhow::R
     Ok(())
 }
 
-fn sim<T>(r: Result<T, nicc_sim::SimError>) -> anyhow::Result<T> {
-    r.map_err(|e| anyhow!("{e}"))
-}
-
 /// The mask of one compact or expand line: given, or the non-zero lanes with `mask=nonzero`.
 fn line_mask(p: &ButterflyParams, line: usize, v: &InLine) -> anyhow::Result<Vec<bool>> {
     let n = p.lanes;
@@ -193,7 +189,7 @@ fn line_config(n: usize, line: usize, v: &InLine) -> anyhow::Result<Option<(Conf
 /// (`lanes` entries, zero past the count).
 pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyhow::Result<Summary> {
     let p = params.clone();
-    p.validate().map_err(|e| anyhow!("{e}"))?;
+    p.validate()?;
     if p.width > 64 {
         bail!(
             "nicc sim butterfly accepts width up to 64 bits; got {}",
@@ -204,9 +200,9 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
     let k_out = p.out_lanes;
     let lw = p.lanes.trailing_zeros();
     let configured = matches!(p.mode, Mode::Permute | Mode::Multicast);
-    let design = generate(&p, "butterfly").map_err(|e| anyhow!("{e}"))?;
+    let design = generate(&p, "butterfly")?;
     let mut m = Model::build(&design).context("building the Verilator model")?;
-    let port = |m: &Model, name: &str| m.port(name).map_err(|e| anyhow!("{e}"));
+    let port = |m: &Model, name: &str| m.port(name);
     let in_data = port(&m, "in_data")?;
     let in_mask = if p.mask == MaskSource::External && !configured {
         Some(port(&m, "in_mask")?)
@@ -295,14 +291,14 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
         }
         // A new configuration: one clock edge with `cfg_we` high and no vector offered.
         if let (Some((we, data)), Some((cfg, bits))) = (cfg_port, line_config(n, line, &v)?) {
-            sim(m.set(data, &bits))?;
-            sim(m.set_u64(we, 1))?;
+            m.set(data, &bits)?;
+            m.set_u64(we, 1)?;
             if let Some(h) = handshake {
-                sim(m.set_u64(h.in_valid, 0))?;
+                m.set_u64(h.in_valid, 0)?;
             }
             m.eval();
-            sim(m.step())?;
-            sim(m.set_u64(we, 0))?;
+            m.step()?;
+            m.set_u64(we, 0)?;
             loaded = Some(cfg);
         }
         if configured && loaded.is_none() {
@@ -318,10 +314,10 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
         } else {
             line_mask(&p, line, &v)?
         };
-        sim(m.set(in_data, &pack(&v.values, d)))?;
+        m.set(in_data, &pack(&v.values, d))?;
         if let Some(pm) = in_mask {
             let bits: Vec<u64> = mask.iter().map(|&b| u64::from(b)).collect();
-            sim(m.set(pm, &pack(&bits, 1)))?;
+            m.set(pm, &pack(&bits, 1))?;
         }
         // The golden compaction (its beats say how many the RTL must deliver).
         let gold = match p.mode {
@@ -343,8 +339,8 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
                 let mut beats = Vec::new();
                 let mut taken = false;
                 for _ in 0..limit {
-                    sim(m.set_u64(h.in_valid, u64::from(!taken)))?;
-                    sim(m.set_u64(h.out_ready, 1))?;
+                    m.set_u64(h.in_valid, u64::from(!taken))?;
+                    m.set_u64(h.out_ready, 1)?;
                     m.eval();
                     // Only this vector is in the router: with no pipeline register its
                     // beats show while it is still offered (it is taken with the last one).
@@ -352,7 +348,7 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
                         beats.push(read_beat(&mut m));
                     }
                     let take = !taken && m.get_u64(h.in_ready) == 1;
-                    sim(m.step())?;
+                    m.step()?;
                     taken |= take;
                     if taken && beats.len() >= want_beats {
                         break;
@@ -364,7 +360,7 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
                         beats.len()
                     );
                 }
-                sim(m.set_u64(h.in_valid, 0))?;
+                m.set_u64(h.in_valid, 0)?;
                 beats
             }
         };

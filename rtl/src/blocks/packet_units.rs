@@ -86,12 +86,12 @@ pub const CSUM_LATENCY: u32 = 5;
 pub const ICRC_LATENCY: u32 = 5;
 /// Cycles from a `pkt_toeplitz` lookup to its outputs.
 pub const TOEPLITZ_LATENCY: u32 = 3;
+/// Cycles from a `pkt_em` lookup to its outputs.
+pub const EM_LATENCY: u32 = 2;
 
 /// Words of a beat that `pkt_csum` sums in one cycle; a wider beat's groups are added a stage
 /// later (D = 32: 2 groups, D = 64: 4).
 const CSUM_GROUP_WORDS: usize = 8;
-/// Cycles from a `pkt_em` lookup to its outputs.
-pub const EM_LATENCY: u32 = 2;
 
 /// `in_type` codes of `pkt_toeplitz`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -109,14 +109,7 @@ fn packet_engine_window_stages_hold_only_readable_bytes() {
             ..PacketParams::default()
         };
         let m = packet_engine(&p).expect("build");
-        let width = |name: &str| -> u32 {
-            let r = m
-                .regs
-                .iter()
-                .find(|r| m.nets[r.net].name == name)
-                .unwrap_or_else(|| panic!("parse_depth {depth}: no register {name}"));
-            m.nets[r.net].width
-        };
+        let width = |name: &str| reg_width(&m, name);
         let mut expect = vec![("p0_win".to_string(), depth), ("p1_win".into(), depth - 14)];
         expect.push(("p2_win".into(), depth - 34));
         for i in 0..=ext {
@@ -159,11 +152,16 @@ fn packet_engine_roce_extension_length_registers_hold_bits_2_to_4() {
     let m = packet_engine(&p).expect("build");
     for stage in ["p4", "p5", "p6"] {
         let name = format!("{stage}_roce_ext_len");
-        let r = m
-            .regs
-            .iter()
-            .find(|r| m.nets[r.net].name == name)
-            .unwrap_or_else(|| panic!("no register {name}"));
-        assert_eq!(m.nets[r.net].width, 3, "{name}");
+        assert_eq!(reg_width(&m, &name), 3, "{name}");
     }
+}
+
+/// The width of register `name` of `m` (a panic naming it when there is none).
+fn reg_width(m: &nicc_rtl::Module, name: &str) -> u32 {
+    let r = m
+        .regs
+        .iter()
+        .find(|r| m.nets[r.net].name == name)
+        .unwrap_or_else(|| panic!("{}: no register {name}", m.name));
+    m.nets[r.net].width
 }

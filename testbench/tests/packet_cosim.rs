@@ -147,15 +147,14 @@ fn matrix_frames() -> Vec<Frame> {
 /// Every check of the file on the engine built with `p`.
 fn cosim(p: &PacketParams) {
     let s = seed();
-    let p = p.clone();
     let db = p.data_bytes;
     let t = std::time::Instant::now();
-    let mut e = RtlEngine::new(&p).expect("build engine");
+    let mut e = RtlEngine::new(p).expect("build engine");
     eprintln!(
         "data_bytes {db}: model ready in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let cfg = PacketConfig::from_params(&p).unwrap();
+    let cfg = PacketConfig::from_params(p).unwrap();
     back_to_back(&mut e, &cfg, db);
     let frames = matrix_frames();
     let t = std::time::Instant::now();
@@ -175,7 +174,7 @@ fn cosim(p: &PacketParams) {
         .map(|b| Frame::new(b.bytes))
         .chain(hostile_frames(s + 2).into_iter().map(|(_, f)| f).take(600))
         .collect();
-    let cfg2 = em_config(&p, &frames);
+    let cfg2 = em_config(p, &frames);
     check(&mut e, &cfg2, &frames, 0.5, s + 2, "em/policy config");
     // Random frames.
     let n: usize = if full() {

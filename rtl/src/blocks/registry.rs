@@ -259,6 +259,14 @@ pub enum GenError {
         /// Every accepted name.
         accepted: String,
     },
+    /// `--top` asked for a name the design cannot take.
+    #[error("--top `{name}` cannot be used: {reason}")]
+    BadTop {
+        /// The requested top module name.
+        name: String,
+        /// Why, and what to use instead.
+        reason: String,
+    },
     /// The generator or the emitter failed.
     #[error(transparent)]
     Rtl(#[from] RtlError),
@@ -284,10 +292,46 @@ pub fn generate(
     let entry = entry(name)?;
     let m = (entry.build)(sets)?;
     let m = match top {
-        Some(t) => crate::emit::renamed(&m, t),
+        Some(t) => {
+            check_top_name(&m, t)?;
+            crate::emit::renamed(&m, t)
+        }
         None => m,
     };
     Ok(crate::emit::emit(&m)?)
+}
+
+/// A top name must be a plain Verilog identifier (not escaped: the user instantiates it by
+/// this name) and must not be the name of one of the design's submodules.
+fn check_top_name(m: &Module, top: &str) -> Result<(), GenError> {
+    let bad = |reason: String| GenError::BadTop {
+        name: top.to_string(),
+        reason,
+    };
+    let escaped = crate::names::escape(top);
+    if escaped != top {
+        let what = if crate::names::is_keyword(top) {
+            "it is a Verilog or SystemVerilog keyword"
+        } else {
+            "it is not a Verilog identifier (letters, digits and `_`, not starting with a digit)"
+        };
+        return Err(bad(format!("{what}; `{escaped}` would be")));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut stack: Vec<&Module> = vec![m];
+    while let Some(parent) = stack.pop() {
+        for i in &parent.insts {
+            if seen.insert(i.module.name.as_str()) {
+                stack.push(&i.module);
+            }
+        }
+    }
+    if seen.contains(top) {
+        return Err(bad(format!(
+            "the design already has a submodule named `{top}`; pick another name"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -364,5 +408,36 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("lanes") && e.contains("power of two"), "{e}");
+    }
+
+    #[test]
+    fn top_renames_only_to_a_free_plain_identifier() {
+        let d = generate("hier-sum4", &sets(&[("width", "4")]), Some("my_sum")).unwrap();
+        assert_eq!(d.top, "my_sum");
+        assert!(d.files.iter().any(|f| f.text.contains("module my_sum (")));
+        let sub = generate("hier-sum4", &sets(&[("width", "4")]), None).unwrap();
+        let sub = sub
+            .files
+            .iter()
+            .map(|f| f.module.clone())
+            .find(|n| *n != sub.top)
+            .expect("hier-sum4 has a submodule");
+        for (top, why) in [
+            ("module", "keyword"),
+            ("logic", "keyword"),
+            ("1abc", "not a Verilog identifier"),
+            ("a.b", "not a Verilog identifier"),
+            ("", "not a Verilog identifier"),
+            (sub.as_str(), "already has a submodule"),
+        ] {
+            let e = generate("hier-sum4", &sets(&[("width", "4")]), Some(top))
+                .map(|d| d.top)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("--top `{top}`")) && e.contains(why),
+                "{top}: {e}"
+            );
+        }
     }
 }

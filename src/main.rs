@@ -295,16 +295,21 @@ fn butterfly_params(sets: &[String]) -> Result<nicc_rtl::blocks::butterfly::Butt
     Ok(p)
 }
 
-/// Splits `key=value` settings, naming a malformed one.
+/// Splits `key=value` settings, naming a malformed one or a key given twice (which of the
+/// two was meant is not clear).
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
-    sets.iter()
-        .map(|s| match s.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => {
-                Ok((k.trim().to_string(), v.trim().to_string()))
-            }
+    let mut out: Vec<(String, String)> = Vec::with_capacity(sets.len());
+    for s in sets {
+        let (k, v) = match s.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => (k.trim(), v.trim()),
             _ => bail!("malformed --set `{s}`: expected KEY=VALUE, e.g. --set width=8"),
-        })
-        .collect()
+        };
+        if let Some((_, first)) = out.iter().find(|(key, _)| key == k) {
+            bail!("--set {k} is given twice (`{first}` and `{v}`): give each parameter once");
+        }
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
 }
 
 fn main() -> std::process::ExitCode {
@@ -328,8 +333,10 @@ fn real_main() -> Result<()> {
             list,
         } => {
             if list || design.is_none() {
-                for e in nicc_rtl::blocks::registry::entries() {
-                    println!("{:<12} {}", e.name, e.about);
+                let entries = nicc_rtl::blocks::registry::entries();
+                let w = entries.iter().map(|e| e.name.len()).max().unwrap_or(0);
+                for e in entries {
+                    println!("{:<w$}  {}", e.name, e.about);
                 }
                 if design.is_none() && !list {
                     bail!("no design given; pick one of the above: nicc gen <design>");
@@ -712,6 +719,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
             bail!("nothing to sweep: give at least one --vary KEY=V1,V2,...");
         }
         let sets = parse_sets(sets)?;
+        sweep::check_keys(&sets, &vary)?;
         nicc_rtl::blocks::registry::entry(design)?;
         let flows: Vec<nicc_synth::Flow> = flow
             .split(',')

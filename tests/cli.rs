@@ -49,6 +49,15 @@ fn gen_knows_every_block() {
             "{name} missing from:\n{out}"
         );
     }
+    // The descriptions start in one column, however long the names.
+    let starts: std::collections::BTreeSet<usize> = out
+        .lines()
+        .map(|l| {
+            let name_end = l.find(' ').unwrap();
+            name_end + l[name_end..].find(|c: char| c != ' ').unwrap()
+        })
+        .collect();
+    assert_eq!(starts.len(), 1, "{out}");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let (ok, _, err) = nicc(&["gen", "sparse-ffn", "--set", "rows=8", "-o", d]);
@@ -94,6 +103,25 @@ fn bad_parameters_are_named() {
     fails_with(
         &["gen", "counter", "--set", "width=abc"],
         "parameter `width` = abc is invalid: an unsigned integer",
+    );
+    fails_with(
+        &["gen", "counter", "--set", "width=4", "--set", "width=8"],
+        "--set width is given twice (`4` and `8`): give each parameter once",
+    );
+    fails_with(
+        &[
+            "sweep",
+            "counter",
+            "--set",
+            "width=3",
+            "--vary",
+            "width=3,5",
+        ],
+        "`width` is given by --set and by --vary: give each parameter once",
+    );
+    fails_with(
+        &["gen", "counter", "--top", "module"],
+        "--top `module` cannot be used: it is a Verilog or SystemVerilog keyword; `module_` would be",
     );
     fails_with(
         &["run", "--jobs", "0"],

@@ -41,6 +41,14 @@ pub enum SweepError {
     /// Plotting failed.
     #[error("plot: {0}")]
     Plot(String),
+    /// A parameter is both fixed and varied, or varied twice.
+    #[error("`{key}` is given {by}: give each parameter once")]
+    KeyTwice {
+        /// The parameter.
+        key: String,
+        /// Where: `by --set and by --vary` or `by two --vary`.
+        by: &'static str,
+    },
 }
 
 /// One `--vary key=v1,v2,...`.
@@ -107,6 +115,24 @@ pub struct Point {
     pub index: usize,
     /// `key=value` settings for the generator.
     pub settings: Vec<(String, String)>,
+}
+
+/// Checks that no parameter is both fixed and varied, or varied twice (one would silently
+/// override the other).
+pub fn check_keys(fixed: &[(String, String)], vary: &[Vary]) -> Result<(), SweepError> {
+    for (i, v) in vary.iter().enumerate() {
+        let twice = |by| SweepError::KeyTwice {
+            key: v.key.clone(),
+            by,
+        };
+        if fixed.iter().any(|(k, _)| *k == v.key) {
+            return Err(twice("by --set and by --vary"));
+        }
+        if vary[..i].iter().any(|w| w.key == v.key) {
+            return Err(twice("by two --vary"));
+        }
+    }
+    Ok(())
 }
 
 /// Every point of the grid (fixed settings + the product of `vary`), restricted to `shard`.
@@ -521,6 +547,24 @@ mod tests {
         assert!(Shard::parse("2/2").is_err());
         assert!(Shard::parse("x/2").is_err());
         assert_eq!(Shard::parse("1/3").unwrap(), Shard { index: 1, count: 3 });
+    }
+
+    #[test]
+    fn a_parameter_is_fixed_or_varied_once() {
+        let width: Vec<(String, String)> = vec![("width".into(), "8".into())];
+        assert!(check_keys(&width, &grid()).is_ok());
+        let e = check_keys(&[("inputs".into(), "4".into())], &grid()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`inputs` is given by --set and by --vary: give each parameter once"
+        );
+        let mut twice = grid();
+        twice.push(Vary::parse("style=wallace").unwrap());
+        let e = check_keys(&width, &twice).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`style` is given by two --vary: give each parameter once"
+        );
     }
 
     fn result(shard: Shard) -> SweepResult {

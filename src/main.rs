@@ -400,10 +400,7 @@ fn real_main() -> Result<()> {
                 backpressure,
                 seed,
             } => {
-                let mut p = nicc_rtl::blocks::packet::PacketParams::default();
-                for (k, v) in &parse_sets(&sets)? {
-                    p.set(k, v)?;
-                }
+                let p = nicc_rtl::blocks::packet::PacketParams::from_sets(&parse_sets(&sets)?)?;
                 let s = nicc_testbench::packet::cli::sim_pcap(
                     &p,
                     &pcap,

@@ -318,8 +318,22 @@ impl PacketParams {
         Ok(())
     }
 
-    /// Sets one parameter from `--set key=value` text, then validates the whole struct.
-    /// On error `self` is left unchanged.
+    /// Parameters from `key=value` settings applied to the defaults, validated once at the
+    /// end, so the order of the settings does not matter (`min_len=2000` before
+    /// `max_len=9000` is accepted).
+    pub fn from_sets(sets: &[(String, String)]) -> Result<PacketParams, ParamError> {
+        let mut p = PacketParams::default();
+        for (k, v) in sets {
+            p.set(k, v)?;
+        }
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Sets one parameter from `--set key=value` text. Only the value's syntax is checked
+    /// here; ranges and the relations between parameters are checked by
+    /// [`PacketParams::validate`] (or [`PacketParams::from_sets`]). On error `self` is left
+    /// unchanged.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ParamError> {
         let mut next = self.clone();
         let num = |v: &str| -> Result<u32, ParamError> {
@@ -369,7 +383,6 @@ impl PacketParams {
                 }
             }
         }
-        next.validate()?;
         *self = next;
         Ok(())
     }
@@ -387,22 +400,56 @@ mod tests {
         assert_eq!(p.policies.get("icrc"), Some(Policy::Drop));
     }
 
+    fn from(pairs: &[(&str, &str)]) -> Result<PacketParams, ParamError> {
+        let sets: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        PacketParams::from_sets(&sets)
+    }
+
     #[test]
-    fn set_checks_ranges_and_keys() {
-        let mut p = PacketParams::default();
-        p.set("data_bytes", "64").unwrap();
-        assert_eq!(p.data_bytes, 64);
-        assert!(p.set("data_bytes", "24").is_err());
-        assert!(p.set("data_bytes", "128").is_err());
-        assert!(p.set("max_len", "9217").is_err());
-        p.set("max_len", "9216").unwrap();
-        p.set("drop_l3_csum", "drop").unwrap();
+    fn settings_check_ranges_and_keys() {
+        let p = from(&[
+            ("data_bytes", "64"),
+            ("max_len", "9216"),
+            ("drop_l3_csum", "drop"),
+        ])
+        .unwrap();
+        assert_eq!((p.data_bytes, p.max_len), (64, 9216));
         assert_eq!(p.policies.l3_csum, Policy::Drop);
-        assert!(p.set("drop_l3_csum", "maybe").is_err());
-        assert!(p.set("rss_key", "00").is_err());
-        let e = p.set("nope", "1").unwrap_err().to_string();
+        for bad in [
+            ("data_bytes", "24"),
+            ("data_bytes", "128"),
+            ("max_len", "9217"),
+            ("drop_l3_csum", "maybe"),
+            ("rss_key", "00"),
+            ("min_len", "x"),
+        ] {
+            let e = from(&[bad]).unwrap_err().to_string();
+            assert!(e.contains(bad.0) && e.contains(bad.1), "{bad:?}: {e}");
+        }
+        let e = from(&[("nope", "1")]).unwrap_err().to_string();
         assert!(e.contains("data_bytes") && e.contains("drop_icrc"), "{e}");
-        assert_eq!(p.data_bytes, 64);
+        // A syntax error leaves the struct unchanged.
+        let mut p = PacketParams::default();
+        assert!(p.set("drop_icrc", "maybe").is_err());
+        assert_eq!(p, PacketParams::default());
+    }
+
+    /// Relations between parameters are checked after all of them are set: the order of the
+    /// settings does not matter.
+    #[test]
+    fn settings_are_order_independent() {
+        let a = from(&[("min_len", "2000"), ("max_len", "9000")]).unwrap();
+        let b = from(&[("max_len", "9000"), ("min_len", "2000")]).unwrap();
+        assert_eq!(a, b);
+        assert_eq!((a.min_len, a.max_len), (2000, 9000));
+        let e = from(&[("min_len", "2000")]).unwrap_err().to_string();
+        assert!(
+            e.contains("min_len") && e.contains("at most max_len"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -422,14 +469,12 @@ mod tests {
         // entries (so 32); at 8 beats a frame, its 32 cycles are 4 frames (so 8).
         assert_eq!(auto(64, 8).meta_fifo_depth(), 32);
         assert_eq!(auto(8, 8).meta_fifo_depth(), 8);
-        let mut p = PacketParams::default();
-        p.set("meta_depth", "64").unwrap();
+        let mut p = from(&[("meta_depth", "64")]).unwrap();
         assert_eq!((p.meta_depth, p.meta_fifo_depth()), (Some(64), 64));
         for bad in ["4", "24", "256", "deep"] {
-            let e = p.set("meta_depth", bad).unwrap_err().to_string();
+            let e = from(&[("meta_depth", bad)]).unwrap_err().to_string();
             assert!(e.contains("meta_depth") && e.contains(bad), "{e}");
         }
-        assert_eq!(p.meta_depth, Some(64));
         p.set("meta_depth", "auto").unwrap();
         assert_eq!((p.meta_depth, p.meta_fifo_depth()), (None, 8));
     }

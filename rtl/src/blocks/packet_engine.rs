@@ -566,11 +566,7 @@ fn param_err(e: crate::blocks::packet::ParamError) -> ParamError {
 /// Builds the engine from `nicc gen`-style `key=value` settings (the keys of
 /// [`PacketParams::set`]).
 pub fn from_sets(sets: &[(String, String)]) -> Result<Rc<Module>, RtlError> {
-    let mut p = PacketParams::default();
-    for (k, v) in sets {
-        p.set(k, v).map_err(param_err)?;
-    }
-    packet_engine(&p)
+    packet_engine(&PacketParams::from_sets(sets).map_err(param_err)?)
 }
 
 /// Builds the packet engine for `p` (see the module doc for the structure and ports).

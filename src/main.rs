@@ -282,17 +282,11 @@ enum BenchCmd {
     },
 }
 
-/// Butterfly parameters from `--set` pairs; `out_lanes` follows `lanes` unless given.
+/// Butterfly parameters from `--set` pairs (`ButterflyParams::from_sets`).
 fn butterfly_params(sets: &[String]) -> Result<nicc_rtl::blocks::butterfly::ButterflyParams> {
-    let sets = parse_sets(sets)?;
-    let mut p = nicc_rtl::blocks::butterfly::ButterflyParams::default();
-    for (k, v) in &sets {
-        p.set(k, v)?;
-    }
-    if !sets.iter().any(|(k, _)| k == "out_lanes") {
-        p.out_lanes = p.lanes;
-    }
-    Ok(p)
+    Ok(nicc_rtl::blocks::butterfly::ButterflyParams::from_sets(
+        &parse_sets(sets)?,
+    )?)
 }
 
 /// Splits `key=value` settings, naming a malformed one or a key given twice (which of the

@@ -366,6 +366,25 @@ impl ButterflyParams {
         Ok(())
     }
 
+    /// Parameters from `key=value` settings applied to the defaults, validated. Two defaults
+    /// follow other settings unless given: `out_lanes` follows `lanes` (one beat carries
+    /// every lane) and `mask` is `external` in expand mode (the only source it accepts).
+    pub fn from_sets(sets: &[(String, String)]) -> Result<ButterflyParams, ParamError> {
+        let mut p = ButterflyParams::default();
+        for (k, v) in sets {
+            p.set(k, v)?;
+        }
+        let given = |key: &str| sets.iter().any(|(k, _)| k.trim() == key);
+        if !given("out_lanes") {
+            p.out_lanes = p.lanes;
+        }
+        if !given("mask") && p.mode == Mode::Expand {
+            p.mask = MaskSource::External;
+        }
+        p.validate()?;
+        Ok(p)
+    }
+
     /// Parse `key=value` and [`set`](Self::set) it.
     pub fn set_pair(&mut self, pair: &str) -> Result<(), ParamError> {
         let (k, v) = pair
@@ -425,6 +444,32 @@ mod tests {
         assert!(e.contains("compact, expand, permute, multicast"), "{e}");
         assert!(p.set("width", "x").is_err());
         assert!(p.set_pair("width").is_err());
+    }
+
+    #[test]
+    fn settings_give_following_defaults_unless_set() {
+        let from = |pairs: &[(&str, &str)]| {
+            let sets: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            ButterflyParams::from_sets(&sets)
+        };
+        let p = from(&[("lanes", "64")]).unwrap();
+        assert_eq!((p.out_lanes, p.mask), (64, MaskSource::Nonzero));
+        let p = from(&[("out_lanes", "8"), ("lanes", "64")]).unwrap();
+        assert_eq!(p.out_lanes, 8);
+        let p = from(&[("mode", "expand")]).unwrap();
+        assert_eq!(p.mask, MaskSource::External);
+        // A mask that is set stays set, and expand still refuses nonzero.
+        let e = from(&[("mode", "expand"), ("mask", "nonzero")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expand") && e.contains("mask = external"), "{e}");
+        let e = from(&[("lanes", "8"), ("out_lanes", "16")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("out_lanes = 16"), "{e}");
     }
 
     #[test]

@@ -166,14 +166,7 @@ pub fn entries() -> Vec<Entry> {
                         s.iter().filter(|(k, _)| k != "mode").cloned().collect();
                     return crossbar_from_sets(&rest);
                 }
-                let mut p = super::butterfly::ButterflyParams::default();
-                for (k, v) in s {
-                    p.set(k, v)?;
-                }
-                // out_lanes follows lanes unless given (one beat carries every lane).
-                if !s.iter().any(|(k, _)| k == "out_lanes") {
-                    p.out_lanes = p.lanes;
-                }
+                let p = super::butterfly::ButterflyParams::from_sets(s)?;
                 Ok(super::butterfly::build(&p, "butterfly")?)
             },
             reference: None,

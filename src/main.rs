@@ -641,10 +641,8 @@ fn real_main() -> Result<()> {
                 pruning,
                 out,
             } => {
-                let mut p = nicc_testbench::sparse_ffn::bench::bench_params();
-                for (k, v) in &parse_sets(&sets)? {
-                    p.set(k, v)?;
-                }
+                let p = nicc_testbench::sparse_ffn::bench::bench_params()
+                    .with_sets(&parse_sets(&sets)?)?;
                 let s =
                     nicc_testbench::sparse_ffn::bench::run(&p, pruning, vectors, !no_area, &out)?;
                 println!("{s}");

@@ -76,7 +76,7 @@ pub struct SparseFfnParams {
     pub cols: u32,
     /// Columns per group `G` (each group has its own router, CIM macro and packing).
     pub col_group: u32,
-    /// CIM rows per beat `K` (router output lanes), 1..rows.
+    /// CIM rows per beat `K` (router output lanes), 1 to rows - 1.
     pub cim_rows: u32,
     /// Weight banks per CIM macro `B` (the most beats a group may need), 1..=16. With
     /// `dynamic`, the weight store of a group holds `banks * cim_rows` packed rows and the CIM
@@ -114,11 +114,23 @@ fn clog2(n: u64) -> u32 {
 }
 
 impl SparseFfnParams {
-    /// The defaults with `key=value` settings applied, then checked.
+    /// The defaults with `key=value` settings applied, then checked (see
+    /// [`SparseFfnParams::with_sets`]).
     pub fn from_sets(sets: &[(String, String)]) -> Result<SparseFfnParams, ParamError> {
-        let mut p = SparseFfnParams::default();
+        SparseFfnParams::default().with_sets(sets)
+    }
+
+    /// `self` with `key=value` settings applied, then checked. When `rows` is set and
+    /// `cim_rows` is not, `cim_rows` follows it as `rows / 4` (at least 1), the ratio of every
+    /// preset, so that with 4 banks every weight density still fits.
+    pub fn with_sets(&self, sets: &[(String, String)]) -> Result<SparseFfnParams, ParamError> {
+        let mut p = self.clone();
         for (k, v) in sets {
             p.set(k, v)?;
+        }
+        let given = |key: &str| sets.iter().any(|(k, _)| k.trim() == key);
+        if given("rows") && !given("cim_rows") {
+            p.cim_rows = (p.rows / 4).max(1);
         }
         p.validate()?;
         Ok(p)
@@ -174,8 +186,8 @@ impl SparseFfnParams {
                 "cim_rows",
                 self.cim_rows,
                 format!(
-                    "1..rows = {} (fewer CIM rows than inputs: the router delivers them in beats)",
-                    self.rows
+                    "1 to rows - 1 = {} (fewer CIM rows than inputs: the router delivers them in beats)",
+                    self.rows.saturating_sub(1)
                 ),
             ));
         }
@@ -738,4 +750,41 @@ fn weight_loader(
 pub fn generate_dense(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlError> {
     p.validate()?;
     cim::generate(&p.dense_params(), top)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sets(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn cim_rows_follows_rows_unless_given() {
+        let p = SparseFfnParams::from_sets(&sets(&[("rows", "4")])).unwrap();
+        assert_eq!((p.cim_rows, p.capacity()), (1, 4));
+        let p = SparseFfnParams::from_sets(&sets(&[("rows", "256")])).unwrap();
+        assert_eq!((p.cim_rows, p.capacity()), (64, 256));
+        let p = SparseFfnParams::from_sets(&sets(&[("cim_rows", "2"), ("rows", "64")])).unwrap();
+        assert_eq!(p.cim_rows, 2);
+        let p = SparseFfnParams::from_sets(&sets(&[("rows", "2")])).unwrap();
+        assert_eq!(p.cim_rows, 1);
+        // Only rows moves it: a preset's cim_rows stays when rows is not set.
+        let base = SparseFfnParams {
+            cim_rows: 8,
+            ..SparseFfnParams::default()
+        };
+        assert_eq!(base.with_sets(&sets(&[("cols", "8")])).unwrap().cim_rows, 8);
+        let e = SparseFfnParams::from_sets(&sets(&[("rows", "4"), ("cim_rows", "4")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cim_rows") && e.contains("1 to rows - 1 = 3"),
+            "{e}"
+        );
+    }
 }

@@ -286,7 +286,16 @@ impl CimParams {
         range("col_group", self.col_group, 1, 1024)?;
         range("align_group", self.align_group, 1, 4096)?;
         if self.format == CimFormat::Bf16 {
-            range("xalign", self.xalign, 2, self.xbits)?;
+            if !(2..=self.xbits).contains(&self.xalign) {
+                return Err(ParamError::invalid(
+                    "xalign",
+                    self.xalign,
+                    format!(
+                        "2..=xbits = {} (the aligned input mantissa is sent as bit-planes, at most xbits of them)",
+                        self.xbits
+                    ),
+                ));
+            }
             range("wbits", self.wbits, 2, 32)?;
             if !self.x_signed {
                 return Err(ParamError::invalid(

@@ -211,7 +211,7 @@ pub enum ParamError {
     },
 }
 
-fn invalid(key: &str, value: impl ToString, reason: &str) -> ParamError {
+fn invalid(key: &str, value: impl ToString, reason: impl ToString) -> ParamError {
     ParamError::Invalid {
         key: key.to_string(),
         value: value.to_string(),
@@ -225,7 +225,7 @@ pub fn parse_rss_key(text: &str) -> Result<[u8; 40], ParamError> {
         invalid(
             "rss_key",
             text,
-            &format!("not hex ({e}); give 80 hex digits"),
+            format!("not hex ({e}); give 80 hex digits"),
         )
     })?;
     <[u8; 40]>::try_from(bytes.as_slice())
@@ -283,7 +283,11 @@ impl PacketParams {
             return Err(invalid("max_len", self.max_len, "14..=9216"));
         }
         if self.min_len > self.max_len {
-            return Err(invalid("min_len", self.min_len, "at most max_len"));
+            return Err(invalid(
+                "min_len",
+                self.min_len,
+                format!("at most max_len = {}", self.max_len),
+            ));
         }
         parse_rss_key(&self.rss_key)?;
         let n = self.indirection_size;
@@ -294,7 +298,11 @@ impl PacketParams {
             return Err(invalid("queue_bits", self.queue_bits, "1..=16"));
         }
         if self.rss_queues == 0 || self.rss_queues > (1u32 << self.queue_bits) {
-            return Err(invalid("rss_queues", self.rss_queues, "1..=2^queue_bits"));
+            return Err(invalid(
+                "rss_queues",
+                self.rss_queues,
+                format!("1..=2^queue_bits = {}", 1u64 << self.queue_bits),
+            ));
         }
         if self.em_size > 256 {
             return Err(invalid("em_size", self.em_size, "0..=256"));
@@ -447,7 +455,7 @@ mod tests {
         assert_eq!((a.min_len, a.max_len), (2000, 9000));
         let e = from(&[("min_len", "2000")]).unwrap_err().to_string();
         assert!(
-            e.contains("min_len") && e.contains("at most max_len"),
+            e.contains("min_len") && e.contains("at most max_len = 1518"),
             "{e}"
         );
     }

@@ -9,17 +9,18 @@ use nicc_rtl::blocks::packet_engine::{meta_fields, packet_engine};
 #[test]
 fn packet_engine_ports_and_lint() {
     // Both widths with the FIFO depth sized from the beat (8 and 32), the narrow engine
-    // with the largest depth one can ask for, and with the smallest header window and no
-    // extension-header stage but the limit's.
-    for (db, meta_depth, depth, ext) in [
-        (8u32, None, 192u32, 4u32),
-        (64, None, 192, 4),
-        (8, Some(128), 192, 4),
-        (8, None, 64, 0),
+    // with the largest depth one can ask for and a one-entry exact-match table, and with the
+    // smallest header window, no extension-header stage but the limit's and no exact-match
+    // table.
+    for (db, meta_depth, depth, ext, em_size) in [
+        (8u32, None, 192u32, 4u32, 2u32),
+        (64, None, 192, 4, 2),
+        (8, Some(128), 192, 4, 1),
+        (8, None, 64, 0, 0),
     ] {
         let p = PacketParams {
             data_bytes: db,
-            em_size: 2,
+            em_size,
             indirection_size: 16,
             meta_depth,
             parse_depth: depth,

@@ -1891,19 +1891,34 @@ fn steer(b: &mut B, mut r: Rec, p: &PacketParams, ind: &Signal, em: &[Em], polic
         let c: Vec<(Signal, Signal)> = hits.iter().map(|h| (h.0.clone(), sel(h))).collect();
         Signal::priority(&c, &lit(w, 0))
     };
-    let any = hits.iter().fold(lit(1, 0), |a, h| &a | &h.0);
-    let any = b.w("st_em_any", &any);
-    let idx = b.w("st_em_idx", &cases(&|h| lit(8, h.1 as u64), 8));
-    let act = b.w("st_em_act", &cases(&|h| h.2.clone(), 2));
-    let val = b.w("st_em_val", &cases(&|h| h.3.clone(), 32));
-    let em_queue = &any & &act.eq_lit(0);
-    let em_drop = b.w("st_em_drop", &(&any & &act.eq_lit(1)));
-    let mark = &any & &act.eq_lit(2);
-    r.set("queue", em_queue.mux(&val.slice(0, qb), &rss_q));
-    r.set("em_index", any.mux(&idx, &lit(8, 0)));
-    r.set("mark_valid", mark.clone());
-    r.set("mark", mark.mux(&val, &lit(32, 0)));
-    b.setf(&mut r, "st_f0", "em_hit", &any);
+    let em_drop = if hits.is_empty() {
+        // No exact-match table (em_size = 0): RSS steers every frame, nothing is marked.
+        r.set("queue", rss_q);
+        r.set("em_index", lit(8, 0));
+        r.set("mark_valid", lit(1, 0));
+        r.set("mark", lit(32, 0));
+        lit(1, 0)
+    } else {
+        let any = hits.iter().fold(lit(1, 0), |a, h| &a | &h.0);
+        let any = b.w("st_em_any", &any);
+        // One entry: its index is always 0 (a named wire would be left unread).
+        let idx = if hits.len() > 1 {
+            b.w("st_em_idx", &cases(&|h| lit(8, h.1 as u64), 8))
+        } else {
+            lit(8, 0)
+        };
+        let act = b.w("st_em_act", &cases(&|h| h.2.clone(), 2));
+        let val = b.w("st_em_val", &cases(&|h| h.3.clone(), 32));
+        let em_queue = &any & &act.eq_lit(0);
+        let em_drop = b.w("st_em_drop", &(&any & &act.eq_lit(1)));
+        let mark = &any & &act.eq_lit(2);
+        r.set("queue", em_queue.mux(&val.slice(0, qb), &rss_q));
+        r.set("em_index", any.mux(&idx, &lit(8, 0)));
+        r.set("mark_valid", mark.clone());
+        r.set("mark", mark.mux(&val, &lit(32, 0)));
+        b.setf(&mut r, "st_f0", "em_hit", &any);
+        em_drop
+    };
     // Verdict before the checksum pass (the egress completes it with the pass results; the
     // reason is decided when the record leaves the metadata FIFO).
     let f = r.get("flags");

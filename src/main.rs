@@ -62,6 +62,11 @@ enum Cmd {
         /// on, e.g. the 256-lane compaction network; less optimised, the report says so).
         #[arg(long)]
         abc_fast: bool,
+        /// Run the flow in DIR/<flow>/ and keep it: design.v, the Yosys script and logs, the
+        /// mapped netlist, OpenSTA's sta.tcl (rerun it with `sta sta.tcl`). The flow runs even
+        /// when the result is cached.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
     },
     /// Prove a design formally equal to its behavioural reference (Yosys/ABC).
     ///
@@ -437,6 +442,7 @@ fn real_main() -> Result<()> {
             json,
             no_cache,
             abc_fast,
+            keep,
         } => {
             let sets = parse_sets(&sets)?;
             let d = nicc_rtl::blocks::registry::generate(&design, &sets, None)?;
@@ -450,6 +456,7 @@ fn real_main() -> Result<()> {
             let opts = nicc_synth::Options {
                 use_cache: !no_cache,
                 abc_fast,
+                keep_dir: keep,
                 ..Default::default()
             };
             let r = nicc_synth::run_flow(&d, flow, &opts)?;

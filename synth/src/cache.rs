@@ -77,7 +77,8 @@ pub(crate) fn cached(
     compute: impl FnOnce() -> Result<SynthReport, SynthError>,
 ) -> Result<SynthReport, SynthError> {
     let dir = cache_dir(opts);
-    if opts.use_cache {
+    // A kept work directory is asked for: the flow has to run to fill it.
+    if opts.use_cache && opts.keep_dir.is_none() {
         if let Some(r) = load(&dir, key) {
             return Ok(r);
         }

@@ -115,6 +115,13 @@ pub struct Options {
     pub use_cache: bool,
     /// Cache directory; `None` = env NICC_SYNTH_CACHE, else `<workspace>/target/nicc-synth-cache`.
     pub cache_dir: Option<PathBuf>,
+    /// Run each flow in `<keep_dir>/<flow>/` and leave it there (the design, the scripts, the
+    /// tool logs and reports, the mapped netlist and OpenSTA's `sta.tcl`, to inspect or rerun),
+    /// also when the flow fails. Files of an earlier run there are overwritten. The flow
+    /// always runs: the cache is not read (it is still filled). Default `None`: a temp dir,
+    /// removed afterwards.
+    #[serde(default)]
+    pub keep_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -131,6 +138,7 @@ impl Default for Options {
             harness_fold_pins: 8,
             use_cache: true,
             cache_dir: None,
+            keep_dir: None,
         }
     }
 }

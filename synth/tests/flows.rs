@@ -87,6 +87,47 @@ fn asic_flow_registered_and_combinational() {
     assert!(ca.timing.worst_path_ns > a.timing.path.as_ref().unwrap().arrival_ns);
 }
 
+/// `keep_dir` leaves the asic flow's files in `<dir>/asic`, runs the flow although the result
+/// is cached, and its `sta.tcl` reruns there to the same worst path.
+#[test]
+fn kept_asic_work_dir_reruns_standalone() {
+    let cache = tempfile::tempdir().unwrap();
+    let first = run_flow(&reg_add4(), Flow::Asic, &opts(cache.path())).unwrap();
+    let keep = tempfile::tempdir().unwrap();
+    let o = Options {
+        keep_dir: Some(keep.path().to_path_buf()),
+        ..opts(cache.path())
+    };
+    let kept = run_flow(&reg_add4(), Flow::Asic, &o).unwrap();
+    assert!(!kept.cached, "the flow ran to fill the kept dir");
+    assert_eq!(first.result, kept.result);
+    let dir = keep.path().join("asic");
+    for f in [
+        "design.v",
+        "flow.ys",
+        "yosys.log",
+        "mapped.v",
+        "sta.tcl",
+        "sta.log",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing from {}", dir.display());
+    }
+    let FlowResult::Asic(a) = &kept.result else {
+        panic!("wrong result kind")
+    };
+    let out = std::process::Command::new("sta")
+        .args(["-no_init", "-exit", "sta.tcl"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let arrival = format!(
+        "{:.4}   data arrival time",
+        a.timing.path.as_ref().unwrap().arrival_ns
+    );
+    assert!(text.contains(&arrival), "{arrival} not in:\n{text}");
+}
+
 /// ABC's `buffer` fanout limit (its `-N` default), which the asic flow's `abc -constr` script
 /// runs with.
 const ABC_MAX_FANOUT: u64 = 10;

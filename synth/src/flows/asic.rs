@@ -2,7 +2,7 @@
 //! so ABC buffers high-fanout nets and sizes cells), `stat -liberty`, then OpenSTA on the mapped
 //! netlist.
 
-use super::{key, read, versions, workdir, write, DESIGN_FILE, SYNTH_STEP};
+use super::{design_workdir, key, read, versions, write, DESIGN_FILE, SYNTH_STEP};
 use crate::error::SynthError;
 use crate::parse::{
     parse_liberty, parse_ltp, parse_memory_bits, parse_netlist_fanout, parse_sta_path,
@@ -105,7 +105,7 @@ pub(crate) fn run_asic_sharing(
     );
     let mut generic = None;
     let asic = crate::cache::cached(opts, &k.clone(), || {
-        let dir = workdir(design)?;
+        let dir = design_workdir(design, Flow::Asic, opts)?;
         let delay = opts.abc_delay_ps.to_string();
         let script = render(
             SCRIPT,
@@ -285,6 +285,7 @@ fn sta(
     );
     write(dir, "sta.tcl", &tcl)?;
     let out = run(Tool::Sta, &["-no_init", "-exit", "sta.tcl"], dir)?.check(Tool::Sta)?;
+    write(dir, "sta.log", &out.log)?;
     let section = out
         .log
         .split("NICC_BEGIN_REPORT")

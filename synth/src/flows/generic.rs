@@ -3,7 +3,7 @@
 //! The asic flow runs the same synthesis step first, so it also writes the generic figures of
 //! the design (see [`from_asic_run`]); [`crate::run_flows`] uses that to pay for the step once.
 
-use super::{is_yosys_ff, key, read, versions, workdir, write, DESIGN_FILE, SYNTH_STEP};
+use super::{design_workdir, is_yosys_ff, key, read, versions, write, DESIGN_FILE, SYNTH_STEP};
 use crate::error::SynthError;
 use crate::parse::{parse_ltp, parse_memory_bits, parse_stat_json};
 use crate::report::{FlowResult, GenericReport, SynthReport};
@@ -23,7 +23,7 @@ pub(crate) fn cache_key(design: &Design) -> Result<String, SynthError> {
 pub(crate) fn run(design: &Design, opts: &Options) -> Result<SynthReport, SynthError> {
     let k = cache_key(design)?;
     crate::cache::cached(opts, &k.clone(), || {
-        let dir = workdir(design)?;
+        let dir = design_workdir(design, Flow::Generic, opts)?;
         let script = render(
             SCRIPT,
             &[

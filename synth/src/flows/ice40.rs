@@ -137,10 +137,7 @@ pub(crate) fn run_ice40(design: &Design, opts: &Options) -> Result<SynthReport, 
         &tools,
     );
     crate::cache::cached(opts, &k.clone(), || {
-        let tmp = tempfile::Builder::new()
-            .prefix("nicc-synth-")
-            .tempdir()
-            .map_err(|e| SynthError::io("creating a temp dir", e))?;
+        let tmp = super::workdir(Flow::Ice40, opts)?;
         let verilog = design.verilog();
         let design_cells = synth(&tmp.path().join("design"), &verilog, &design.top, None)?;
         let mut harness_info = None;

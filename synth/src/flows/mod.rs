@@ -17,12 +17,51 @@ pub(crate) const DESIGN_FILE: &str = "design.v";
 /// has a `{{TOP}}` of its own, so it is rendered first).
 pub(crate) const SYNTH_STEP: &str = include_str!("../../scripts/synth_keep_memories.ys");
 
-/// A fresh temp dir holding `design.v`.
-pub(crate) fn workdir(design: &Design) -> Result<tempfile::TempDir, SynthError> {
-    let dir = tempfile::Builder::new()
-        .prefix("nicc-synth-")
-        .tempdir()
-        .map_err(|e| SynthError::io("creating a temp dir", e))?;
+/// A flow's working directory: a temp dir removed when dropped, or with
+/// [`Options::keep_dir`](crate::Options::keep_dir) the directory `<keep_dir>/<flow>`, left in
+/// place.
+pub(crate) enum WorkDir {
+    /// Removed when dropped.
+    Temp(tempfile::TempDir),
+    /// Kept.
+    Kept(std::path::PathBuf),
+}
+
+impl WorkDir {
+    /// The directory.
+    pub(crate) fn path(&self) -> &Path {
+        match self {
+            WorkDir::Temp(t) => t.path(),
+            WorkDir::Kept(p) => p,
+        }
+    }
+}
+
+/// An empty working directory for `flow` (see [`WorkDir`]).
+pub(crate) fn workdir(flow: crate::Flow, opts: &crate::Options) -> Result<WorkDir, SynthError> {
+    match &opts.keep_dir {
+        Some(keep) => {
+            let dir = keep.join(flow.name());
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                SynthError::io(format!("creating the kept work dir {}", dir.display()), e)
+            })?;
+            Ok(WorkDir::Kept(dir))
+        }
+        None => tempfile::Builder::new()
+            .prefix("nicc-synth-")
+            .tempdir()
+            .map(WorkDir::Temp)
+            .map_err(|e| SynthError::io("creating a temp dir", e)),
+    }
+}
+
+/// A working directory for `flow` holding `design.v`.
+pub(crate) fn design_workdir(
+    design: &Design,
+    flow: crate::Flow,
+    opts: &crate::Options,
+) -> Result<WorkDir, SynthError> {
+    let dir = workdir(flow, opts)?;
     write(dir.path(), DESIGN_FILE, &design.verilog())?;
     Ok(dir)
 }

@@ -5,7 +5,8 @@
 //! `make test` runs, per width: a slice of the taxi-style matrix (every kind at sizes 14..=80
 //! step 3, 128, 1500 and 9000 at data_bytes 8; all sizes with NICC_FULL), every hostile frame
 //! (cuts inside each header, bad checksums/ICRC, tuser, both tkeep faults, runts, oversize,
-//! random bytes), 1500 random frames, non-default configurations (policies, hash types, EM
+//! random bytes), every IPv4 header length with a good and a bad header checksum, 1500
+//! random frames, non-default configurations (policies, hash types, EM
 //! entries, RoCE port), and the counters. `NICC_FULL=1` adds the whole matrix and 100000
 //! random frames per width. `NICC_SEED=<n>` replays a seed (printed on failure).
 //! Every field of the record is compared, including the L4 checksum status, CHECKSUM_COMPLETE
@@ -16,7 +17,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use nicc_rtl::blocks::packet::{PacketParams, Policy};
 use nicc_rtl::blocks::packet_engine::{FLAG_NAMES, REASON_NAMES};
 use nicc_testbench::packet::rtl::RtlEngine;
-use nicc_testbench::packet::stimulus::{hostile_frames, matrix, random_frames};
+use nicc_testbench::packet::stimulus::{
+    hostile_frames, ipv4_header_length_frames, matrix, random_frames,
+};
 use nicc_testbench::packet::{
     run_frames, DropReason, EmAction, EmEntry, EmKey, Flag, Frame, PacketConfig,
 };
@@ -167,6 +170,12 @@ fn cosim(p: &PacketParams) {
     // Hostile frames.
     let frames: Vec<Frame> = hostile_frames(s).into_iter().map(|(_, f)| f).collect();
     check(&mut e, &cfg, &frames, 0.2, s + 1, "hostile");
+    // Every IPv4 header length with a good and a bad header checksum.
+    let frames: Vec<Frame> = ipv4_header_length_frames(s)
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    check(&mut e, &cfg, &frames, 0.2, s + 3, "ipv4 header lengths");
     // Other configuration: EM entries, policies, hash types, indirection.
     let frames: Vec<Frame> = matrix()
         .into_iter()

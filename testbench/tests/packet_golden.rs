@@ -979,3 +979,34 @@ fn every_flag_and_reason_is_reachable() {
     }
     assert_eq!(Policy::Drop, all_drop.policies.trunc);
 }
+
+/// The IHL stimulus is what its names say: every header length 5..=15, options flagged past
+/// IHL 5, the header checksum good on `ok` frames and bad on `bad` ones, and the UDP checksum
+/// (which does not cover the IP options) good except where the changed byte is the
+/// destination address's last (IHL 5).
+#[test]
+fn ipv4_header_length_frames_cover_every_ihl() {
+    let frames = nicc_testbench::packet::stimulus::ipv4_header_length_frames(7);
+    assert_eq!(frames.len(), 22);
+    for (name, f) in &frames {
+        let ihl = usize::from(f.bytes[14] & 0x0F);
+        assert!(
+            name.starts_with(&format!("ihl {ihl} ")),
+            "{name}: IHL {ihl}"
+        );
+        let m = process(&PacketConfig::default(), f);
+        assert!(m.flags.has(Flag::Ipv4) && m.flags.has(Flag::Udp), "{name}");
+        assert_eq!(m.flags.has(Flag::L3Opt), ihl > 5, "{name}");
+        assert_eq!(
+            m.flags.has(Flag::L3BadCsum),
+            name.ends_with("bad"),
+            "{name}"
+        );
+        let udp_bad = name == "ihl 5 bad";
+        assert_eq!(
+            m.l4_csum,
+            if udp_bad { L4Csum::Bad } else { L4Csum::Ok },
+            "{name}"
+        );
+    }
+}

@@ -574,6 +574,45 @@ pub fn random_frames(seed: u64, n: usize) -> Vec<Frame> {
     (0..n).map(|_| random_frame(&mut rng)).collect()
 }
 
+/// IPv4/UDP frames with every header length, IHL 5..=15 (NOP options), each once with a
+/// correct header checksum and once with its last header byte changed (a bad one), so every
+/// word the header checksum adds has to be summed right (at IHL 5 that byte is the
+/// destination address's last, so the UDP checksum is bad too). Names say `ihl N ok|bad`.
+pub fn ipv4_header_length_frames(seed: u64) -> Vec<(String, Frame)> {
+    let mut out = Vec::new();
+    let Some(b) = build(&Spec {
+        tags: Tags::None,
+        l3: L3::Ipv4,
+        l4: L4::Udp,
+        size: 128,
+        seed,
+    }) else {
+        return out;
+    };
+    let Some(l3) = b.l3_off else {
+        return out;
+    };
+    let Ok((h0, rest)) = Ipv4Header::from_slice(&b.bytes[l3..]) else {
+        return out;
+    };
+    let payload_len = h0.total_len - h0.header_len() as u16;
+    for ihl in 5..=15usize {
+        let mut h = h0.clone();
+        let Ok(opts) = (&vec![1u8; 4 * (ihl - 5)][..]).try_into() else {
+            continue;
+        };
+        h.options = opts;
+        h.total_len = h.header_len() as u16 + payload_len;
+        h.header_checksum = h.calc_header_checksum();
+        let bytes = [&b.bytes[..l3], &h.to_bytes()[..], rest].concat();
+        let mut bad = bytes.clone();
+        bad[l3 + 4 * ihl - 1] ^= 0x80;
+        out.push((format!("ihl {ihl} ok"), Frame::new(bytes)));
+        out.push((format!("ihl {ihl} bad"), Frame::new(bad)));
+    }
+    out
+}
+
 /// Named malformed and hostile frames: for every matrix kind at 128 bytes, each cut inside
 /// its headers, the last byte flipped (bad L4 checksum or ICRC), an IPv4 header byte flipped,
 /// tuser bad, both tkeep faults; plus runts, oversize (1519 and 9217 bytes), and random bytes.

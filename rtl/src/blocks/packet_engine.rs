@@ -779,7 +779,7 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     // register only the bytes that a later step can still reach.
     r.set("win", zero_below(&r.get("win"), L3_MIN));
     let r = b.stage("p1", &r, &[]);
-    let mut r = parse_l3(&mut b, r);
+    let mut r = parse_l3(&mut b, r)?;
     r.set("win", zero_below(&r.get("win"), L4_MIN));
     let mut r = b.stage("p2", &r, &["l3_off", "l3_at18", "l3_at22"]);
     r = l3_csum_check(&mut b, r);
@@ -1331,7 +1331,7 @@ fn parse_l2(b: &mut B, mut r: Rec, min_len: &Signal, max_len: &Signal) -> Rec {
     r
 }
 
-fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
+fn parse_l3(b: &mut B, mut r: Rec) -> Result<Rec, RtlError> {
     let w = r.get("win");
     let len = r.get("len").zext(O);
     let off = r.get("l3_off");
@@ -1364,17 +1364,31 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
     let bad_tot = b.w("l3_bad_tot", &(&(&s1 & &okhl) & &total.zext(O).lt(&hl)));
     let ipv4 = b.w("l3_ipv4", &(&(&s1 & &okhl) & &!&bad_tot));
     // Header checksum over IHL*4 bytes: three partial sums of 10 words each, registered with
-    // the stage; `l3_csum_check` adds and folds them one stage later.
-    // Each is a balanced tree of adds (4 levels), not a chain of 10.
+    // the stage; `l3_csum_check` adds and folds them one stage later. Each is nicc's own
+    // adder tree (Dadda carry-save reduction, Kogge-Stone final adder): Yosys maps a sum of
+    // `+`s to a carry-save chain and a ripple-carry adder, which was the D = 8 engine's
+    // worst path.
+    let tree = crate::blocks::adder_tree::AdderTreeParams {
+        inputs: 10,
+        width: 16,
+        signed: false,
+        style: crate::blocks::adder_tree::TreeStyle::Dadda,
+        final_adder: crate::blocks::adder_tree::FinalAdder::KoggeStone,
+        pipeline: 0,
+        out_width: Some(20),
+    };
     for part in 0..3u32 {
+        let name = format!("l3_csum_p{part}");
         let words: Vec<Signal> = (10 * part..10 * part + 10)
             .map(|k| {
                 let inc = ihl.zext(6).gt(&lit(6, u64::from(k / 2)));
-                inc.mux(&be(&ip, 2 * k, 2), &lit(16, 0))
+                b.w(
+                    &format!("{name}_w{}", k - 10 * part),
+                    &inc.mux(&be(&ip, 2 * k, 2), &lit(16, 0)),
+                )
             })
             .collect();
-        let name = format!("l3_csum_p{part}");
-        let sum = add_tree(&mut b.m, &name, words).zext(20);
+        let sum = crate::blocks::adder_tree::build_tree(&mut b.m, &name, &words, &tree)?;
         r.set(&name, b.w(&name, &sum));
     }
     let claimed4 = b.w("l3_claimed4", &off.add_w(&total.zext(O), O));
@@ -1432,7 +1446,7 @@ fn parse_l3(b: &mut B, mut r: Rec) -> Rec {
     r.set("claimed", claimed);
     r.set("v6", ipv6.clone());
     r.set("l4_go", &(&ipv4 & &!&frag4) | &ipv6);
-    r
+    Ok(r)
 }
 
 /// The stage after `parse_l3`: the IPv4 header checksum verdict from its three partial sums
@@ -1599,13 +1613,26 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
     // over [l4, IP claimed end).
     let tcp_in = b.w("l4_t_in", &(&tcp_done & &claimed.le(&len)));
     let need_sum = b.w("l4_need_sum", &(&(&in_frame & &!&ucs_zero) | &tcp_in));
-    let l4_len = udp.mux(&ulen, &claimed.sub_w(&l4, O)).slice(0, 16);
-    // Pseudo-header: protocol, L4 length and the address words (summed a stage earlier).
-    let ph = proto
+    // Pseudo-header: protocol, L4 length and the address words (summed a stage earlier). The
+    // L4 length is the UDP length field or, for TCP, the IP payload's length after the L4
+    // offset. Both sums are formed and `udp` (which waits for the header-length checks)
+    // selects between them, so the adders do not wait for it; the TCP one adds `claimed -
+    // l4` in the same 24-bit sum (one carry chain, not a subtraction and then an addition).
+    // It is read only when the TCP header fits before `claimed`, so `claimed - l4` is then
+    // 20..=65535 and needs no 16-bit wrap, and the sum fits in the 22 bits the UDP one
+    // needs (the slice keeps the pipeline from storing the 2 bits a wrap could set).
+    let ph_base = proto
         .zext(24)
-        .add_w(&l4_len.zext(24), 24)
         .add_w(&r.get("ip_sum_src").zext(24), 24)
         .add_w(&r.get("ip_sum_dst").zext(24), 24);
+    let ph_base = b.w("l4_ph_base", &ph_base);
+    let ph_udp = ph_base.add_w(&ulen.slice(0, 16).zext(24), 24);
+    let ph_ip = ph_base
+        .add_w(&claimed.zext(24), 24)
+        .sub_w(&l4.zext(24), 24)
+        .slice(0, 22)
+        .zext(24);
+    let ph = udp.mux(&b.w("l4_ph_udp", &ph_udp), &b.w("l4_ph_ip", &ph_ip));
     r.set("ps_ph", b.w("l4_ph_sum", &ph));
     r.set("ps_end", udp.mux(&uend, &claimed).slice(0, 16));
     r.set("ps_sum", need_sum);

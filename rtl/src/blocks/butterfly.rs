@@ -449,11 +449,7 @@ mod tests {
     #[test]
     fn settings_give_following_defaults_unless_set() {
         let from = |pairs: &[(&str, &str)]| {
-            let sets: Vec<(String, String)> = pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            ButterflyParams::from_sets(&sets)
+            ButterflyParams::from_sets(&crate::blocks::registry::sets(pairs))
         };
         let p = from(&[("lanes", "64")]).unwrap();
         assert_eq!((p.out_lanes, p.mask), (64, MaskSource::Nonzero));

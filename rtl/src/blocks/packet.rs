@@ -409,11 +409,7 @@ mod tests {
     }
 
     fn from(pairs: &[(&str, &str)]) -> Result<PacketParams, ParamError> {
-        let sets: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        PacketParams::from_sets(&sets)
+        PacketParams::from_sets(&crate::blocks::registry::sets(pairs))
     }
 
     #[test]

@@ -327,16 +327,18 @@ fn check_top_name(m: &Module, top: &str) -> Result<(), GenError> {
     Ok(())
 }
 
+/// Owned `key=value` settings from string pairs (for the blocks' unit tests).
+#[cfg(test)]
+pub(crate) fn sets(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sets(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     fn entry(name: &str) -> Entry {
         entries().into_iter().find(|e| e.name == name).unwrap()

@@ -755,13 +755,7 @@ pub fn generate_dense(p: &SparseFfnParams, top: &str) -> Result<Rc<Module>, RtlE
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sets(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::blocks::registry::sets;
 
     #[test]
     fn cim_rows_follows_rows_unless_given() {

@@ -715,7 +715,6 @@ fn sweep(args: &SweepArgs) -> Result<()> {
             bail!("nothing to sweep: give at least one --vary KEY=V1,V2,...");
         }
         let sets = parse_sets(sets)?;
-        sweep::check_keys(&sets, &vary)?;
         nicc_rtl::blocks::registry::entry(design)?;
         let flows: Vec<nicc_synth::Flow> = flow
             .split(',')
@@ -735,7 +734,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
             bar.set_position(k as u64);
         });
         bar.finish_and_clear();
-        r
+        r?
     };
     res.write(out)?;
     println!("{}", out.with_extension("csv").display());

@@ -121,7 +121,7 @@ pub fn growth_plot(
             &nicc_synth::Options::default(),
             Shard::ALL,
             |_, _| {},
-        );
+        )?;
         for mut row in r.rows {
             row.index = all.rows.len();
             row.params.insert("series".into(), s.label.clone());

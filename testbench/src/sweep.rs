@@ -454,7 +454,9 @@ pub fn metrics_of(r: &nicc_synth::SynthReport) -> BTreeMap<String, f64> {
 }
 
 /// Runs the shard of a sweep of registry design `block`: each point is generated and put
-/// through every flow; a point that fails is a row with its error, not an abort.
+/// through every flow; a point that fails is a row with its error, not an abort. A parameter
+/// both fixed and varied, or varied twice, is an error before anything runs
+/// ([`check_keys`]).
 pub fn run_sweep(
     block: &str,
     fixed: &[(String, String)],
@@ -463,7 +465,8 @@ pub fn run_sweep(
     opts: &nicc_synth::Options,
     shard: Shard,
     mut progress: impl FnMut(usize, usize),
-) -> SweepResult {
+) -> Result<SweepResult, SweepError> {
+    check_keys(fixed, vary)?;
     let pts = points(fixed, vary, shard);
     let mut rows = Vec::new();
     for (k, p) in pts.iter().enumerate() {
@@ -491,14 +494,14 @@ pub fn run_sweep(
         rows.push(row);
     }
     progress(pts.len(), pts.len());
-    SweepResult {
+    Ok(SweepResult {
         block: block.to_string(),
         vary: vary.to_vec(),
         fixed: fixed.to_vec(),
         shard,
         abc_fast: opts.abc_fast,
         rows,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -21,25 +21,7 @@ use std::rc::Rc;
 /// Emits `top` and every module below it into a [`Design`]. Structurally identical modules
 /// are emitted once (by a hash of their text); two different modules with one name are an error.
 pub fn emit(top: &Rc<Module>) -> Result<Design, RtlError> {
-    // Post-order over the hierarchy, each module object once.
-    let mut order: Vec<Rc<Module>> = Vec::new();
-    let mut visited: HashSet<*const Module> = HashSet::new();
-    let mut stack: Vec<(Rc<Module>, bool)> = vec![(top.clone(), false)];
-    while let Some((m, expanded)) = stack.pop() {
-        if expanded {
-            order.push(m);
-            continue;
-        }
-        if !visited.insert(Rc::as_ptr(&m)) {
-            continue;
-        }
-        stack.push((m.clone(), true));
-        for i in m.insts.iter().rev() {
-            if !visited.contains(&Rc::as_ptr(&i.module)) {
-                stack.push((i.module.clone(), false));
-            }
-        }
-    }
+    let order = Module::hierarchy(top);
     let mut canon: HashMap<*const Module, String> = HashMap::new();
     let mut by_hash: HashMap<Vec<u8>, String> = HashMap::new();
     let mut by_name: HashMap<String, Vec<u8>> = HashMap::new();

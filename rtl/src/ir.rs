@@ -267,6 +267,30 @@ impl Module {
             .find(|n| n.name == name)
     }
 
+    /// `top` and every module instantiated below it, each module object once, in post-order
+    /// (a module before any module that instantiates it; `top` last).
+    pub fn hierarchy(top: &Rc<Module>) -> Vec<Rc<Module>> {
+        let mut order: Vec<Rc<Module>> = Vec::new();
+        let mut visited: std::collections::HashSet<*const Module> = Default::default();
+        let mut stack: Vec<(Rc<Module>, bool)> = vec![(top.clone(), false)];
+        while let Some((m, expanded)) = stack.pop() {
+            if expanded {
+                order.push(m);
+                continue;
+            }
+            if !visited.insert(Rc::as_ptr(&m)) {
+                continue;
+            }
+            stack.push((m.clone(), true));
+            for i in m.insts.iter().rev() {
+                if !visited.contains(&Rc::as_ptr(&i.module)) {
+                    stack.push((i.module.clone(), false));
+                }
+            }
+        }
+        order
+    }
+
     /// Total number of expression nodes in the module (shared nodes counted per use).
     pub fn node_count(&self) -> usize {
         fn count(e: &Expr) -> usize {

@@ -296,7 +296,7 @@ pub fn generate(
 
 /// A top name must be a plain Verilog identifier (not escaped: the user instantiates it by
 /// this name) and must not be the name of one of the design's submodules.
-fn check_top_name(m: &Module, top: &str) -> Result<(), GenError> {
+fn check_top_name(m: &Rc<Module>, top: &str) -> Result<(), GenError> {
     let bad = |reason: String| GenError::BadTop {
         name: top.to_string(),
         reason,
@@ -310,16 +310,9 @@ fn check_top_name(m: &Module, top: &str) -> Result<(), GenError> {
         };
         return Err(bad(format!("{what}; `{escaped}` would be")));
     }
-    let mut seen = std::collections::BTreeSet::new();
-    let mut stack: Vec<&Module> = vec![m];
-    while let Some(parent) = stack.pop() {
-        for i in &parent.insts {
-            if seen.insert(i.module.name.as_str()) {
-                stack.push(&i.module);
-            }
-        }
-    }
-    if seen.contains(top) {
+    let below = Module::hierarchy(m);
+    // Post-order: the top module itself is the last entry.
+    if below[..below.len() - 1].iter().any(|s| s.name == top) {
         return Err(bad(format!(
             "the design already has a submodule named `{top}`; pick another name"
         )));

@@ -341,31 +341,30 @@ impl PacketParams {
     /// Sets one parameter from `--set key=value` text. Only the value's syntax is checked
     /// here; ranges and the relations between parameters are checked by
     /// [`PacketParams::validate`] (or [`PacketParams::from_sets`]). On error `self` is left
-    /// unchanged.
+    /// unchanged (a value is stored only once it parsed).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ParamError> {
-        let mut next = self.clone();
         let num = |v: &str| -> Result<u32, ParamError> {
             v.trim()
                 .parse::<u32>()
                 .map_err(|_| invalid(key, v, "an unsigned integer"))
         };
         match key {
-            "data_bytes" => next.data_bytes = num(value)?,
-            "min_len" => next.min_len = num(value)?,
-            "max_len" => next.max_len = num(value)?,
+            "data_bytes" => self.data_bytes = num(value)?,
+            "min_len" => self.min_len = num(value)?,
+            "max_len" => self.max_len = num(value)?,
             "roce_udp_port" => {
-                next.roce_udp_port = u16::try_from(num(value)?)
+                self.roce_udp_port = u16::try_from(num(value)?)
                     .map_err(|_| invalid(key, value, "a UDP port 0..=65535"))?
             }
-            "rss_key" => next.rss_key = value.trim().to_string(),
-            "indirection_size" => next.indirection_size = num(value)?,
-            "queue_bits" => next.queue_bits = num(value)?,
-            "rss_queues" => next.rss_queues = num(value)?,
-            "em_size" => next.em_size = num(value)?,
-            "ipv6_ext_max" => next.ipv6_ext_max = num(value)?,
-            "parse_depth" => next.parse_depth = num(value)?,
+            "rss_key" => self.rss_key = value.trim().to_string(),
+            "indirection_size" => self.indirection_size = num(value)?,
+            "queue_bits" => self.queue_bits = num(value)?,
+            "rss_queues" => self.rss_queues = num(value)?,
+            "em_size" => self.em_size = num(value)?,
+            "ipv6_ext_max" => self.ipv6_ext_max = num(value)?,
+            "parse_depth" => self.parse_depth = num(value)?,
             "meta_depth" => {
-                next.meta_depth = match value.trim() {
+                self.meta_depth = match value.trim() {
                     "auto" => None,
                     v => Some(num(v)?),
                 }
@@ -373,7 +372,7 @@ impl PacketParams {
             _ => {
                 let slot = key
                     .strip_prefix("drop_")
-                    .and_then(|r| next.policies.slot_mut(r));
+                    .and_then(|r| self.policies.slot_mut(r));
                 match slot {
                     Some(p) => {
                         *p = match value.trim() {
@@ -391,7 +390,6 @@ impl PacketParams {
                 }
             }
         }
-        *self = next;
         Ok(())
     }
 }

@@ -39,6 +39,7 @@ fn gen_knows_every_block() {
         "cim",
         "butterfly",
         "crossbar",
+        "crossbar-compact",
         "packet-engine",
         "sparse-ffn",
         "sparse-ffn-dense",

@@ -3,7 +3,9 @@
 //! every value. `butterfly_netlist.rs` checks that reference against the golden model.
 //! A network with one switch wired the wrong way round is refuted with a counterexample.
 
-use nicc_rtl::blocks::butterfly::{generate, ButterflyParams, MaskSource, Mode};
+use nicc_rtl::blocks::butterfly::{
+    generate, generate_crossbar_compact, ButterflyParams, MaskSource, Mode,
+};
 use nicc_synth::EquivResult;
 use nicc_testbench::butterfly::formal::{prove, prove_design, FormalError};
 use std::time::Instant;
@@ -41,6 +43,39 @@ fn compaction_networks_equal_their_definition() {
             assert_proven(&params(Mode::Compact, n, d, mask));
         }
     }
+}
+
+/// The compaction crossbar baseline (`crossbar-compact`) computes the same function: N = 2
+/// to 8, both mask sources, D = 1 and 8. A wrong decoder constant in it is refuted.
+#[test]
+fn compaction_crossbar_equals_the_definition() {
+    for (n, d) in [(2, 8), (4, 1), (8, 8)] {
+        for mask in [MaskSource::Nonzero, MaskSource::External] {
+            let p = params(Mode::Compact, n, d, mask);
+            let x = generate_crossbar_compact(&p, "crossbar_compact").unwrap();
+            let r = prove_design(&x, &p).unwrap();
+            println!("crossbar-compact N={n} D={d} mask={mask}: {r}");
+            assert_eq!(r, EquivResult::Equivalent, "{p:?}");
+        }
+    }
+    let p = params(Mode::Compact, 8, 8, MaskSource::External);
+    let mut x = generate_crossbar_compact(&p, "crossbar_compact").unwrap();
+    let needle = "hit_2_5 = in_mask[5] & (pfx2_5 == 4'd3)";
+    let f = x
+        .files
+        .iter_mut()
+        .find(|f| f.text.contains(needle))
+        .expect("the crosspoint of input 5 and output 2");
+    f.text = f
+        .text
+        .replace(needle, "hit_2_5 = in_mask[5] & (pfx2_5 == 4'd2)");
+    assert!(
+        matches!(
+            prove_design(&x, &p).unwrap(),
+            EquivResult::NotEquivalent { .. }
+        ),
+        "a crosspoint decoding the wrong rank was not refuted"
+    );
 }
 
 /// Expansion takes its mask from `in_mask`. `make test`: N = 2 to 8; `NICC_FULL=1` adds

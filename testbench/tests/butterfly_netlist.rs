@@ -2,8 +2,9 @@
 //! operator semantics, `nicc_rtl::eval`), N = 4 snapshots and `verilator --lint-only -Wall`.
 
 use nicc_rtl::blocks::butterfly::{
-    benes, build, build_crossbar, generate, generate_crossbar, multicast, multicast_config_bits,
-    permute_config_bits, ButterflyParams, GenError, MaskSource, Mode,
+    benes, build, build_crossbar, build_crossbar_compact, generate, generate_crossbar,
+    generate_crossbar_compact, multicast, multicast_config_bits, permute_config_bits,
+    ButterflyParams, GenError, MaskSource, Mode,
 };
 use nicc_rtl::ir::{Module, NetKind};
 use nicc_rtl::{Bits, Design};
@@ -223,14 +224,24 @@ fn random_values(rng: &mut ChaCha8Rng, mask: &[bool], d: u32, zero_unselected: b
         .collect()
 }
 
+/// The compaction network and the compaction crossbar baseline (same ports, same result).
+type CompactBuilder = fn(&ButterflyParams, &str) -> Result<std::rc::Rc<Module>, GenError>;
+const COMPACTORS: [(&str, CompactBuilder); 2] = [
+    ("butterfly", build),
+    ("crossbar_compact", build_crossbar_compact),
+];
+
 #[test]
 fn compact_netlist_exhaustive_masks_up_to_8() {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     for n in [2usize, 4, 8] {
         for d in [1usize, 8, 16] {
-            for mask_src in [MaskSource::Nonzero, MaskSource::External] {
+            for (mask_src, (top, builder)) in [MaskSource::Nonzero, MaskSource::External]
+                .into_iter()
+                .flat_map(|s| COMPACTORS.map(|c| (s, c)))
+            {
                 let p = params(Mode::Compact, n, d, mask_src);
-                let m = build(&p, "butterfly").unwrap();
+                let m = builder(&p, top).unwrap();
                 for bits in 0..1u64 << n {
                     let mask: Vec<bool> = (0..n).map(|i| bits >> i & 1 == 1).collect();
                     let v =
@@ -283,10 +294,13 @@ fn hardware_control_bits_match_the_closed_form_rule() {
 fn compact_netlist_random_masks_up_to_256() {
     let seed = 0xc0de;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    for n in [16usize, 64, 256] {
+    for (n, (top, builder)) in [16usize, 64, 256]
+        .into_iter()
+        .flat_map(|n| COMPACTORS.map(|c| (n, c)))
+    {
         for d in [1usize, 8, 16] {
             let p = params(Mode::Compact, n, d, MaskSource::Nonzero);
-            let m = build(&p, "butterfly").unwrap();
+            let m = builder(&p, top).unwrap();
             for density in [0.0, 0.25, 0.5, 0.75, 1.0] {
                 let mask: Vec<bool> = (0..n).map(|_| rng.gen_bool(density)).collect();
                 let v = random_values(&mut rng, &mask, d as u32, true);
@@ -691,6 +705,16 @@ fn snapshots_n4_and_lint() {
     let x = generate_crossbar(4, 8, "crossbar").unwrap();
     verilator_lint(&x);
     insta::assert_snapshot!("crossbar_n4", x.verilog());
+    for mask in [MaskSource::Nonzero, MaskSource::External] {
+        let p = params(Mode::Compact, 4, 8, mask);
+        let x = generate_crossbar_compact(&p, "crossbar_compact").unwrap();
+        verilator_lint(&x);
+        insta::assert_snapshot!(format!("crossbar_compact_{mask}_n4"), x.verilog());
+        for n in [16usize, 64] {
+            let p = params(Mode::Compact, n, 8, mask);
+            verilator_lint(&generate_crossbar_compact(&p, "crossbar_compact").unwrap());
+        }
+    }
     // Larger configurations lint clean too.
     for (_, p) in &cases {
         for n in [16usize, 64] {

@@ -10,8 +10,9 @@
 //!   (two independent 2:1 muxes per 2x2 switch) switches;
 //! - [`switch_model`]: a white-box switch-level simulator of these networks, used by tests to
 //!   check the control bits (never by golden models);
-//! - [`netlist`]: the generator ([`generate`], [`build`]) and the crossbar baseline
-//!   ([`generate_crossbar`]).
+//! - [`netlist`]: the generator ([`generate`], [`build`]);
+//! - [`crossbar`]: the baselines, the plain crossbar ([`generate_crossbar`]) and compaction
+//!   done with a crossbar ([`generate_crossbar_compact`]).
 //!
 //! All networks share one flat topology on N = 2^k wire positions: a stage with *pair bit* m has
 //! N/2 2x2 switches; switch w joins the positions `lo` (w with a 0 inserted at bit m) and
@@ -19,15 +20,19 @@
 
 pub mod benes;
 pub mod compact_rule;
+pub mod crossbar;
 pub mod matrix;
 pub mod multicast;
 pub mod netlist;
 pub mod switch_model;
 
+pub use crossbar::{
+    build_crossbar, build_crossbar_compact, generate_crossbar, generate_crossbar_compact,
+};
 pub use matrix::{matrix, MatrixSlot};
 pub use netlist::{
-    build, build_crossbar, generate, generate_crossbar, multicast_config_bits,
-    multicast_config_width, permute_config_bits, permute_config_width, GenError,
+    build, generate, multicast_config_bits, multicast_config_width, permute_config_bits,
+    permute_config_width, GenError,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;

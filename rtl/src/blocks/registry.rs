@@ -159,12 +159,18 @@ pub fn entries() -> Vec<Entry> {
         Entry {
             name: "butterfly",
             about: "sparse butterfly router (lanes, width, mode, pipeline, mask, out_lanes; \
-                    mode = crossbar builds the crossbar baseline)",
+                    mode = crossbar and crossbar-compact build the two crossbar baselines)",
             build: |s| {
-                if s.iter().any(|(k, v)| k == "mode" && v == "crossbar") {
+                let baseline = s
+                    .iter()
+                    .find(|(k, v)| k == "mode" && (v == "crossbar" || v == "crossbar-compact"));
+                if let Some((_, v)) = baseline {
                     let rest: Vec<(String, String)> =
                         s.iter().filter(|(k, _)| k != "mode").cloned().collect();
-                    return crossbar_from_sets(&rest);
+                    return match v.as_str() {
+                        "crossbar" => crossbar_from_sets(&rest),
+                        _ => crossbar_compact_from_sets(&rest),
+                    };
                 }
                 let p = super::butterfly::ButterflyParams::from_sets(s)?;
                 Ok(super::butterfly::build(&p, "butterfly")?)
@@ -203,7 +209,34 @@ pub fn entries() -> Vec<Entry> {
             build: crossbar_from_sets,
             reference: None,
         },
+        Entry {
+            name: "crossbar-compact",
+            about: "compaction done with a crossbar: prefix popcount, decoders, AND-OR \
+                    crossbar; the compact router's ports (lanes, width, mask)",
+            build: crossbar_compact_from_sets,
+            reference: None,
+        },
     ]
+}
+
+/// The compaction crossbar (`crossbar-compact`, or `butterfly` with `mode =
+/// crossbar-compact`) from `lanes`, `width` and `mask` settings.
+fn crossbar_compact_from_sets(s: &[(String, String)]) -> Result<Rc<Module>, RtlError> {
+    if let Some((k, _)) = s
+        .iter()
+        .find(|(k, _)| !matches!(k.as_str(), "lanes" | "width" | "mask"))
+    {
+        return Err(ParamError::UnknownKey {
+            key: k.clone(),
+            accepted: "lanes, width, mask".into(),
+        }
+        .into());
+    }
+    let p = super::butterfly::ButterflyParams::from_sets(s)?;
+    Ok(super::butterfly::build_crossbar_compact(
+        &p,
+        "crossbar_compact",
+    )?)
 }
 
 /// The crossbar baseline from `lanes` and `width` settings (also `butterfly` with
@@ -349,6 +382,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("mask") && e.contains("lanes, width"), "{e}");
+        let m = (entry("crossbar-compact").build)(&sets(&[("lanes", "8"), ("mask", "external")]))
+            .unwrap();
+        assert_eq!(m.name, "crossbar_compact");
+        assert!(m.port("in_mask").is_some() && m.port("out_index").is_some());
+        let m = (entry("butterfly").build)(&sets(&[("lanes", "4"), ("mode", "crossbar-compact")]))
+            .unwrap();
+        assert_eq!(m.name, "crossbar_compact");
+        let e = (entry("crossbar-compact").build)(&sets(&[("pipeline", "1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("pipeline") && e.contains("lanes, width, mask"),
+            "{e}"
+        );
+        let e = (entry("crossbar-compact").build)(&sets(&[("lanes", "12")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lanes") && e.contains("power of two"), "{e}");
     }
 
     #[test]

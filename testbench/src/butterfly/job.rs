@@ -59,7 +59,8 @@ impl Job for ButterflyJob {
 
     fn plots(&self, dir: &Path, quick: bool) -> Result<Vec<std::path::PathBuf>> {
         // N log N vs N^2: the compaction network and the Benes permuter against a plain
-        // N x N crossbar, 8-bit lanes, combinational, generic cells and logic depth vs N.
+        // N x N crossbar and against compaction done with a crossbar (selects computed from
+        // the mask), 8-bit lanes, combinational, generic cells and logic depth vs N.
         let series = [
             Series::new(
                 "compact",
@@ -72,6 +73,7 @@ impl Job for ButterflyJob {
                 &[("width", "8"), ("mode", "permute")],
             ),
             Series::new("crossbar", "crossbar", &[("width", "8")]),
+            Series::new("compaction crossbar", "crossbar-compact", &[("width", "8")]),
         ];
         let xs: &[&str] = if quick {
             &["4", "8"]

@@ -1,5 +1,5 @@
-//! The butterfly router generator: builds the IR of compact, expand and permute networks, and
-//! the plain crossbar baseline.
+//! The butterfly router generator: builds the IR of the compact, expand, permute and multicast
+//! networks. The crossbar baselines ([`super::crossbar`]) share its lane helpers.
 //!
 //! Lanes are packed little-end first: lane i of a `[N*D-1:0]` port is `[i*D +: D]`.
 //!
@@ -87,18 +87,19 @@ pub fn generate(p: &ButterflyParams, top: &str) -> Result<Design, GenError> {
     Ok(emit(&build(p, top)?)?)
 }
 
-fn lane(bus: &Signal, i: usize, d: u32) -> Signal {
+/// Lane `i` of a packed bus of `d`-bit lanes.
+pub(super) fn lane(bus: &Signal, i: usize, d: u32) -> Signal {
     bus.slice(i as u32 * d, d)
 }
 
 /// Lanes to a packed bus, lane 0 least significant.
-fn pack(lanes: &[Signal]) -> Signal {
+pub(super) fn pack(lanes: &[Signal]) -> Signal {
     let rev: Vec<Signal> = lanes.iter().rev().cloned().collect();
     Signal::concat(&rev)
 }
 
 /// The mask bits: `in_mask` or, with `mask = nonzero`, lane i != 0.
-fn mask_bits(m: &mut ModuleBuilder, p: &ButterflyParams, data: &Signal) -> Vec<Signal> {
+pub(super) fn mask_bits(m: &mut ModuleBuilder, p: &ButterflyParams, data: &Signal) -> Vec<Signal> {
     let n = p.lanes;
     let d = p.width as u32;
     match p.mask {
@@ -636,44 +637,6 @@ fn bools_to_bits(bits: &[bool]) -> Bits {
         b.set_bit(i as u32, v);
     }
     b
-}
-
-/// Build the plain N x N crossbar baseline, what a user would write: `out_j = in[sel_j]`, with
-/// `in_sel [N*log2N-1:0]` (lane j's select at `[j*log2N +: log2N]`), as a mux tree per output.
-pub fn build_crossbar(lanes: usize, width: usize, top: &str) -> Result<Rc<Module>, GenError> {
-    let p = ButterflyParams {
-        lanes,
-        width,
-        out_lanes: lanes,
-        ..ButterflyParams::default()
-    };
-    p.validate()?;
-    let d = width as u32;
-    let kw = p.log2_lanes() as u32;
-    let mut m = ModuleBuilder::new(top);
-    let data = m.input("in_data", lanes as u32 * d);
-    let sel = m.input("in_sel", lanes as u32 * kw);
-    let ins: Vec<Signal> = (0..lanes).map(|i| lane(&data, i, d)).collect();
-    let outs: Vec<Signal> = (0..lanes)
-        .map(|j| {
-            let sj = sel.slice(j as u32 * kw, kw);
-            let mut level = ins.clone();
-            for b in 0..kw {
-                level = level
-                    .chunks(2)
-                    .map(|pair| sj.bit(b).mux(&pair[1], &pair[0]))
-                    .collect();
-            }
-            m.wire(&format!("out_l{j}"), &level[0])
-        })
-        .collect();
-    m.output("out_data", &pack(&outs));
-    Ok(m.finish()?)
-}
-
-/// Build and emit the crossbar baseline.
-pub fn generate_crossbar(lanes: usize, width: usize, top: &str) -> Result<Design, GenError> {
-    Ok(emit(&build_crossbar(lanes, width, top)?)?)
 }
 
 /// The permute configuration as a [`Bits`] value for the `cfg_data` port.

@@ -92,8 +92,9 @@ pub struct Options {
     pub abc_delay_ps: u32,
     /// asic: clock period given to OpenSTA in ns (default 10; slack is reported against it).
     pub sta_period_ns: f64,
-    /// asic: map with ABC's fast script (`abc -fast`: `strash; dretime; map`, then the same
-    /// buffering and sizing) instead of its default one, whose `&fraig -x` SAT sweeping and
+    /// asic: map with ABC's fast script (Yosys's `abc -fast`: `strash; dretime; map`, then the
+    /// same buffering and sizing, with dangling gates removed before the buffering) instead of
+    /// its default one, whose `&fraig -x` SAT sweeping and
     /// `&dch` choice computation did not finish in 45 minutes on the 256-lane compaction
     /// network. Default false. The netlist is less optimised (the 64-lane compaction network:
     /// 1.59x the cells, 1.30x the area); the report says which script ran.

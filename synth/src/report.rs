@@ -242,7 +242,7 @@ impl SynthReport {
                 push("liberty", a.liberty.clone());
                 push("abc -D (ps)", a.abc_delay_ps.to_string());
                 if a.abc_fast {
-                    push("abc script", "fast (abc -fast)".to_string());
+                    push("abc script", "fast (strash; dretime; map)".to_string());
                 }
                 push("cells", a.stats.cells.to_string());
                 push("area (um2)", format!("{:.1}", a.area_um2));

@@ -26,6 +26,13 @@ pub(crate) const LIBERTY_ENV: &str = "NICC_LIBERTY";
 const DEBIAN_LIBERTY: &str = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
 /// ABC constraint file the flow writes beside the design (`abc -constr`).
 const ABC_CONSTR_FILE: &str = "abc_constr.txt";
+/// The ABC script of [`crate::Options::abc_fast`], as `abc -script +...` takes it (`,` for a
+/// space, `{D}` for `-D <ps>`). It is Yosys's own `abc -fast -constr` script (Yosys 0.23:
+/// `strash; dretime; retime -o {D}; map {D}; buffer; upsize {D}; dnsize {D}; stime -p`) with
+/// `cleanup` before `buffer`: `map` can leave a gate without fanout (the 32- and 64-lane
+/// compaction crossbars do), and `buffer` then aborts the script ("node ... has no fanout").
+const ABC_FAST_SCRIPT: &str =
+    "strash;dretime;retime,-o,{D};map,{D};cleanup;buffer;upsize,{D};dnsize,{D};stime,-p";
 
 /// The ABC constraint file for a library: its smallest buffer drives ABC's primary inputs
 /// (flip-flop outputs and input ports) and every primary output (mostly flip-flop D pins) is
@@ -94,7 +101,8 @@ pub(crate) fn run_asic_sharing(
     let tools = versions(false, true)?;
     let mut opts_key = format!("{}|{}", opts.abc_delay_ps, opts.sta_period_ns);
     if opts.abc_fast {
-        opts_key.push_str("|abc-fast");
+        opts_key.push_str("|abc-fast|");
+        opts_key.push_str(ABC_FAST_SCRIPT);
     }
     let k = key(
         "asic",
@@ -107,6 +115,11 @@ pub(crate) fn run_asic_sharing(
     let asic = crate::cache::cached(opts, &k.clone(), || {
         let dir = design_workdir(design, Flow::Asic, opts)?;
         let delay = opts.abc_delay_ps.to_string();
+        let abc_fast = if opts.abc_fast {
+            format!(" -script +{ABC_FAST_SCRIPT}")
+        } else {
+            String::new()
+        };
         let script = render(
             SCRIPT,
             &[
@@ -116,7 +129,7 @@ pub(crate) fn run_asic_sharing(
                 ("LIBERTY", &lib_str),
                 ("ABC_DELAY_PS", &delay),
                 ("ABC_CONSTR", ABC_CONSTR_FILE),
-                ("ABC_FAST", if opts.abc_fast { " -fast" } else { "" }),
+                ("ABC_FAST", &abc_fast),
                 ("NAME_FLIP_FLOPS", &name_flip_flops(&cells)),
             ],
         );

@@ -6,12 +6,23 @@
 use nicc_rtl::blocks::butterfly::{
     generate, generate_crossbar_compact, ButterflyParams, MaskSource, Mode,
 };
+use nicc_rtl::Design;
 use nicc_synth::EquivResult;
 use nicc_testbench::butterfly::formal::{prove, prove_design, FormalError};
 use std::time::Instant;
 
 fn params(mode: Mode, lanes: usize, width: usize, mask: MaskSource) -> ButterflyParams {
     ButterflyParams::combinational(mode, lanes, width, mask)
+}
+
+/// Replaces `from` (which must occur) by `to` in the emitted Verilog: a deliberate bug.
+fn edit(d: &mut Design, from: &str, to: &str) {
+    let f = d
+        .files
+        .iter_mut()
+        .find(|f| f.text.contains(from))
+        .unwrap_or_else(|| panic!("`{from}` is not in the emitted Verilog"));
+    f.text = f.text.replace(from, to);
 }
 
 fn assert_proven(p: &ButterflyParams) {
@@ -60,15 +71,11 @@ fn compaction_crossbar_equals_the_definition() {
     }
     let p = params(Mode::Compact, 8, 8, MaskSource::External);
     let mut x = generate_crossbar_compact(&p, "crossbar_compact").unwrap();
-    let needle = "hit_2_5 = in_mask[5] & (pfx2_5 == 4'd3)";
-    let f = x
-        .files
-        .iter_mut()
-        .find(|f| f.text.contains(needle))
-        .expect("the crosspoint of input 5 and output 2");
-    f.text = f
-        .text
-        .replace(needle, "hit_2_5 = in_mask[5] & (pfx2_5 == 4'd2)");
+    edit(
+        &mut x,
+        "hit_2_5 = in_mask[5] & (pfx2_5 == 4'd3)",
+        "hit_2_5 = in_mask[5] & (pfx2_5 == 4'd2)",
+    );
     assert!(
         matches!(
             prove_design(&x, &p).unwrap(),
@@ -97,13 +104,11 @@ fn expansion_networks_equal_their_definition() {
 fn a_miswired_switch_is_refuted() {
     let p = params(Mode::Compact, 8, 8, MaskSource::External);
     let mut d = generate(&p, "butterfly").unwrap();
-    let needle = "s0_cross0 ? in_l1 : in_l0";
-    let f = d
-        .files
-        .iter_mut()
-        .find(|f| f.text.contains(needle))
-        .expect("the stage-0 switch of lanes 0 and 1");
-    f.text = f.text.replace(needle, "s0_cross0 ? in_l0 : in_l1");
+    edit(
+        &mut d,
+        "s0_cross0 ? in_l1 : in_l0",
+        "s0_cross0 ? in_l0 : in_l1",
+    );
     match prove_design(&d, &p).unwrap() {
         EquivResult::NotEquivalent { counterexample, .. } => {
             let names: Vec<&str> = counterexample.iter().map(|(n, _)| n.as_str()).collect();

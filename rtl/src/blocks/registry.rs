@@ -370,6 +370,14 @@ mod tests {
         entries().into_iter().find(|e| e.name == name).unwrap()
     }
 
+    /// The error message of building `name` with `pairs` (which must fail).
+    fn err(name: &str, pairs: &[(&str, &str)]) -> String {
+        match (entry(name).build)(&sets(pairs)) {
+            Ok(m) => panic!("{name} with {pairs:?} built `{}`", m.name),
+            Err(e) => e.to_string(),
+        }
+    }
+
     #[test]
     fn butterfly_and_crossbar_build() {
         let m = (entry("butterfly").build)(&sets(&[("lanes", "8"), ("mode", "compact")])).unwrap();
@@ -378,9 +386,7 @@ mod tests {
         assert_eq!(m.name, "crossbar");
         let m = (entry("butterfly").build)(&sets(&[("lanes", "8"), ("mode", "crossbar")])).unwrap();
         assert_eq!(m.name, "crossbar");
-        let e = (entry("butterfly").build)(&sets(&[("mode", "crossbar"), ("mask", "external")]))
-            .unwrap_err()
-            .to_string();
+        let e = err("butterfly", &[("mode", "crossbar"), ("mask", "external")]);
         assert!(e.contains("mask") && e.contains("lanes, width"), "{e}");
         let m = (entry("crossbar-compact").build)(&sets(&[("lanes", "8"), ("mask", "external")]))
             .unwrap();
@@ -389,16 +395,12 @@ mod tests {
         let m = (entry("butterfly").build)(&sets(&[("lanes", "4"), ("mode", "crossbar-compact")]))
             .unwrap();
         assert_eq!(m.name, "crossbar_compact");
-        let e = (entry("crossbar-compact").build)(&sets(&[("pipeline", "1")]))
-            .unwrap_err()
-            .to_string();
+        let e = err("crossbar-compact", &[("pipeline", "1")]);
         assert!(
             e.contains("pipeline") && e.contains("lanes, width, mask"),
             "{e}"
         );
-        let e = (entry("crossbar-compact").build)(&sets(&[("lanes", "12")]))
-            .unwrap_err()
-            .to_string();
+        let e = err("crossbar-compact", &[("lanes", "12")]);
         assert!(e.contains("lanes") && e.contains("power of two"), "{e}");
     }
 
@@ -415,37 +417,22 @@ mod tests {
         assert!(m.port("in_x").is_some());
         let m = (entry("sparse-ffn-dense").build)(&s).unwrap();
         assert_eq!(m.name, "dense_ffn");
-        let e = (entry("sparse-ffn").build)(&sets(&[("rows", "12")]))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = err("sparse-ffn", &[("rows", "12")]);
         assert!(e.contains("rows") && e.contains("power of two"), "{e}");
-        let e = (entry("sparse-ffn-dense").build)(&sets(&[("depth", "3")]))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = err("sparse-ffn-dense", &[("depth", "3")]);
         assert!(e.contains("depth") && e.contains("cim_rows"), "{e}");
     }
 
     #[test]
     fn butterfly_errors_name_parameter_and_range() {
-        let e = (entry("butterfly").build)(&sets(&[("lanes", "6")]))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = err("butterfly", &[("lanes", "6")]);
         assert!(
             e.contains("lanes") && e.contains("power of two from 2 to 1024"),
             "{e}"
         );
-        let e = (entry("butterfly").build)(&sets(&[("colour", "red")]))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = err("butterfly", &[("colour", "red")]);
         assert!(e.contains("colour") && e.contains("out_lanes"), "{e}");
-        let e = (entry("crossbar").build)(&sets(&[("lanes", "3")]))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = err("crossbar", &[("lanes", "3")]);
         assert!(e.contains("lanes") && e.contains("power of two"), "{e}");
     }
 

@@ -67,6 +67,10 @@ enum Cmd {
         /// when the result is cached.
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
+        /// Stop a synthesis tool run (Yosys with the ABC it runs, OpenSTA, a nextpnr seed) that
+        /// takes longer than this: `90`, `90s`, `30m`, `2h`. It fails with the tool's last output.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        time_limit: Option<f64>,
     },
     /// Prove a design formally equal to its behavioural reference (Yosys/ABC).
     ///
@@ -133,6 +137,10 @@ struct SweepArgs {
     /// asic: map with ABC's fast script (see `nicc synth --abc-fast`).
     #[arg(long)]
     abc_fast: bool,
+    /// Stop a synthesis tool run that takes longer than this (see `nicc synth --time-limit`);
+    /// the point becomes a failed row and the sweep goes on.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    time_limit: Option<f64>,
 }
 
 #[derive(Subcommand)]
@@ -296,6 +304,27 @@ fn butterfly_params(sets: &[String]) -> Result<nicc_rtl::blocks::butterfly::Butt
 
 /// Splits `key=value` settings, naming a malformed one or a key given twice (which of the
 /// two was meant is not clear).
+/// A duration in seconds from `90`, `90s`, `1.5m` or `2h` (`--time-limit`).
+fn parse_duration(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().last() {
+        Some((i, c @ ('s' | 'm' | 'h'))) => (&t[..i], c),
+        _ => (t, 's'),
+    };
+    let scale = match unit {
+        'h' => 3600.0,
+        'm' => 60.0,
+        _ => 1.0,
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && (n * scale).is_finite() && n * scale < 1e9 => Ok(n * scale),
+        _ => Err(format!(
+            "`{text}` is not a positive duration: give seconds (`90`, `90s`), minutes (`30m`) \
+             or hours (`2h`)"
+        )),
+    }
+}
+
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(sets.len());
     for s in sets {
@@ -443,6 +472,7 @@ fn real_main() -> Result<()> {
             no_cache,
             abc_fast,
             keep,
+            time_limit,
         } => {
             let sets = parse_sets(&sets)?;
             let d = nicc_rtl::blocks::registry::generate(&design, &sets, None)?;
@@ -457,6 +487,7 @@ fn real_main() -> Result<()> {
                 use_cache: !no_cache,
                 abc_fast,
                 keep_dir: keep,
+                time_limit_s: time_limit,
                 ..Default::default()
             };
             let r = nicc_synth::run_flow(&d, flow, &opts)?;
@@ -689,6 +720,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         shard,
         out,
         abc_fast,
+        time_limit,
     } = args;
     let (shard, out, abc_fast) = (shard.as_deref(), out.as_path(), *abc_fast);
     let res = if design == "merge" {
@@ -697,6 +729,9 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         }
         if abc_fast {
             bail!("--abc-fast is a sweep option, not a merge one: the shard files record it");
+        }
+        if time_limit.is_some() {
+            bail!("--time-limit is a sweep option, not a merge one: merging runs no tool");
         }
         let loaded: Vec<SweepResult> = parts
             .iter()
@@ -726,6 +761,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         }
         let opts = nicc_synth::Options {
             abc_fast,
+            time_limit_s: *time_limit,
             ..Default::default()
         };
         let bar = indicatif::ProgressBar::new(0);

@@ -1,7 +1,7 @@
 //! The `nicc` binary: generation writes the files, and bad input gives clear errors.
 
 mod common;
-use common::{fails_with, nicc};
+use common::{fails_with, nicc, nicc_env};
 
 #[test]
 fn gen_writes_verilog_filelist_and_name_map() {
@@ -345,6 +345,55 @@ fn sharded_sweep_merged_equals_the_unsharded_sweep() {
     fails_with(
         &["sweep", "merge", &format!("{s0}.json"), "-o", &p("bad")],
         "cannot merge: shard 1/2 is missing",
+    );
+}
+
+/// `--time-limit`: a point whose synthesis runs over it becomes a failed row naming the limit,
+/// and the sweep goes on. The 64-lane compaction crossbar takes Yosys far longer than 2 s;
+/// the 4-lane one a fraction of it. A private cache keeps an earlier result from answering.
+#[test]
+fn sweep_point_over_the_time_limit_is_a_failed_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let stem = dir.path().join("tl");
+    let (ok, out, err) = nicc_env(
+        &[
+            "sweep",
+            "crossbar-compact",
+            "--vary",
+            "lanes=4,64",
+            "--time-limit",
+            "2s",
+            "-o",
+            stem.to_str().unwrap(),
+        ],
+        &[("NICC_SYNTH_CACHE", dir.path())],
+    );
+    assert!(ok, "{out}\n{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stem.with_extension("json")).unwrap())
+            .unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    let status = |lanes: &str| {
+        rows.iter()
+            .find(|r| r["params"]["lanes"] == lanes)
+            .unwrap_or_else(|| panic!("no row for lanes = {lanes}: {json}"))["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(status("4"), "ok");
+    let s = status("64");
+    assert!(
+        s.contains("did not finish within the time limit of 2 s"),
+        "{s}"
+    );
+    fails_with(
+        &["synth", "crossbar", "--time-limit", "0"],
+        "`0` is not a positive duration",
+    );
+    fails_with(
+        &["sweep", "merge", "a.json", "--time-limit", "5m"],
+        "--time-limit is a sweep option, not a merge one",
     );
 }
 

@@ -215,7 +215,7 @@ pub fn prove_linear(
             &[("FILE", "design.v"), ("TOP", design.top.as_str())],
         ),
     )?;
-    run_yosys("netlist.ys", d)?;
+    run_yosys("netlist.ys", d, None)?;
     let json = std::fs::read_to_string(d.join("netlist.json"))
         .map_err(|e| SynthError::io("reading netlist.json", e))?;
     let net = Netlist::from_yosys_json(&json, &design.top)?;

@@ -104,12 +104,12 @@ pub fn bounded_check(design: &Design, opts: &BmcOptions) -> Result<BmcVerdict, S
         &[("VERILOG", "design.v"), ("TOP", design.top.as_str())],
     );
     std::fs::write(d.join("bmc.ys"), script).map_err(|e| SynthError::io("writing bmc.ys", e))?;
-    run_yosys("bmc.ys", d)?;
+    run_yosys("bmc.ys", d, None)?;
     let cmd = format!(
         "read_aiger bmc.aig; bmc3 -F {} -T {}",
         opts.frames, opts.timeout_s
     );
-    let abc = run(Tool::YosysAbc, &["-c", &cmd], d)?.check(Tool::YosysAbc)?;
+    let abc = run(Tool::YosysAbc, &["-c", &cmd], d, None)?.check(Tool::YosysAbc)?;
     parse_bmc3(&abc.log, opts.frames)
 }
 

@@ -149,7 +149,7 @@ pub fn check_equiv(
     let clock = reference.clock.clone().or_else(|| candidate.clock.clone());
     if sequential {
         w("equiv.ys", &render(SEQ, &vars))?;
-        run_yosys("equiv.ys", d)?;
+        run_yosys("equiv.ys", d, None)?;
         let log = read_log(d)?;
         match parse_induction_verdict(&log)? {
             InductionVerdict::Proven => Ok(EquivResult::Equivalent),
@@ -164,14 +164,14 @@ pub fn check_equiv(
         }
     } else {
         w("equiv.ys", &render(COMB, &vars))?;
-        run_yosys("equiv.ys", d)?;
-        let abc =
-            run(Tool::YosysAbc, &["-c", "cec gold.blif gate.blif"], d)?.check(Tool::YosysAbc)?;
+        run_yosys("equiv.ys", d, None)?;
+        let abc = run(Tool::YosysAbc, &["-c", "cec gold.blif gate.blif"], d, None)?
+            .check(Tool::YosysAbc)?;
         match parse_cec_verdict(&abc.log)? {
             CecVerdict::Equivalent => Ok(EquivResult::Equivalent),
             CecVerdict::NotEquivalent => {
                 w("cex.ys", CEX)?;
-                run_yosys("cex.ys", d)?;
+                run_yosys("cex.ys", d, None)?;
                 let log = read_log(d)?;
                 if !sat_model_found(&log) {
                     return Err(SynthError::parse(

@@ -29,6 +29,20 @@ pub enum SynthError {
         /// Last lines of stdout+stderr.
         log: String,
     },
+    /// A tool ran longer than [`crate::Options::time_limit_s`] and was stopped.
+    #[error(
+        "{tool} did not finish within the time limit of {limit_s} s and was stopped, with the \
+         processes it started; last output lines:\n{log}\nRaise the limit (--time-limit), or for \
+         an asic flow stuck in ABC (`&fraig`, `&dch`) try ABC's fast script (--abc-fast)"
+    )]
+    TimedOut {
+        /// Tool that was stopped.
+        tool: String,
+        /// The limit, in seconds.
+        limit_s: f64,
+        /// Last lines of its output.
+        log: String,
+    },
     /// A tool's report could not be parsed.
     #[error("could not parse {what}: {detail}")]
     Parse {

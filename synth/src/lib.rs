@@ -123,6 +123,31 @@ pub struct Options {
     /// removed afterwards.
     #[serde(default)]
     pub keep_dir: Option<PathBuf>,
+    /// Stop any one tool run of a flow (Yosys with the ABC it runs, OpenSTA, one nextpnr seed)
+    /// after this many seconds, with [`SynthError::TimedOut`]. Default `None`: no limit. Not
+    /// part of the cache key: a result does not depend on it.
+    #[serde(default)]
+    pub time_limit_s: Option<f64>,
+}
+
+impl Options {
+    /// [`Options::time_limit_s`] as a duration (after [`Options::validate`]).
+    pub(crate) fn time_limit(&self) -> Option<std::time::Duration> {
+        self.time_limit_s
+            .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+    }
+
+    /// Checks the options every flow reads: the time limit is a positive number of seconds.
+    pub fn validate(&self) -> Result<(), SynthError> {
+        match self.time_limit_s {
+            Some(s) if !(s > 0.0 && std::time::Duration::try_from_secs_f64(s).is_ok()) => {
+                Err(SynthError::InvalidOption(format!(
+                    "time limit {s} s: give a positive number of seconds"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Default for Options {
@@ -140,12 +165,14 @@ impl Default for Options {
             use_cache: true,
             cache_dir: None,
             keep_dir: None,
+            time_limit_s: None,
         }
     }
 }
 
 /// Runs `flow` on `design`, from the cache when the same inputs and tool versions were seen.
 pub fn run_flow(design: &Design, flow: Flow, opts: &Options) -> Result<SynthReport, SynthError> {
+    opts.validate()?;
     validate_design(design)?;
     match flow {
         Flow::Generic => flows::generic::run(design, opts),
@@ -197,8 +224,10 @@ pub fn run_flows(design: &Design, flows: &[Flow], opts: &Options, parallel: bool
                 seconds: t.elapsed().as_secs_f64(),
             }];
         }
-        let shared =
-            validate_design(design).and_then(|()| flows::asic::run_asic_sharing(design, opts));
+        let shared = opts
+            .validate()
+            .and_then(|()| validate_design(design))
+            .and_then(|()| flows::asic::run_asic_sharing(design, opts));
         let asic_seconds = t.elapsed().as_secs_f64();
         let (asic, by_product) = match shared {
             Ok((a, g)) => (Ok(a), g),

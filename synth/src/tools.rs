@@ -2,8 +2,11 @@
 
 use crate::error::SynthError;
 use serde::{Deserialize, Serialize};
+use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 /// An external tool the flows use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +102,12 @@ fn is_executable(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// The last `n` lines of `text`.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
 /// Output of one tool run.
 #[derive(Debug)]
 pub(crate) struct RunOutput {
@@ -111,10 +120,22 @@ pub(crate) struct RunOutput {
 }
 
 impl RunOutput {
+    /// The output of a finished run.
+    fn of(status: ExitStatus, stdout: &[u8], stderr: &[u8]) -> RunOutput {
+        RunOutput {
+            ok: status.success(),
+            status: status.to_string(),
+            log: format!(
+                "{}{}",
+                String::from_utf8_lossy(stdout),
+                String::from_utf8_lossy(stderr)
+            ),
+        }
+    }
+
     /// The last `n` lines of the log.
     pub fn tail(&self, n: usize) -> String {
-        let lines: Vec<&str> = self.log.lines().collect();
-        lines[lines.len().saturating_sub(n)..].join("\n")
+        tail(&self.log, n)
     }
 
     /// Converts a failed run into [`SynthError::ToolFailed`].
@@ -131,34 +152,151 @@ impl RunOutput {
     }
 }
 
-/// Runs `tool args...` in `dir`, capturing stdout and stderr.
-pub(crate) fn run(tool: Tool, args: &[&str], dir: &Path) -> Result<RunOutput, SynthError> {
+/// Runs `tool args...` in `dir`, capturing stdout and stderr. With a `limit`, a run that takes
+/// longer is stopped, with every process it started (Yosys runs ABC as a child), and is
+/// [`SynthError::TimedOut`].
+pub(crate) fn run(
+    tool: Tool,
+    args: &[&str],
+    dir: &Path,
+    limit: Option<Duration>,
+) -> Result<RunOutput, SynthError> {
     let bin = tool.locate()?;
-    let out = Command::new(&bin)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|e| SynthError::io(format!("running {}", bin.display()), e))?;
-    Ok(RunOutput {
-        ok: out.status.success(),
-        status: out.status.to_string(),
-        log: format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    })
+    let running = |e| SynthError::io(format!("running {}", bin.display()), e);
+    let mut cmd = Command::new(&bin);
+    cmd.args(args).current_dir(dir);
+    let Some(limit) = limit else {
+        let out = cmd.output().map_err(running)?;
+        return Ok(RunOutput::of(out.status, &out.stdout, &out.stderr));
+    };
+    // Its own process group, so that a stop reaches the tool's children too.
+    let mut child = cmd
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(running)?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                // A read error leaves what was read: the log is for messages only.
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(running)? {
+            break Some(status);
+        }
+        let spent = start.elapsed();
+        if spent >= limit {
+            // SAFETY: kill(2) on the child's process group (its pid, negated); no memory is
+            // involved. The group exists until the child is reaped below.
+            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+            child.wait().map_err(running)?;
+            break None;
+        }
+        std::thread::sleep((limit - spent).min(Duration::from_millis(50)));
+    };
+    let (out, err) = (
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    );
+    match status {
+        Some(status) => Ok(RunOutput::of(status, &out, &err)),
+        None => {
+            let log = tail(
+                &format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(&err)
+                ),
+                25,
+            );
+            Err(SynthError::TimedOut {
+                tool: tool.binary().to_string(),
+                limit_s: limit.as_secs_f64(),
+                log,
+            })
+        }
+    }
 }
 
-/// Runs a Yosys script file (relative to `dir`) and fails on a non-zero exit.
-pub(crate) fn run_yosys(script: &str, dir: &Path) -> Result<RunOutput, SynthError> {
-    run(Tool::Yosys, &["-q", "-l", "yosys.log", "-s", script], dir).and_then(|r| {
-        if r.ok {
-            Ok(r)
-        } else {
-            // -q hides the log on stdout: take it from the log file for the error message.
-            let log = std::fs::read_to_string(dir.join("yosys.log")).unwrap_or(r.log);
+/// Runs a Yosys script file (relative to `dir`) and fails on a non-zero exit or after `limit`.
+pub(crate) fn run_yosys(
+    script: &str,
+    dir: &Path,
+    limit: Option<Duration>,
+) -> Result<RunOutput, SynthError> {
+    // -q hides the log on stdout: messages take it from the log file.
+    let log_tail = || {
+        std::fs::read_to_string(dir.join("yosys.log"))
+            .ok()
+            .map(|log| tail(&log, 25))
+    };
+    match run(
+        Tool::Yosys,
+        &["-q", "-l", "yosys.log", "-s", script],
+        dir,
+        limit,
+    ) {
+        Ok(r) if r.ok => Ok(r),
+        Ok(r) => {
+            let log = log_tail().unwrap_or(r.log.clone());
             Err(RunOutput { log, ..r }.check(Tool::Yosys).unwrap_err())
         }
-    })
+        Err(SynthError::TimedOut { tool, limit_s, log }) => Err(SynthError::TimedOut {
+            tool,
+            limit_s,
+            log: log_tail().unwrap_or(log),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Processes whose working directory is `dir` (Linux `/proc/<pid>/cwd`).
+    fn processes_in(dir: &Path) -> Vec<String> {
+        let dir = dir.canonicalize().unwrap();
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| std::fs::read_link(e.path().join("cwd")).is_ok_and(|c| c == dir))
+            .map(|e| {
+                let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+                String::from_utf8_lossy(&cmd).replace('\0', " ")
+            })
+            .collect()
+    }
+
+    /// Yosys starts a shell that starts `sleep`, as it starts ABC: the limit stops all three.
+    #[test]
+    fn the_time_limit_stops_the_tool_and_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.ys"), "exec -- sleep 60\n").unwrap();
+        let t = Instant::now();
+        let e = run_yosys("s.ys", dir.path(), Some(Duration::from_millis(1500))).unwrap_err();
+        assert!(matches!(e, SynthError::TimedOut { .. }), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+        let mut left = processes_in(dir.path());
+        for _ in 0..40 {
+            if left.is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            left = processes_in(dir.path());
+        }
+        assert!(left.is_empty(), "still running: {left:?}");
+        // A run within its limit finishes normally.
+        std::fs::write(dir.path().join("q.ys"), "exec -- true\n").unwrap();
+        assert!(run_yosys("q.ys", dir.path(), Some(Duration::from_secs(60))).is_ok());
+    }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use nicc_rtl::blocks::butterfly::{generate_crossbar_compact, ButterflyParams, MaskSource, Mode};
 use nicc_synth::*;
 
 fn opts(cache: &std::path::Path) -> Options {
@@ -398,9 +399,6 @@ fn asic_flow_on_a_design_that_is_only_a_memory_reports_zero_cell_area() {
 /// script removes them first and maps the design.
 #[test]
 fn asic_fast_script_maps_a_netlist_with_dangling_gates() {
-    use nicc_rtl::blocks::butterfly::{
-        generate_crossbar_compact, ButterflyParams, MaskSource, Mode,
-    };
     let cache = tempfile::tempdir().unwrap();
     let p = ButterflyParams::combinational(Mode::Compact, 32, 8, MaskSource::Nonzero);
     let d = generate_crossbar_compact(&p, "crossbar_compact").unwrap();
@@ -417,6 +415,42 @@ fn asic_fast_script_maps_a_netlist_with_dangling_gates() {
         a.stats.cells, a.area_um2, a.timing.worst_path_ns
     );
     assert!(a.abc_fast && a.stats.cells > 1000 && a.timing.worst_path_ns > 0.0);
+}
+
+/// A flow whose tool run exceeds the time limit fails with an error naming the tool and the
+/// limit (`tools.rs` checks that the tool's children are stopped too). The 64-lane compaction
+/// crossbar takes Yosys about a minute before ABC even starts, so a 2-second limit always
+/// cuts it. Bad limits are refused before anything runs.
+#[test]
+fn a_tool_run_over_the_time_limit_is_stopped() {
+    let cache = tempfile::tempdir().unwrap();
+    let p = ButterflyParams::combinational(Mode::Compact, 64, 8, MaskSource::Nonzero);
+    let d = generate_crossbar_compact(&p, "crossbar_compact").unwrap();
+    let limited = Options {
+        time_limit_s: Some(2.0),
+        ..opts(cache.path())
+    };
+    let t = std::time::Instant::now();
+    let e = run_flow(&d, Flow::Asic, &limited).unwrap_err();
+    let took = t.elapsed().as_secs_f64();
+    let msg = e.to_string();
+    assert!(
+        matches!(e, SynthError::TimedOut { ref tool, .. } if tool == "yosys"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("time limit of 2 s") && msg.contains("--abc-fast"),
+        "{msg}"
+    );
+    println!("stopped after {took:.1} s");
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let o = Options {
+            time_limit_s: Some(bad),
+            ..opts(cache.path())
+        };
+        let e = run_flow(&reg_add4(), Flow::Generic, &o).unwrap_err();
+        assert!(matches!(e, SynthError::InvalidOption(_)), "{bad}: {e}");
+    }
 }
 
 #[test]

@@ -10,8 +10,14 @@ use std::process::Command;
 
 /// Runs `nicc ARGS`: (success, stdout, stderr).
 pub fn nicc(args: &[&str]) -> (bool, String, String) {
+    nicc_env(args, &[])
+}
+
+/// Runs `nicc ARGS` with extra environment variables: (success, stdout, stderr).
+pub fn nicc_env(args: &[&str], env: &[(&str, &Path)]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_nicc"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("run nicc");
     (

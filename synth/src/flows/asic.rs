@@ -135,7 +135,7 @@ pub(crate) fn run_asic_sharing(
         );
         write(dir.path(), ABC_CONSTR_FILE, &constr)?;
         write(dir.path(), "flow.ys", &script)?;
-        run_yosys("flow.ys", dir.path())?;
+        run_yosys("flow.ys", dir.path(), opts.time_limit())?;
         let mut stats = parse_stat_json(&read(dir.path(), "stat.json")?)?;
         stats.memory_bits = parse_memory_bits(&read(dir.path(), "memories.il")?)?;
         // Yosys prints no `Chip area` line when no cell is from the library (a design that is
@@ -297,7 +297,13 @@ fn sta(
         ],
     );
     write(dir, "sta.tcl", &tcl)?;
-    let out = run(Tool::Sta, &["-no_init", "-exit", "sta.tcl"], dir)?.check(Tool::Sta)?;
+    let out = run(
+        Tool::Sta,
+        &["-no_init", "-exit", "sta.tcl"],
+        dir,
+        opts.time_limit(),
+    )?
+    .check(Tool::Sta)?;
     write(dir, "sta.log", &out.log)?;
     let section = out
         .log

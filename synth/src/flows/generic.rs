@@ -33,7 +33,7 @@ pub(crate) fn run(design: &Design, opts: &Options) -> Result<SynthReport, SynthE
             ],
         );
         write(dir.path(), "flow.ys", &script)?;
-        run_yosys("flow.ys", dir.path())?;
+        run_yosys("flow.ys", dir.path(), opts.time_limit())?;
         report(design, k, dir.path(), "stat.json")
     })
 }

@@ -49,6 +49,7 @@ fn synth(
     verilog: &str,
     top: &str,
     exclude: Option<&str>,
+    opts: &Options,
 ) -> Result<Ice40Cells, SynthError> {
     std::fs::create_dir_all(dir).map_err(|e| SynthError::io("creating a work dir", e))?;
     write(dir, "design.v", verilog)?;
@@ -57,7 +58,7 @@ fn synth(
         "flow.ys",
         &render(SCRIPT, &[("VERILOG", "design.v"), ("TOP", top)]),
     )?;
-    run_yosys("flow.ys", dir)?;
+    run_yosys("flow.ys", dir, opts.time_limit())?;
     cells_of(&read(dir, "stat.json")?, exclude)
 }
 
@@ -139,7 +140,13 @@ pub(crate) fn run_ice40(design: &Design, opts: &Options) -> Result<SynthReport, 
     crate::cache::cached(opts, &k.clone(), || {
         let tmp = super::workdir(Flow::Ice40, opts)?;
         let verilog = design.verilog();
-        let design_cells = synth(&tmp.path().join("design"), &verilog, &design.top, None)?;
+        let design_cells = synth(
+            &tmp.path().join("design"),
+            &verilog,
+            &design.top,
+            None,
+            opts,
+        )?;
         let mut harness_info = None;
         let pnr_dir = match (&harness, &reason) {
             (Some(h), Some(why)) => {
@@ -150,6 +157,7 @@ pub(crate) fn run_ice40(design: &Design, opts: &Options) -> Result<SynthReport, 
                     &alone,
                     HARNESS_TOP,
                     Some(&design.top),
+                    opts,
                 )?;
                 harness_info = Some(HarnessInfo {
                     reason: why.clone(),
@@ -195,7 +203,13 @@ pub(crate) fn run_ice40(design: &Design, opts: &Options) -> Result<SynthReport, 
                             ));
                         }
                         None => {
-                            synth(&pnr_dir, &format!("{verilog}\n{h}"), HARNESS_TOP, None)?;
+                            synth(
+                                &pnr_dir,
+                                &format!("{verilog}\n{h}"),
+                                HARNESS_TOP,
+                                None,
+                                opts,
+                            )?;
                         }
                     }
                 }
@@ -270,6 +284,7 @@ fn place_and_route(dir: &Path, opts: &Options) -> Result<Ice40Fit, SynthError> {
                 &seed_s,
             ],
             dir,
+            opts.time_limit(),
         )?;
         if !out.ok {
             if let Some(why) = placement_failure(&out.log) {

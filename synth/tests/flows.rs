@@ -394,14 +394,19 @@ fn asic_flow_on_a_design_that_is_only_a_memory_reports_zero_cell_area() {
     assert_eq!(a.timing.kind, TimingKind::NoRegToRegPath);
 }
 
+/// Compaction done with a crossbar, `lanes` x 8 bits: a large, flat netlist.
+fn compaction_crossbar(lanes: usize) -> nicc_rtl::Design {
+    let p = ButterflyParams::combinational(Mode::Compact, lanes, 8, MaskSource::Nonzero);
+    generate_crossbar_compact(&p, "crossbar_compact").unwrap()
+}
+
 /// ABC's `map` leaves gates without fanout in the 32-lane compaction crossbar; Yosys's own
 /// `abc -fast` script then aborts in `buffer` ("node ... has no fanout"). The flow's fast
 /// script removes them first and maps the design.
 #[test]
 fn asic_fast_script_maps_a_netlist_with_dangling_gates() {
     let cache = tempfile::tempdir().unwrap();
-    let p = ButterflyParams::combinational(Mode::Compact, 32, 8, MaskSource::Nonzero);
-    let d = generate_crossbar_compact(&p, "crossbar_compact").unwrap();
+    let d = compaction_crossbar(32);
     let fast_opts = Options {
         abc_fast: true,
         ..opts(cache.path())
@@ -424,8 +429,7 @@ fn asic_fast_script_maps_a_netlist_with_dangling_gates() {
 #[test]
 fn a_tool_run_over_the_time_limit_is_stopped() {
     let cache = tempfile::tempdir().unwrap();
-    let p = ButterflyParams::combinational(Mode::Compact, 64, 8, MaskSource::Nonzero);
-    let d = generate_crossbar_compact(&p, "crossbar_compact").unwrap();
+    let d = compaction_crossbar(64);
     let limited = Options {
         time_limit_s: Some(2.0),
         ..opts(cache.path())

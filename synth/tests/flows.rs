@@ -394,19 +394,20 @@ fn asic_flow_on_a_design_that_is_only_a_memory_reports_zero_cell_area() {
     assert_eq!(a.timing.kind, TimingKind::NoRegToRegPath);
 }
 
-/// Compaction done with a crossbar, `lanes` x 8 bits: a large, flat netlist.
-fn compaction_crossbar(lanes: usize) -> nicc_rtl::Design {
-    let p = ButterflyParams::combinational(Mode::Compact, lanes, 8, MaskSource::Nonzero);
+/// Compaction done with a crossbar, `lanes` x `width` bits: a large, flat netlist.
+fn compaction_crossbar(lanes: usize, width: usize) -> nicc_rtl::Design {
+    let p = ButterflyParams::combinational(Mode::Compact, lanes, width, MaskSource::Nonzero);
     generate_crossbar_compact(&p, "crossbar_compact").unwrap()
 }
 
-/// ABC's `map` leaves gates without fanout in the 32-lane compaction crossbar; Yosys's own
+/// ABC's `map` leaves gates without fanout in the 32-lane compaction crossbar (1-bit lanes are
+/// enough, and map in half the time of 8-bit ones); Yosys's own
 /// `abc -fast` script then aborts in `buffer` ("node ... has no fanout"). The flow's fast
 /// script removes them first and maps the design.
 #[test]
 fn asic_fast_script_maps_a_netlist_with_dangling_gates() {
     let cache = tempfile::tempdir().unwrap();
-    let d = compaction_crossbar(32);
+    let d = compaction_crossbar(32, 1);
     let fast_opts = Options {
         abc_fast: true,
         ..opts(cache.path())
@@ -416,10 +417,10 @@ fn asic_fast_script_maps_a_netlist_with_dangling_gates() {
         panic!("not an asic report")
     };
     println!(
-        "32-lane compaction crossbar, fast script: {} cells, {:.0} um2, {:.3} ns",
+        "32 x 1-bit compaction crossbar, fast script: {} cells, {:.0} um2, {:.3} ns",
         a.stats.cells, a.area_um2, a.timing.worst_path_ns
     );
-    assert!(a.abc_fast && a.stats.cells > 1000 && a.timing.worst_path_ns > 0.0);
+    assert!(a.abc_fast && a.stats.cells > 500 && a.timing.worst_path_ns > 0.0);
 }
 
 /// A flow whose tool run exceeds the time limit fails with an error naming the tool and the
@@ -429,7 +430,7 @@ fn asic_fast_script_maps_a_netlist_with_dangling_gates() {
 #[test]
 fn a_tool_run_over_the_time_limit_is_stopped() {
     let cache = tempfile::tempdir().unwrap();
-    let d = compaction_crossbar(64);
+    let d = compaction_crossbar(64, 8);
     let limited = Options {
         time_limit_s: Some(2.0),
         ..opts(cache.path())

@@ -3,7 +3,6 @@
 use crate::error::SynthError;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -169,9 +168,7 @@ pub(crate) fn run(
         let out = cmd.output().map_err(running)?;
         return Ok(RunOutput::of(out.status, &out.stdout, &out.stderr));
     };
-    // Its own process group, so that a stop reaches the tool's children too.
     let mut child = cmd
-        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -195,9 +192,7 @@ pub(crate) fn run(
         }
         let spent = start.elapsed();
         if spent >= limit {
-            // SAFETY: kill(2) on the child's process group (its pid, negated); no memory is
-            // involved. The group exists until the child is reaped below.
-            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+            stop_tree(child.id());
             child.wait().map_err(running)?;
             break None;
         }
@@ -224,6 +219,52 @@ pub(crate) fn run(
                 log,
             })
         }
+    }
+}
+
+/// Kills process `pid` and every process it started, directly or not (Yosys runs ABC through
+/// a shell). The tool stays in nicc's process group, so Ctrl-C still reaches it; its children
+/// are found through `/proc/<pid>/stat` instead. The tool is stopped first (SIGSTOP), so it
+/// starts nothing new while its tree is read, and the tree is read before anything dies (a
+/// dead parent's children are handed to init and lose the link).
+fn stop_tree(pid: u32) {
+    let signal = |p: u32, sig: libc::c_int| {
+        // SAFETY: kill(2) takes two integers and touches no memory of this process. The
+        // pids are the tool's and its descendants', which the tool (not yet reaped: the
+        // caller waits for it afterwards) keeps from being reused while it is stopped.
+        unsafe { libc::kill(p as libc::pid_t, sig) };
+    };
+    signal(pid, libc::SIGSTOP);
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let p: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
+            let ppid = stat[stat.rfind(')')? + 1..]
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((p, ppid))
+        })
+        .collect();
+    let mut tree = vec![pid];
+    let mut k = 0;
+    while k < tree.len() {
+        let parent = tree[k];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|&&(_, pp)| pp == parent)
+                .map(|&(p, _)| p),
+        );
+        k += 1;
+    }
+    for p in tree {
+        signal(p, libc::SIGKILL);
     }
 }
 

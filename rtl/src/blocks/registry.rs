@@ -219,20 +219,27 @@ pub fn entries() -> Vec<Entry> {
     ]
 }
 
-/// The compaction crossbar (`crossbar-compact`, or `butterfly` with `mode =
-/// crossbar-compact`) from `lanes`, `width` and `mask` settings.
-fn crossbar_compact_from_sets(s: &[(String, String)]) -> Result<Rc<Module>, RtlError> {
-    if let Some((k, _)) = s
-        .iter()
-        .find(|(k, _)| !matches!(k.as_str(), "lanes" | "width" | "mask"))
-    {
+/// The parameters of a crossbar baseline: [`ButterflyParams`](super::butterfly::ButterflyParams)
+/// from the settings, which may use only the keys `accepted` (the others change nothing in a
+/// crossbar).
+fn baseline_params(
+    s: &[(String, String)],
+    accepted: &[&str],
+) -> Result<super::butterfly::ButterflyParams, RtlError> {
+    if let Some((k, _)) = s.iter().find(|(k, _)| !accepted.contains(&k.trim())) {
         return Err(ParamError::UnknownKey {
             key: k.clone(),
-            accepted: "lanes, width, mask".into(),
+            accepted: accepted.join(", "),
         }
         .into());
     }
-    let p = super::butterfly::ButterflyParams::from_sets(s)?;
+    Ok(super::butterfly::ButterflyParams::from_sets(s)?)
+}
+
+/// The compaction crossbar (`crossbar-compact`, or `butterfly` with `mode =
+/// crossbar-compact`) from `lanes`, `width` and `mask` settings.
+fn crossbar_compact_from_sets(s: &[(String, String)]) -> Result<Rc<Module>, RtlError> {
+    let p = baseline_params(s, &["lanes", "width", "mask"])?;
     Ok(super::butterfly::build_crossbar_compact(
         &p,
         "crossbar_compact",
@@ -242,27 +249,10 @@ fn crossbar_compact_from_sets(s: &[(String, String)]) -> Result<Rc<Module>, RtlE
 /// The crossbar baseline from `lanes` and `width` settings (also `butterfly` with
 /// `mode = crossbar`, so one sweep over `mode` puts the networks and the baseline side by side).
 fn crossbar_from_sets(s: &[(String, String)]) -> Result<Rc<Module>, RtlError> {
-    let (mut lanes, mut width) = (16usize, 8usize);
-    for (k, v) in s {
-        match k.as_str() {
-            "lanes" => lanes = parse_num(k, v)?,
-            "width" => width = parse_num(k, v)?,
-            _ => {
-                return Err(ParamError::UnknownKey {
-                    key: k.clone(),
-                    accepted: "lanes, width".into(),
-                }
-                .into())
-            }
-        }
-    }
-    if !lanes.is_power_of_two() || !(2..=1024).contains(&lanes) {
-        return Err(ParamError::invalid("lanes", lanes, "a power of two from 2 to 1024").into());
-    }
-    if width == 0 {
-        return Err(ParamError::invalid("width", 0, "at least 1 (data bits per lane)").into());
-    }
-    Ok(super::butterfly::build_crossbar(lanes, width, "crossbar")?)
+    let p = baseline_params(s, &["lanes", "width"])?;
+    Ok(super::butterfly::build_crossbar(
+        p.lanes, p.width, "crossbar",
+    )?)
 }
 
 /// Names of every design, comma-separated (for error messages).

@@ -302,8 +302,6 @@ fn butterfly_params(sets: &[String]) -> Result<nicc_rtl::blocks::butterfly::Butt
     )?)
 }
 
-/// Splits `key=value` settings, naming a malformed one or a key given twice (which of the
-/// two was meant is not clear).
 /// A duration in seconds from `90`, `90s`, `1.5m` or `2h` (`--time-limit`).
 fn parse_duration(text: &str) -> Result<f64, String> {
     let t = text.trim();
@@ -317,7 +315,7 @@ fn parse_duration(text: &str) -> Result<f64, String> {
         _ => 1.0,
     };
     match number.trim().parse::<f64>() {
-        Ok(n) if n > 0.0 && (n * scale).is_finite() && n * scale < 1e9 => Ok(n * scale),
+        Ok(n) if n > 0.0 && (n * scale).is_finite() => Ok(n * scale),
         _ => Err(format!(
             "`{text}` is not a positive duration: give seconds (`90`, `90s`), minutes (`30m`) \
              or hours (`2h`)"
@@ -325,6 +323,8 @@ fn parse_duration(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Splits `key=value` settings, naming a malformed one or a key given twice (which of the
+/// two was meant is not clear).
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(sets.len());
     for s in sets {

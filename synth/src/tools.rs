@@ -61,11 +61,7 @@ impl Tool {
             .arg(arg)
             .output()
             .map_err(|e| SynthError::io(format!("running {} {arg}", bin.display()), e))?;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = joined(&out.stdout, &out.stderr);
         Ok(text
             .lines()
             .map(str::trim)
@@ -107,6 +103,15 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// A tool's stdout followed by its stderr, as text.
+fn joined(stdout: &[u8], stderr: &[u8]) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(stdout),
+        String::from_utf8_lossy(stderr)
+    )
+}
+
 /// Output of one tool run.
 #[derive(Debug)]
 pub(crate) struct RunOutput {
@@ -124,11 +129,7 @@ impl RunOutput {
         RunOutput {
             ok: status.success(),
             status: status.to_string(),
-            log: format!(
-                "{}{}",
-                String::from_utf8_lossy(stdout),
-                String::from_utf8_lossy(stderr)
-            ),
+            log: joined(stdout, stderr),
         }
     }
 
@@ -204,21 +205,11 @@ pub(crate) fn run(
     );
     match status {
         Some(status) => Ok(RunOutput::of(status, &out, &err)),
-        None => {
-            let log = tail(
-                &format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&out),
-                    String::from_utf8_lossy(&err)
-                ),
-                25,
-            );
-            Err(SynthError::TimedOut {
-                tool: tool.binary().to_string(),
-                limit_s: limit.as_secs_f64(),
-                log,
-            })
-        }
+        None => Err(SynthError::TimedOut {
+            tool: tool.binary().to_string(),
+            limit_s: limit.as_secs_f64(),
+            log: tail(&joined(&out, &err), 25),
+        }),
     }
 }
 

@@ -573,6 +573,7 @@ fn real_main() -> Result<()> {
                 let bar = indicatif::ProgressBar::new((engines.len() * n) as u64);
                 let rows = nicc_testbench::packet::cli::bench_random(
                     &engines,
+                    &nicc_sim::BuildOptions::long_run(),
                     n,
                     backpressure,
                     seed,

@@ -240,8 +240,11 @@ fn flag_and_reason_order_match_the_metadata_bus() {
 
 /// `nicc bench packet --random`'s loop: the frames it reports passed are the ones the golden
 /// model passes, chunks accumulate, and a bad back-pressure is an error before any build.
+/// The engine is the default build, the model `cosim_data_bytes_8` builds (the command's
+/// `-O3` build would be a second compile of the same engine for 40 frames).
 #[test]
 fn random_bench_checks_and_counts_every_frame() {
+    use nicc_sim::BuildOptions;
     use nicc_testbench::packet::cli::{bench_random, PacketCliError, RANDOM_CHUNK};
     use nicc_testbench::packet::rtl::deliverable;
     use nicc_testbench::packet::Verdict;
@@ -249,9 +252,15 @@ fn random_bench_checks_and_counts_every_frame() {
     let p = params(8);
     let n = 40;
     let mut seen = Vec::new();
-    let rows = bench_random(std::slice::from_ref(&p), n, 0.3, s, &mut |db, done| {
-        seen.push((db, done))
-    })
+    let build = BuildOptions::default();
+    let rows = bench_random(
+        std::slice::from_ref(&p),
+        &build,
+        n,
+        0.3,
+        s,
+        &mut |db, done| seen.push((db, done)),
+    )
     .expect("random bench");
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
@@ -274,7 +283,7 @@ fn random_bench_checks_and_counts_every_frame() {
         r.beats
     );
     assert!(r.cycles > r.beats, "back-pressure 0.3 costs cycles");
-    let e = bench_random(&[p], n, 0.99, s, &mut |_, _| {}).unwrap_err();
+    let e = bench_random(&[p], &build, n, 0.99, s, &mut |_, _| {}).unwrap_err();
     assert!(matches!(e, PacketCliError::Backpressure(_)), "{e}");
     assert!(e.to_string().contains("--backpressure 0.99"), "{e}");
 }

@@ -190,9 +190,12 @@ pub const RANDOM_CHUNK: usize = 10_000;
 /// stalling with probability `backpressure`; every record, every passed frame and the
 /// counters of every chunk are compared with the golden model, and the first disagreement
 /// is an error naming the chunk's seed, the frame and the field. `progress` gets the frames
-/// done so far with each engine (by its `data_bytes`).
+/// done so far with each engine (by its `data_bytes`). The engines are built with `build`:
+/// `nicc bench packet --random` uses [`BuildOptions::long_run`] (`-O3`, about twice the
+/// simulation rate of the default build, for 5 s more compile time at `data_bytes` = 8).
 pub fn bench_random(
     engines: &[PacketParams],
+    build: &BuildOptions,
     frames: usize,
     backpressure: f64,
     seed: u64,
@@ -205,7 +208,7 @@ pub fn bench_random(
     for p in engines {
         let db = p.data_bytes;
         let cfg = PacketConfig::from_params(p)?;
-        let mut e = RtlEngine::built_with(p, &BuildOptions::long_run())?;
+        let mut e = RtlEngine::built_with(p, build)?;
         let t = Instant::now();
         let mut row = RandomBenchRow {
             data_bytes: db,

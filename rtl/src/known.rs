@@ -14,8 +14,8 @@
 
 use crate::builder::ModuleBuilder;
 use crate::ir::{
-    BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, Net, NetId, NetKind, RedOp, ShiftAmount,
-    ShiftOp, UnOp,
+    BinOp, CmpOp, Expr, ExprKind, ExprRef, Instance, Module, Net, NetId, NetKind, RedOp,
+    ShiftAmount, ShiftOp, UnOp,
 };
 use crate::signal::Signal;
 use std::collections::HashMap;
@@ -297,10 +297,18 @@ impl Walk<'_> {
 }
 
 fn analyse(nets_of: &[Net], e: &ExprRef) -> KnownBits {
+    analyse_given(nets_of, e, &[])
+}
+
+/// `analyse` with some nets' bits given (input ports a parent module drives with constants).
+fn analyse_given(nets_of: &[Net], e: &ExprRef, given: &[(NetId, KnownBits)]) -> KnownBits {
     let mut walk = Walk {
         nets_of,
         exprs: HashMap::new(),
-        nets: HashMap::new(),
+        nets: given
+            .iter()
+            .map(|(id, k)| (*id, Rc::new(k.0.clone())))
+            .collect(),
     };
     KnownBits(walk.expr(e).to_vec())
 }
@@ -308,6 +316,30 @@ fn analyse(nets_of: &[Net], e: &ExprRef) -> KnownBits {
 /// Which bits of `e`, an expression over the nets of `m`, are constant in every state of `m`.
 pub fn of_expr(m: &Module, e: &ExprRef) -> KnownBits {
     analyse(&m.nets, e)
+}
+
+/// [`of_expr`] with the input ports of `m` known as `inputs` says (from [`instance_inputs`]):
+/// which bits of `e` are constant in every state of `m` as instantiated there.
+pub fn of_expr_given(m: &Module, e: &ExprRef, inputs: &[(NetId, KnownBits)]) -> KnownBits {
+    analyse_given(&m.nets, e, inputs)
+}
+
+/// The known bits of each input port of `parent`'s instance `inst`, as `parent` drives it
+/// (its nets in the instantiated module, for [`of_expr_given`]). Ports driven with nothing
+/// constant are left out.
+pub fn instance_inputs(parent: &Module, inst: &Instance) -> Vec<(NetId, KnownBits)> {
+    inst.inputs
+        .iter()
+        .filter_map(|(port, e)| {
+            let id = *inst
+                .module
+                .ports
+                .iter()
+                .find(|&&id| inst.module.nets[id].name == *port)?;
+            let k = of_expr(parent, e);
+            (!k.none_known()).then_some((id, k))
+        })
+        .collect()
 }
 
 impl ModuleBuilder {
@@ -330,6 +362,32 @@ mod tests {
                 None => '?',
             })
             .collect()
+    }
+
+    #[test]
+    fn an_instance_input_carries_what_the_parent_drives() {
+        let mut c = ModuleBuilder::new("kb_child");
+        let x = c.input("x", 4);
+        let y = c.input("y", 2);
+        let low = c.wire("low", &(&x & &Signal::lit(4, 0b0011)));
+        c.output("o", &(&low | &y.zext(4)));
+        let child = c.finish().unwrap();
+        let mut p = ModuleBuilder::new("kb_parent");
+        let a = p.input("a", 2);
+        // x = {a, 2'b00}: its low bits are zero; y is driven with nothing constant.
+        let x_in = Signal::concat(&[a.clone(), Signal::lit(2, 0)]);
+        let i = p.instance("u", &child, &[("x", &x_in), ("y", &a)]);
+        p.output("o", &i.out("o"));
+        let parent = p.finish().unwrap();
+        let given = instance_inputs(&parent, &parent.insts[0]);
+        assert_eq!(given.len(), 1, "only x has known bits");
+        assert_eq!(child.nets[given[0].0].name, "x");
+        assert_eq!(bits(&given[0].1), "??00");
+        let low = child.nets.iter().find(|n| n.name == "low").unwrap();
+        let low = low.driver.clone().unwrap();
+        // Alone the child knows only the mask's zeros; as instantiated, all of `low`.
+        assert_eq!(bits(&of_expr(&child, &low)), "00??");
+        assert_eq!(bits(&of_expr_given(&child, &low, &given)), "0000");
     }
 
     #[test]

@@ -56,11 +56,13 @@ fn packet_engine_rejects_bad_params() {
     assert!(e.contains("data_bytes"), "{e}");
 }
 
-/// No register and no memory word of the engine holds a bit that is the same constant in
-/// every state (the known-bits analysis of its next value or write data): the generator
-/// leaves those out, where Yosys would remove them one pipeline stage per `opt` pass.
-/// Registers with a reset or an enable are exempt: their constant is not free to drop (the
-/// reset value may differ) and the few the engine has are not pipeline chains.
+/// No register and no memory word of the engine, and none of its skid buffers as the engine
+/// drives them, holds a bit that is the same constant in every state (the known-bits
+/// analysis of its next value or write data, [`stored_constants`]): the generator leaves
+/// those out, where Yosys would remove them one pipeline stage per `opt` pass. The checksum
+/// and ICRC units are generic (any offset, any pseudo-header sum) and are not held to it: as
+/// the engine drives them (even L3 and L4 offsets, a 22-bit pseudo-header sum) they store a
+/// few such bits (docs/blocks/packet-engine.md).
 #[test]
 fn packet_engine_registers_no_constant_bits() {
     for db in [8u32, 64] {
@@ -71,23 +73,20 @@ fn packet_engine_registers_no_constant_bits() {
             ..PacketParams::default()
         };
         let m = packet_engine(&p).expect("build");
-        let mut bad = Vec::new();
-        for r in m
-            .regs
+        let mut bad = stored_constants(&m, "", &[]);
+        let skids: Vec<_> = m
+            .insts
             .iter()
-            .filter(|r| r.reset.is_none() && r.enable.is_none())
-        {
-            let kb = nicc_rtl::known::of_expr(&m, r.next.as_ref().expect("next"));
-            if !kb.none_known() {
-                bad.push(m.nets[r.net].name.clone());
-            }
-        }
-        for mem in &m.mems {
-            for w in &mem.writes {
-                if !nicc_rtl::known::of_expr(&m, &w.data).none_known() {
-                    bad.push(format!("memory {}", mem.name));
-                }
-            }
+            .filter(|i| i.module.name.starts_with("packet_skid_"))
+            .collect();
+        assert_eq!(skids.len(), 2, "the metadata and the data skid buffers");
+        for inst in skids {
+            let given = nicc_rtl::known::instance_inputs(&m, inst);
+            bad.extend(stored_constants(
+                &inst.module,
+                &format!("{}.", inst.name),
+                &given,
+            ));
         }
         assert!(
             bad.is_empty(),
@@ -165,4 +164,34 @@ fn reg_width(m: &nicc_rtl::Module, name: &str) -> u32 {
         .find(|r| m.nets[r.net].name == name)
         .unwrap_or_else(|| panic!("{}: no register {name}", m.name));
     m.nets[r.net].width
+}
+
+/// The registers (and memories) of `m` that store a bit which is the same constant in every
+/// state, its input ports known as `given` says: the bit of the next value is known and the
+/// register has no reset or resets to that same value (an enable does not matter: the
+/// register only ever loads that value). Named `{prefix}{register}[bit]`.
+fn stored_constants(
+    m: &nicc_rtl::ir::Module,
+    prefix: &str,
+    given: &[(nicc_rtl::ir::NetId, nicc_rtl::known::KnownBits)],
+) -> Vec<String> {
+    use nicc_rtl::known::of_expr_given;
+    let mut bad = Vec::new();
+    for r in &m.regs {
+        let kb = of_expr_given(m, r.next.as_ref().expect("next"), given);
+        for i in 0..kb.width() {
+            let Some(c) = kb.bit(i) else { continue };
+            if r.reset.as_ref().is_none_or(|(_, v)| v.bit(i) == c) {
+                bad.push(format!("{prefix}{}[{i}]", m.nets[r.net].name));
+            }
+        }
+    }
+    for mem in &m.mems {
+        for w in &mem.writes {
+            if !of_expr_given(m, &w.data, given).none_known() {
+                bad.push(format!("{prefix}memory {}", mem.name));
+            }
+        }
+    }
+    bad
 }

@@ -428,6 +428,35 @@ impl B {
         }
     }
 
+    /// A [`skid_buffer`] instance `name` for the stream `data`/`valid`/`ready` holding only
+    /// the varying bits of `data` ([`B::split_known`]); returns its `s_ready`, `m_valid` and
+    /// `m_data` (the constant bits put back).
+    fn skid(
+        &mut self,
+        name: &str,
+        (clk, rst): (&Signal, &Signal),
+        data: &Signal,
+        valid: &Signal,
+        ready: &Signal,
+    ) -> Result<(Signal, Signal, Signal), RtlError> {
+        let (runs, v) = self.split_known(&format!("{name}_in"), data);
+        let v = v.expect("a stream whose every bit is constant");
+        let unit = skid_buffer(v.width())?;
+        let sk = self.m.instance(
+            name,
+            &unit,
+            &[
+                ("clk", clk),
+                ("rst", rst),
+                ("s_data", &v),
+                ("s_valid", valid),
+                ("m_ready", ready),
+            ],
+        );
+        let m_data = rebuild(&runs, Some(&sk.out("m_data")));
+        Ok((sk.out("s_ready"), sk.out("m_valid"), m_data))
+    }
+
     /// A FIFO memory of `depth` words for `data` written at `addr` when `en`, storing only
     /// the varying bits of `data` ([`B::split_known`]).
     fn packed_fifo(
@@ -1076,7 +1105,6 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         })
         .collect();
     let final_m = b.w("meta_final", &Signal::concat(&final_parts));
-    let skid_m = skid_buffer(final_m.width())?;
     let avail_m = b.w(
         "meta_avail_m",
         &(&f_rm.sig().ne(&f_wr.sig()) & &f_rm.sig().ne(&res_wr.sig())),
@@ -1085,20 +1113,12 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let pop_m = b.w("meta_pop", &(&avail_m & &sk_ready_m.sig()));
     b.m.set_next(&f_rm, &f_rm.sig().add_w(&lit(fw + 1, 1), fw + 1));
     b.m.set_enable(&f_rm, &pop_m);
-    let so = b.m.instance(
-        "meta_skid",
-        &skid_m,
-        &[
-            ("clk", &clk),
-            ("rst", &rst),
-            ("s_data", &final_m),
-            ("s_valid", &pop_m),
-            ("m_ready", &meta_tready),
-        ],
-    );
-    b.m.drive(&sk_ready_m, &so.out("s_ready"));
-    b.m.output("m_axis_meta_tvalid", &so.out("m_valid"));
-    let mdata = so.out("m_data");
+    // The skid stores only the record's varying bits (fields this configuration cannot set
+    // are constants in the Verilog, not flip-flops).
+    let (s_ready_m, m_valid_m, mdata) =
+        b.skid("meta_skid", (&clk, &rst), &final_m, &pop_m, &meta_tready)?;
+    b.m.drive(&sk_ready_m, &s_ready_m);
+    b.m.output("m_axis_meta_tvalid", &m_valid_m);
     let mut lo = 0;
     for (n, w) in &fields {
         b.m.output(&format!("m_axis_meta_{n}"), &mdata.slice(lo, *w));
@@ -1204,21 +1224,10 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
     let last_keep = Signal::priority(&kcases, &all_ones);
     let keep = is_last.mux(&last_keep, &all_ones);
     let out = Signal::concat(&[hd_queue.clone(), is_last.clone(), keep, bdata]);
-    let skid_d = skid_buffer(out.width())?;
-    let sd = b.m.instance(
-        "data_skid",
-        &skid_d,
-        &[
-            ("clk", &clk),
-            ("rst", &rst),
-            ("s_data", &out),
-            ("s_valid", &send),
-            ("m_ready", &m_tready),
-        ],
-    );
-    b.m.drive(&sk_ready_d, &sd.out("s_ready"));
-    let od = sd.out("m_data");
-    b.m.output("m_axis_tvalid", &sd.out("m_valid"));
+    // (`tkeep` bit 0 is always set: a beat carries at least one byte.)
+    let (s_ready_d, m_valid_d, od) = b.skid("data_skid", (&clk, &rst), &out, &send, &m_tready)?;
+    b.m.drive(&sk_ready_d, &s_ready_d);
+    b.m.output("m_axis_tvalid", &m_valid_d);
     b.m.output("m_axis_tdata", &od.slice(0, 8 * d));
     b.m.output("m_axis_tkeep", &od.slice(8 * d, d));
     b.m.output("m_axis_tlast", &od.slice(9 * d, 1));

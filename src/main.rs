@@ -2,6 +2,10 @@
 //!
 //! The binary is thin: it parses arguments, calls the library crates, prints.
 
+// The doc comments below are clap's `--help` text, written for a terminal (`OUT/<block>/`,
+// `values[perm[j]]`), not rustdoc markup.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

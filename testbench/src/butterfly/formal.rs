@@ -80,7 +80,7 @@ pub fn reference(p: &ButterflyParams) -> Result<Design, FormalError> {
     Ok(emit(&reference_module(p)?)?)
 }
 
-/// The reference module of [`reference`], before emission (for evaluating it in the IR).
+/// The reference module of [`reference()`], before emission (for evaluating it in the IR).
 pub fn reference_module(p: &ButterflyParams) -> Result<Rc<Module>, FormalError> {
     covered(p)?;
     let n = p.lanes;
@@ -161,13 +161,13 @@ pub fn reference_module(p: &ButterflyParams) -> Result<Rc<Module>, FormalError> 
     Ok(m.finish()?)
 }
 
-/// Proves the router generated for `p` (top `butterfly`) equal to [`reference`].
+/// Proves the router generated for `p` (top `butterfly`) equal to [`reference()`].
 pub fn prove(p: &ButterflyParams) -> Result<EquivResult, FormalError> {
     covered(p)?;
     prove_design(&generate(p, "butterfly")?, p)
 }
 
-/// Proves `design` (an emitted router for `p`, any top name) equal to [`reference`].
+/// Proves `design` (an emitted router for `p`, any top name) equal to [`reference()`].
 pub fn prove_design(design: &Design, p: &ButterflyParams) -> Result<EquivResult, FormalError> {
     let r = reference(p)?;
     Ok(check_equiv(&r, design, &EquivOptions::default())?)

@@ -2,7 +2,9 @@
 //! inputs, registers and memories hold.
 //!
 //! Three-valued logic per bit (0, 1, unknown), evaluated through the expression and through
-//! the drivers of wires. Registers, inputs, instance outputs and memory reads are unknown.
+//! the drivers of wires. Registers, inputs, instance outputs and memory reads are unknown,
+//! except input ports given as known: [`of_expr_given`] analyses a module as a parent
+//! instantiates it, with the bits [`instance_inputs`] finds constant in what it drives.
 //! Sums and differences ripple bit by bit (an even offset plus an even length keeps bit 0
 //! known); comparisons, products and variable shifts are known only when that follows
 //! directly from their operands' known bits. The analysis is sound (a bit reported known has

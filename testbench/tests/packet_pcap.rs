@@ -80,6 +80,16 @@ fn pcapng_is_read() {
         matches!(err, CaptureError::Truncated { frames: 199, .. }),
         "{err}"
     );
+    let err = frames_from_bytes(&data[..12], "cut.pcapng").unwrap_err();
+    assert!(
+        matches!(err, CaptureError::HeaderTruncated { len: 12, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("inside its pcapng section header block"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -136,9 +146,30 @@ fn bad_captures_are_clear_errors() {
         matches!(e, CaptureError::Truncated { frames: 199, .. }),
         "{e}"
     );
+    // Cut inside the file header: no record, no offset, the header named.
     let e = frames_from_bytes(&data[..10], "x.pcap").unwrap_err();
     assert!(
-        matches!(e, CaptureError::Truncated { frames: 0, .. }),
+        matches!(e, CaptureError::HeaderTruncated { len: 10, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("x.pcap ends after 10 bytes, inside its 24-byte pcap file header"),
+        "{e}"
+    );
+    // Cut right after the file header: a whole header and no record is an empty capture.
+    assert!(frames_from_bytes(&data[..24], "x.pcap").unwrap().is_empty());
+    // A record header cut short has no length to quote.
+    let e = frames_from_bytes(&data[..30], "x.pcap").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CaptureError::Truncated {
+                frames: 0,
+                offset: 24,
+                ..
+            }
+        ),
         "{e}"
     );
     assert!(

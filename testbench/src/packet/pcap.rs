@@ -45,6 +45,17 @@ pub enum CaptureError {
         /// beyond the file's end is a corrupt header rather than a cut capture.
         claim: String,
     },
+    /// The file ends inside its file header (pcap) or section header block (pcapng), before
+    /// any record.
+    #[error("{path} ends after {len} bytes, inside its {header}: the capture was cut short before its first record; re-capture it")]
+    HeaderTruncated {
+        /// File name.
+        path: String,
+        /// The file's length in bytes.
+        len: usize,
+        /// Which header (`"24-byte pcap file header"`, `"pcapng section header block"`).
+        header: &'static str,
+    },
     /// A record is invalid (bad block, length, interface).
     #[error("{path}: invalid record at byte {offset}: {source}")]
     Format {
@@ -76,7 +87,7 @@ const PCAPNG_MAGIC: [u8; 4] = [0x0A, 0x0D, 0x0D, 0x0A];
 /// For a pcap record cut short at `offset` whose 16-byte header is whole: what its captured
 /// length field says against the bytes left (see [`CaptureError::Truncated`]).
 fn record_claim(data: &[u8], magic: Option<[u8; 4]>, offset: usize) -> String {
-    // Records start after the 24-byte file header; a cut inside that header has no record.
+    // Records start after the 24-byte file header.
     if offset < 24 {
         return String::new();
     }
@@ -118,10 +129,27 @@ pub fn frames_from_bytes(data: &[u8], name: &str) -> Result<Vec<Frame>, CaptureE
             source: e,
         },
     };
+    // A cut inside the file header has no record to point at.
+    let header_err = |header: &'static str| {
+        let path = path.clone();
+        move |e: PcapError| match e {
+            PcapError::IncompleteBuffer => CaptureError::HeaderTruncated {
+                path,
+                len: data.len(),
+                header,
+            },
+            e => CaptureError::Format {
+                path,
+                offset: 0,
+                source: e,
+            },
+        }
+    };
     let mut frames = Vec::new();
     match magic {
         Some(m) if PCAP_MAGICS.contains(&m) => {
-            let (mut rest, parser) = PcapParser::new(data).map_err(|e| err(0, 0, e))?;
+            let (mut rest, parser) =
+                PcapParser::new(data).map_err(header_err("24-byte pcap file header"))?;
             if parser.header().datalink != DataLink::ETHERNET {
                 return Err(CaptureError::LinkType {
                     path,
@@ -138,7 +166,8 @@ pub fn frames_from_bytes(data: &[u8], name: &str) -> Result<Vec<Frame>, CaptureE
             }
         }
         Some(PCAPNG_MAGIC) => {
-            let (mut rest, mut parser) = PcapNgParser::new(data).map_err(|e| err(0, 0, e))?;
+            let (mut rest, mut parser) =
+                PcapNgParser::new(data).map_err(header_err("pcapng section header block"))?;
             while !rest.is_empty() {
                 let off = data.len() - rest.len();
                 let (r, block) = parser

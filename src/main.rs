@@ -142,7 +142,8 @@ struct SweepArgs {
     #[arg(long)]
     abc_fast: bool,
     /// Stop a synthesis tool run that takes longer than this (see `nicc synth --time-limit`);
-    /// the point becomes a failed row and the sweep goes on.
+    /// the point becomes a failed row and the sweep goes on (it exits non-zero at the end, as
+    /// for any failed point, after writing every result).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     time_limit: Option<f64>,
 }
@@ -801,11 +802,30 @@ fn sweep(args: &SweepArgs) -> Result<()> {
             }
         }
     }
-    let failed = res.rows.iter().filter(|r| r.status != "ok").count();
-    if failed > 0 {
-        eprintln!(
-            "{failed} of {} points failed; see the status column",
-            res.rows.len()
+    // Like `nicc run`: every result is written first, then failed points make the exit
+    // status non-zero, so a script or CI job sees them.
+    let failed: Vec<String> = res
+        .rows
+        .iter()
+        .filter(|r| r.status != "ok")
+        .map(|r| {
+            let at: Vec<String> = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            // The status can quote a tool's output: its first and last lines say what
+            // happened and what to do.
+            let lines: Vec<&str> = r.status.lines().filter(|l| !l.is_empty()).collect();
+            let why = match lines.as_slice() {
+                [first, .., last] => format!("{first} [...] {last}"),
+                _ => r.status.clone(),
+            };
+            format!("{}: {why}", at.join(" "))
+        })
+        .collect();
+    if !failed.is_empty() {
+        bail!(
+            "{} of {} points failed (every row is in the files above; its status column says why):\n  {}",
+            failed.len(),
+            res.rows.len(),
+            failed.join("\n  ")
         );
     }
     Ok(())

@@ -349,7 +349,7 @@ fn sharded_sweep_merged_equals_the_unsharded_sweep() {
 }
 
 /// `--time-limit`: a point whose synthesis runs over it becomes a failed row naming the limit,
-/// and the sweep goes on. The 64-lane compaction crossbar takes Yosys far longer than 2 s;
+/// the sweep goes on, and its exit status says a point failed. The 64-lane compaction crossbar takes Yosys far longer than 2 s;
 /// the 4-lane one a fraction of it. A private cache keeps an earlier result from answering.
 #[test]
 fn sweep_point_over_the_time_limit_is_a_failed_row() {
@@ -368,7 +368,13 @@ fn sweep_point_over_the_time_limit_is_a_failed_row() {
         ],
         &[("NICC_SYNTH_CACHE", dir.path())],
     );
-    assert!(ok, "{out}\n{err}");
+    // Every result is written, and the failed point makes the exit status non-zero, naming it.
+    assert!(!ok, "a failed point must fail the sweep:\n{out}\n{err}");
+    assert!(
+        err.contains("1 of 2 points failed") && err.contains("lanes=64: "),
+        "{err}"
+    );
+    assert!(!err.contains("lanes=4:"), "{err}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(stem.with_extension("json")).unwrap())
             .unwrap();

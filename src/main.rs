@@ -794,11 +794,21 @@ fn sweep(args: &SweepArgs) -> Result<()> {
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        for m in metrics {
+        let numeric_x = res
+            .rows
+            .iter()
+            .any(|r| r.params.get(&x).is_some_and(|v| v.parse::<f64>().is_ok()));
+        if !numeric_x {
+            eprintln!(
+                "no plots: they put the first --vary key on the x axis, and `{x}` is not a number (vary a numeric key first to get them)"
+            );
+        }
+        for m in metrics.iter().filter(|_| numeric_x) {
             let p = out.with_file_name(format!("{stem}-{}.svg", m.replace('.', "_")));
             let title = format!("{} {m} vs {x}", res.block);
-            if sweep::plot_svg(&res, &x, series.as_deref(), &m, &title, &p).is_ok() {
-                println!("{}", p.display());
+            match sweep::plot_svg(&res, &x, series.as_deref(), m, &title, &p) {
+                Ok(()) => println!("{}", p.display()),
+                Err(e) => eprintln!("no plot of {m}: {e}"),
             }
         }
     }

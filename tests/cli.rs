@@ -440,3 +440,32 @@ fn sim_butterfly_compacts_jsonl_and_names_bad_lines() {
         "line 2: `values`[1] = 256 does not fit in width = 8 bits",
     );
 }
+
+/// Plots put the first varied key on the x axis: a sweep whose first key is not a number gets
+/// its CSV and JSON, and a note saying why there are no plots (not silence).
+#[test]
+fn sweep_over_a_non_numeric_key_says_why_it_has_no_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let stem = dir.path().join("styles");
+    let (ok, out, err) = nicc(&[
+        "sweep",
+        "adder-tree",
+        "--vary",
+        "style=binary,wallace",
+        "--set",
+        "inputs=3",
+        "--set",
+        "width=2",
+        "-o",
+        stem.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}\n{err}");
+    assert!(stem.with_extension("csv").exists(), "{out}");
+    assert!(
+        err.contains(
+            "no plots: they put the first --vary key on the x axis, and `style` is not a number"
+        ),
+        "{err}"
+    );
+    assert!(!out.contains(".svg"), "{out}");
+}

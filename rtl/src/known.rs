@@ -344,10 +344,131 @@ pub fn instance_inputs(parent: &Module, inst: &Instance) -> Vec<(NetId, KnownBit
         .collect()
 }
 
+/// A run of bits `(lo, width, Some(constant) | None = varying)` ([`KnownBits::runs`]).
+pub type Run = (u32, u32, Option<u64>);
+
+/// The value whose constant runs are `runs` and whose varying bits are `v` (packed from the
+/// most significant run down, as [`ModuleBuilder::split_known`] packs them); `v` is `None`
+/// only when every run is constant.
+pub fn rebuild(runs: &[Run], v: Option<&Signal>) -> Signal {
+    let mut k = 0;
+    let mut parts: Vec<Signal> = runs
+        .iter()
+        .map(|&(_, w, c)| match (c, v) {
+            (Some(c), _) => Signal::lit(w, c),
+            (None, Some(v)) => {
+                k += w;
+                v.slice(k - w, w)
+            }
+            (None, None) => unreachable!("a varying run without varying bits"),
+        })
+        .collect();
+    parts.reverse();
+    Signal::concat(&parts)
+}
+
 impl ModuleBuilder {
     /// Which bits of `s` are constant in every state of this module (see [`crate::known`]).
     pub fn known_bits(&self, s: &Signal) -> KnownBits {
         analyse(self.nets(), &s.expr)
+    }
+
+    /// The bits of `s` that are not constant ([`ModuleBuilder::known_bits`]), concatenated
+    /// from the most significant down, with the runs of known and varying bits to put them
+    /// back with [`rebuild`]; `None` when every bit is constant. With `keep_ones`, bits known
+    /// to be 1 count as varying (a register that resets to zero must store them). When `s` is
+    /// a named net, its constant bits, then read nowhere, go to a lint sink
+    /// `{name}_const_unused` (Verilator's `-Wall` ignores names containing `unused`).
+    pub fn split_known(
+        &mut self,
+        name: &str,
+        s: &Signal,
+        keep_ones: bool,
+    ) -> (Vec<Run>, Option<Signal>) {
+        let mut known = self.known_bits(s);
+        if keep_ones {
+            for b in &mut known.0 {
+                if *b == Some(true) {
+                    *b = None;
+                }
+            }
+        }
+        let runs = known.runs();
+        let slices = |is_known: bool| -> Vec<Signal> {
+            runs.iter()
+                .rev()
+                .filter(|r| r.2.is_some() == is_known)
+                .map(|&(lo, w, _)| s.slice(lo, w))
+                .collect()
+        };
+        let varying = slices(false);
+        if varying.len() < runs.len() && matches!(s.expr.kind, ExprKind::Net(_)) {
+            self.wire(
+                &format!("{name}_const_unused"),
+                &Signal::concat(&slices(true)),
+            );
+        }
+        let v = (!varying.is_empty()).then(|| Signal::concat(&varying));
+        (runs, v)
+    }
+
+    /// A register `name` for `next` that stores only its varying bits
+    /// ([`ModuleBuilder::split_known`]) and returns the full value, constants put back: a bit
+    /// that is the same constant in every state is a constant in the Verilog rather than a
+    /// flip-flop (Yosys removes such flip-flops too, but one pipeline stage per pass of its
+    /// `opt` loop). `reset`: it resets to zero with the module's reset (so only bits known
+    /// to be 0 are left out); `en`: it holds when `en` is 0. No register when every bit is
+    /// constant.
+    pub fn reg_varying(
+        &mut self,
+        name: &str,
+        next: &Signal,
+        reset: bool,
+        en: Option<&Signal>,
+    ) -> Signal {
+        let (runs, v) = self.split_known(name, next, reset);
+        let q = v.map(|v| {
+            let init = reset.then(|| crate::Bits::zero(v.width()));
+            let h = self.reg_decl(name, v.width(), false, init);
+            self.set_next(&h, &v);
+            if let Some(en) = en {
+                self.set_enable(&h, en);
+            }
+            h.sig()
+        });
+        let q = rebuild(&runs, q.as_ref());
+        if next.is_signed() {
+            q.as_signed()
+        } else {
+            q
+        }
+    }
+
+    /// An input port `name` of `width` bits whose bits `given` knows (what the instantiating
+    /// design drives, from its own [`ModuleBuilder::known_bits`]) are those constants in the
+    /// returned value: a unit generated for one parent simplifies as that parent uses it. The
+    /// port keeps its width; its known bits go to a lint sink `{name}_given_unused`.
+    /// `given` of another width is ignored (the port is then fully varying).
+    pub fn input_given(&mut self, name: &str, width: u32, given: Option<&KnownBits>) -> Signal {
+        let port = self.input(name, width);
+        let Some(k) = given.filter(|k| k.width() == width && !k.none_known()) else {
+            return port;
+        };
+        let runs = k.runs();
+        let part = |is_known: bool| -> Vec<Signal> {
+            runs.iter()
+                .rev()
+                .filter(|r| r.2.is_some() == is_known)
+                .map(|&(lo, w, _)| port.slice(lo, w))
+                .collect()
+        };
+        self.wire(
+            &format!("{name}_given_unused"),
+            &Signal::concat(&part(true)),
+        );
+        let varying = part(false);
+        let v = (!varying.is_empty()).then(|| Signal::concat(&varying));
+        rebuild(&runs, v.as_ref())
     }
 }
 
@@ -390,6 +511,51 @@ mod tests {
         // Alone the child knows only the mask's zeros; as instantiated, all of `low`.
         assert_eq!(bits(&of_expr(&child, &low)), "00??");
         assert_eq!(bits(&of_expr_given(&child, &low, &given)), "0000");
+    }
+
+    #[test]
+    fn given_inputs_and_varying_registers_keep_constants_out_of_storage() {
+        let mut m = ModuleBuilder::new("kb_given");
+        m.clock_domain();
+        // x: bit 0 always 0 and bit 3 always 1, as a parent drives it.
+        let given = KnownBits(vec![Some(false), None, None, Some(true)]);
+        let x = m.input_given("x", 4, Some(&given));
+        assert_eq!(bits(&m.known_bits(&x)), "1??0");
+        // A width that does not fit the port is ignored, not misapplied.
+        let y = m.input_given("y", 3, Some(&given));
+        assert_eq!(bits(&m.known_bits(&y)), "???");
+        // Without reset both constants stay out; with a reset to zero the 1 must be stored.
+        let q = m.reg_varying("q", &x, false, None);
+        let r = m.reg_varying("r", &x, true, Some(&y.bit(0)));
+        assert_eq!(bits(&m.known_bits(&q)), "1??0");
+        assert_eq!(bits(&m.known_bits(&r)), "???0");
+        // Nothing varies: no register at all, the constant itself.
+        let c = m.reg_varying("c", &Signal::lit(2, 2), false, None);
+        assert_eq!(bits(&m.known_bits(&c)), "10");
+        m.output("o", &Signal::concat(&[q, r, c, y]));
+        let module = m.finish().unwrap();
+        let width = |name: &str| {
+            let r = module.regs.iter().find(|r| module.nets[r.net].name == name);
+            r.map(|r| module.nets[r.net].width)
+        };
+        assert_eq!(width("q"), Some(2));
+        assert_eq!(width("r"), Some(3));
+        assert_eq!(width("c"), None);
+        // The port keeps its width; its known bits go to a lint sink.
+        assert_eq!(module.port("x").map(|p| p.width), Some(4));
+        assert!(module.nets.iter().any(|n| n.name == "x_given_unused"));
+    }
+
+    #[test]
+    fn a_constant_select_picks_its_arm() {
+        let mut m = ModuleBuilder::new("kb_mux");
+        let a = m.input("a", 3);
+        let b = m.input("b", 3);
+        let pick = |sel: u64| Signal::lit(1, sel).mux(&a, &b);
+        assert!(Rc::ptr_eq(&pick(1).expr, &a.expr));
+        assert!(Rc::ptr_eq(&pick(0).expr, &b.expr));
+        let s = m.input("s", 1);
+        assert!(matches!(s.mux(&a, &b).expr.kind, ExprKind::Mux(..)));
     }
 
     #[test]

@@ -343,8 +343,20 @@ impl Signal {
         self.shift(ShiftOp::Ashr, ShiftAmount::Var(amt.expr.clone()), &[amt])
     }
 
-    /// `self ? a : b` where `self` is one bit and `a`, `b` have equal widths.
+    /// `self ? a : b` where `self` is one bit and `a`, `b` have equal widths. A constant
+    /// `self` selects its arm here (no `1'b0 ? a : b` in the Verilog; a generator can pass a
+    /// select that is constant in some configurations).
     pub fn mux(&self, a: &Signal, b: &Signal) -> Signal {
+        if let ExprKind::Const(c) = &self.expr.kind {
+            if self.width() == 1 && a.width() == b.width() {
+                let arm = if c.is_zero() { b } else { a };
+                return if a.signed && b.signed {
+                    arm.as_signed()
+                } else {
+                    arm.as_unsigned()
+                };
+            }
+        }
         self.derive(
             ExprKind::Mux(self.expr.clone(), a.expr.clone(), b.expr.clone()),
             a.width(),

@@ -56,13 +56,13 @@ fn packet_engine_rejects_bad_params() {
     assert!(e.contains("data_bytes"), "{e}");
 }
 
-/// No register and no memory word of the engine, and none of its skid buffers as the engine
-/// drives them, holds a bit that is the same constant in every state (the known-bits
-/// analysis of its next value or write data, [`stored_constants`]): the generator leaves
-/// those out, where Yosys would remove them one pipeline stage per `opt` pass. The checksum
-/// and ICRC units are generic (any offset, any pseudo-header sum) and are not held to it: as
-/// the engine drives them (even L3 and L4 offsets, a 22-bit pseudo-header sum) they store a
-/// few such bits (docs/blocks/packet-engine.md).
+/// No register and no memory word of the engine, and none of its instances (the two skid
+/// buffers, the checksum and ICRC units) as the engine drives them, holds a bit that is the
+/// same constant in every state (the known-bits analysis of its next value or write data,
+/// [`stored_constants`]): the generator leaves those out, where Yosys would remove them one
+/// pipeline stage per `opt` pass. The units are generated for what the engine drives into
+/// them (`packet_units::Given`: even L3 and L4 offsets, `in_pos` a multiple of D, a 22-bit
+/// pseudo-header sum); the generic units store such bits as the engine drives them.
 #[test]
 fn packet_engine_registers_no_constant_bits() {
     for db in [8u32, 64] {
@@ -74,13 +74,15 @@ fn packet_engine_registers_no_constant_bits() {
         };
         let m = packet_engine(&p).expect("build");
         let mut bad = stored_constants(&m, "", &[]);
-        let skids: Vec<_> = m
-            .insts
-            .iter()
-            .filter(|i| i.module.name.starts_with("packet_skid_"))
-            .collect();
-        assert_eq!(skids.len(), 2, "the metadata and the data skid buffers");
-        for inst in skids {
+        let names: Vec<&str> = m.insts.iter().map(|i| i.module.name.as_str()).collect();
+        let skids = names.iter().filter(|n| n.starts_with("packet_skid_")).count();
+        assert_eq!(skids, 2, "the metadata and the data skid buffers: {names:?}");
+        for unit in ["csum", "icrc"] {
+            let want = format!("packet_engine_d{db}_{unit}");
+            assert!(names.contains(&want.as_str()), "{want} in {names:?}");
+        }
+        assert_eq!(names.len(), 4, "{names:?}");
+        for inst in &m.insts {
             let given = nicc_rtl::known::instance_inputs(&m, inst);
             bad.extend(stored_constants(
                 &inst.module,

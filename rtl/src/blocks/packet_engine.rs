@@ -27,10 +27,13 @@
 
 use crate::bits::Bits;
 use crate::blocks::packet::{parse_rss_key, DropPolicies, PacketParams, Policy};
-use crate::blocks::packet_units::{add_tree, pkt_csum, pkt_icrc, CSUM_LATENCY, ICRC_LATENCY};
+use crate::blocks::packet_units::{
+    add_tree, pkt_csum_given, pkt_icrc_given, Given, CSUM_LATENCY, ICRC_LATENCY,
+};
 use crate::builder::{MemHandle, ModuleBuilder};
 use crate::error::{ParamError, RtlError};
 use crate::ir::Module;
+use crate::known::{rebuild, Run};
 use crate::signal::Signal;
 use std::rc::Rc;
 
@@ -383,53 +386,25 @@ impl B {
         }
     }
 
-    /// The bits of `s` that are not constant (see [`crate::known`]), concatenated from the
-    /// most significant down, with the runs of known and varying bits of `s` to put them
-    /// back with [`rebuild`]; `None` when every bit is constant. When `s` is a named wire,
-    /// its constant bits, which are then read nowhere, go to a lint sink
-    /// `{name}_const_unused` (Verilator's `-Wall` ignores names containing `unused`).
-    ///
-    /// Registers and FIFO memories store only the varying bits: a flag no stage before can
-    /// set, or bit 0 of an offset that is always even, is a constant in the Verilog rather
-    /// than a chain of flip-flops that Yosys removes one stage per pass of its `opt` loop.
-    fn split_known(&mut self, name: &str, s: &Signal) -> (Vec<Run>, Option<Signal>) {
-        let runs = self.m.known_bits(s).runs();
-        let slices = |known: bool| -> Vec<Signal> {
-            runs.iter()
-                .rev()
-                .filter(|r| r.2.is_some() == known)
-                .map(|&(lo, w, _)| s.slice(lo, w))
-                .collect()
-        };
-        let varying = slices(false);
-        if varying.len() < runs.len() && matches!(s.expr.kind, crate::ir::ExprKind::Net(_)) {
-            self.w(
-                &format!("{name}_const_unused"),
-                &Signal::concat(&slices(true)),
-            );
-        }
-        let v = (!varying.is_empty()).then(|| Signal::concat(&varying));
-        (runs, v)
+    /// What the engine drives into a unit's `ports` ([`Given`]: their known bits), for the
+    /// unit module `module`.
+    fn given(&self, module: String, ports: &[(&str, &Signal)]) -> Given {
+        let inputs = ports
+            .iter()
+            .map(|(name, s)| (name.to_string(), self.m.known_bits(s)))
+            .filter(|(_, k)| !k.none_known())
+            .collect();
+        Given { module, inputs }
     }
 
-    /// A register without reset for `s` holding only its varying bits ([`B::split_known`]).
+    /// A register without reset for `s` holding only its varying bits
+    /// ([`ModuleBuilder::reg_varying`]).
     fn pipe_reg(&mut self, name: &str, s: &Signal) -> Signal {
-        let (runs, v) = self.split_known(name, s);
-        let q = v.map(|v| {
-            let h = self.m.reg_decl(name, v.width(), false, None);
-            self.m.set_next(&h, &v);
-            h.sig()
-        });
-        let q = rebuild(&runs, q.as_ref());
-        if s.is_signed() {
-            q.as_signed()
-        } else {
-            q
-        }
+        self.m.reg_varying(name, s, false, None)
     }
 
     /// A [`skid_buffer`] instance `name` for the stream `data`/`valid`/`ready` holding only
-    /// the varying bits of `data` ([`B::split_known`]); returns its `s_ready`, `m_valid` and
+    /// the varying bits of `data` ([`ModuleBuilder::split_known`]); returns its `s_ready`, `m_valid` and
     /// `m_data` (the constant bits put back).
     fn skid(
         &mut self,
@@ -439,7 +414,7 @@ impl B {
         valid: &Signal,
         ready: &Signal,
     ) -> Result<(Signal, Signal, Signal), RtlError> {
-        let (runs, v) = self.split_known(&format!("{name}_in"), data);
+        let (runs, v) = self.m.split_known(&format!("{name}_in"), data, false);
         let v = v.expect("a stream whose every bit is constant");
         let unit = skid_buffer(v.width())?;
         let sk = self.m.instance(
@@ -458,7 +433,7 @@ impl B {
     }
 
     /// A FIFO memory of `depth` words for `data` written at `addr` when `en`, storing only
-    /// the varying bits of `data` ([`B::split_known`]).
+    /// the varying bits of `data` ([`ModuleBuilder::split_known`]).
     fn packed_fifo(
         &mut self,
         name: &str,
@@ -467,7 +442,7 @@ impl B {
         addr: &Signal,
         data: &Signal,
     ) -> PackedFifo {
-        let (runs, v) = self.split_known(name, data);
+        let (runs, v) = self.m.split_known(name, data, false);
         let mem = v.map(|v| {
             let mem = self.m.memory(name, u64::from(depth), v.width());
             self.m.mem_write(mem, en, addr, &v);
@@ -514,33 +489,11 @@ struct Em {
     dst: Signal,
 }
 
-/// A run of bits `(lo, width, Some(constant) | None = varying)` ([`crate::known::KnownBits::runs`]).
-type Run = (u32, u32, Option<u64>);
-
 /// A FIFO memory that stores only the varying bits of its data ([`B::packed_fifo`]).
 struct PackedFifo {
     /// `None` when every bit is constant (no memory at all).
     mem: Option<MemHandle>,
     runs: Vec<Run>,
-}
-
-/// The value whose constant runs are `runs` and whose varying bits are `v`, packed as
-/// [`B::split_known`] packs them.
-fn rebuild(runs: &[Run], v: Option<&Signal>) -> Signal {
-    let mut k = 0;
-    let mut parts: Vec<Signal> = runs
-        .iter()
-        .map(|&(_, w, c)| match (c, v) {
-            (Some(c), _) => lit(w, c),
-            (None, Some(v)) => {
-                k += w;
-                v.slice(k - w, w)
-            }
-            (None, None) => unreachable!("a varying run without varying bits"),
-        })
-        .collect();
-    parts.reverse();
-    Signal::concat(&parts)
 }
 
 /// Bytes `[lo, lo + k)` of `v` (byte 0 = `v[7:0]`), those past its end zero.
@@ -563,7 +516,7 @@ const L3_MIN: u32 = 14;
 const L4_MIN: u32 = L3_MIN + 20;
 
 /// `w` with its bytes below byte `n` replaced by zero. Once no later parser step reads them,
-/// the stages store nothing for them ([`B::split_known`] drops constant bits) and the byte
+/// the stages store nothing for them ([`ModuleBuilder::split_known`] drops constant bits) and the byte
 /// shifters of [`B::at`] see constants there.
 fn zero_below(w: &Signal, n: u32) -> Signal {
     let n = n.min(w.width() / 8);
@@ -984,40 +937,38 @@ pub fn packet_engine(p: &PacketParams) -> Result<Rc<Module>, RtlError> {
         &(&(&used.le(&buf_lim) & &used_p.le(&buf_lim)) & &fl_m.le(&lim_f)) & &fl_d.le(&lim_f);
     b.m.set_next(&s_ready_q, &ready_next);
     b.m.output("s_axis_tready", &s_ready_q.sig());
-    let csum_unit = pkt_csum(d)?;
-    let cs = b.m.instance(
-        "pass_csum",
-        &csum_unit,
-        &[
-            ("clk", &clk),
-            ("rst", &rst),
-            ("in_valid", &ps_avail),
-            ("in_data", &ps_data),
-            ("in_keep", &ps_keep),
-            ("in_pos", &ps_pos),
-            ("in_last", &ps_last),
-            ("l4_start", &ph_l4),
-            ("l4_end", &ph_end),
-            ("ph_sum", &ph_sum),
-        ],
-    );
-    let icrc_unit = pkt_icrc(d)?;
-    let ic = b.m.instance(
-        "pass_icrc",
-        &icrc_unit,
-        &[
-            ("clk", &clk),
-            ("rst", &rst),
-            ("in_valid", &ps_avail),
-            ("in_data", &ps_data),
-            ("in_pos", &ps_pos),
-            ("in_last", &ps_last),
-            ("l3_start", &ph_l3),
-            ("l4_start", &ph_l4),
-            ("icrc_pos", &ph_ipos),
-            ("ipv6", &ph_v6),
-        ],
-    );
+    // The checksum and ICRC units are generated for what the engine drives into them
+    // (`Given`): `in_pos` a multiple of D, even L3 and L4 offsets, a 22-bit pseudo-header
+    // sum. They then store no bit that is constant here, as the engine's own stages do not.
+    let engine = b.m.name().to_string();
+    let csum_ports = [
+        ("clk", &clk),
+        ("rst", &rst),
+        ("in_valid", &ps_avail),
+        ("in_data", &ps_data),
+        ("in_keep", &ps_keep),
+        ("in_pos", &ps_pos),
+        ("in_last", &ps_last),
+        ("l4_start", &ph_l4),
+        ("l4_end", &ph_end),
+        ("ph_sum", &ph_sum),
+    ];
+    let csum_unit = pkt_csum_given(d, &b.given(format!("{engine}_csum"), &csum_ports))?;
+    let cs = b.m.instance("pass_csum", &csum_unit, &csum_ports);
+    let icrc_ports = [
+        ("clk", &clk),
+        ("rst", &rst),
+        ("in_valid", &ps_avail),
+        ("in_data", &ps_data),
+        ("in_pos", &ps_pos),
+        ("in_last", &ps_last),
+        ("l3_start", &ph_l3),
+        ("l4_start", &ph_l4),
+        ("icrc_pos", &ph_ipos),
+        ("ipv6", &ph_v6),
+    ];
+    let icrc_unit = pkt_icrc_given(d, &b.given(format!("{engine}_icrc"), &icrc_ports))?;
+    let ic = b.m.instance("pass_icrc", &icrc_unit, &icrc_ports);
     // The checksum results and the ICRC come out in the same cycle (equal latencies).
     let cs_valid = cs.out("out_valid");
     let cs_cc = cs.out("out_complete");

@@ -134,11 +134,43 @@ use crate::bits::Bits;
 use crate::builder::ModuleBuilder;
 use crate::error::{ParamError, RtlError};
 use crate::ir::Module;
+use crate::known::KnownBits;
 use crate::signal::Signal;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Width of every byte position port.
 pub const POS_BITS: u32 = 16;
+
+/// What the design instantiating a checksum or ICRC unit drives into it: the known bits of
+/// each input (by port name, from the parent's [`ModuleBuilder::known_bits`]) and the name
+/// of the module generated for them. A unit generated `given` them treats those bits as the
+/// constants they are and stores none of them ([`ModuleBuilder::input_given`],
+/// [`ModuleBuilder::reg_varying`]): the packet engine's even L3 and L4 offsets and 22-bit
+/// pseudo-header sum leave no constant flip-flop in its units.
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// Name of the generated module (the generic unit's name when empty).
+    pub module: String,
+    /// Known bits of input ports, by port name; ports not listed vary.
+    pub inputs: BTreeMap<String, KnownBits>,
+}
+
+impl Given {
+    /// The module name: `self.module`, or `generic` when it is empty.
+    fn name(&self, generic: String) -> String {
+        if self.module.is_empty() {
+            generic
+        } else {
+            self.module.clone()
+        }
+    }
+
+    /// Input port `name` of `width` bits with the known bits substituted.
+    fn input(&self, m: &mut ModuleBuilder, name: &str, width: u32) -> Signal {
+        m.input_given(name, width, self.inputs.get(name))
+    }
+}
 
 fn check_data_bytes(data_bytes: u32) -> Result<u32, RtlError> {
     if !(2..=64).contains(&data_bytes) || !data_bytes.is_power_of_two() {
@@ -236,29 +268,31 @@ fn fold16(m: &mut ModuleBuilder, name: &str, s: &Signal) -> Signal {
 
 /// `pkt_csum_d<D>`: CHECKSUM_COMPLETE and the L4 range sum (see the module doc for ports).
 pub fn pkt_csum(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
+    pkt_csum_given(data_bytes, &Given::default())
+}
+
+/// [`pkt_csum`] generated for what its parent drives into it ([`Given`]).
+pub fn pkt_csum_given(data_bytes: u32, given: &Given) -> Result<Rc<Module>, RtlError> {
     let lb = check_data_bytes(data_bytes)?;
     let d = data_bytes;
-    let mut m = ModuleBuilder::new(format!("pkt_csum_d{d}"));
+    let mut m = ModuleBuilder::new(given.name(format!("pkt_csum_d{d}")));
     m.clock_domain();
     let in_valid = m.input("in_valid", 1);
-    let in_data = m.input("in_data", 8 * d);
-    let in_keep = m.input("in_keep", d);
-    let in_pos = m.input("in_pos", POS_BITS);
+    let in_data = given.input(&mut m, "in_data", 8 * d);
+    let in_keep = given.input(&mut m, "in_keep", d);
+    let in_pos = given.input(&mut m, "in_pos", POS_BITS);
     let in_last = m.input("in_last", 1);
-    let l4_start = m.input("l4_start", POS_BITS);
-    let l4_end = m.input("l4_end", POS_BITS);
-    let ph_sum = m.input("ph_sum", 24);
+    let l4_start = given.input(&mut m, "l4_start", POS_BITS);
+    let l4_end = given.input(&mut m, "l4_end", POS_BITS);
+    let ph_sum = given.input(&mut m, "ph_sum", 24);
 
     // Stage 0: the lane boundaries of the three ranges in this beat, registered with the beat.
     let c_lo = lane_bound(&mut m, "cc_lo", &Signal::lit(POS_BITS, 14), &in_pos, lb);
     let l_lo = lane_bound(&mut m, "l4_lo", &l4_start, &in_pos, lb);
     let l_hi = lane_bound(&mut m, "l4_hi", &l4_end, &in_pos, lb);
-    // Data registers need no reset: `s0_valid` qualifies them.
-    let mut data_reg = |name: &str, next: &Signal| {
-        let r = m.reg_decl(name, next.width(), false, None);
-        m.set_next(&r, next);
-        r.sig()
-    };
+    // Data registers need no reset: `s0_valid` qualifies them. Like every register below
+    // but the valid flags, they store only the bits that vary.
+    let mut data_reg = |name: &str, next: &Signal| m.reg_varying(name, next, false, None);
     let c_lo = data_reg("s0_cc_lo", &c_lo);
     let l_lo = data_reg("s0_l4_lo", &l_lo);
     let l_hi = data_reg("s0_l4_hi", &l_hi);
@@ -311,10 +345,16 @@ pub fn pkt_csum(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
     let v1 = m.reg("s1_valid", &in_valid);
     let first1 = m.reg("s1_first", &in_first);
     let last1 = m.reg("s1_last", &(&in_valid & &in_last));
-    let odd1 = m.reg("s1_odd", &l4_odd);
-    let ph1 = m.reg("s1_ph", &ph_sum);
-    let cc_parts: Vec<Signal> = cc_sums.iter().map(|(n, s)| m.reg(n, s)).collect();
-    let l4_parts: Vec<Signal> = l4_sums.iter().map(|(n, s)| m.reg(n, s)).collect();
+    let odd1 = m.reg_varying("s1_odd", &l4_odd, true, None);
+    let ph1 = m.reg_varying("s1_ph", &ph_sum, true, None);
+    let cc_parts: Vec<Signal> = cc_sums
+        .iter()
+        .map(|(n, s)| m.reg_varying(n, s, true, None))
+        .collect();
+    let l4_parts: Vec<Signal> = l4_sums
+        .iter()
+        .map(|(n, s)| m.reg_varying(n, s, true, None))
+        .collect();
 
     // Stage 2: add the group sums, accumulate over the frame (32 bits never overflow for
     // frames < 64 KiB).
@@ -330,8 +370,8 @@ pub fn pkt_csum(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
     m.set_enable(&acc_c, &v1);
     m.set_enable(&acc_l, &v1);
     let last2 = m.reg("s2_last", &last1);
-    let odd2 = m.reg("s2_odd", &odd1);
-    let ph2 = m.reg("s2_ph", &ph1);
+    let odd2 = m.reg_varying("s2_odd", &odd1, true, None);
+    let ph2 = m.reg_varying("s2_ph", &ph1, true, None);
 
     // Stage 3: fold, byte-swap for an odd L4 start.
     let cc_f = fold16(&mut m, "cc", &acc_c.sig());
@@ -341,7 +381,7 @@ pub fn pkt_csum(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
     let last3 = m.reg("s3_last", &last2);
     let cc3 = m.reg_en("s3_cc", &cc_f, &last2);
     let l43 = m.reg_en("s3_l4", &l4_al, &last2);
-    let ph3 = m.reg_en("s3_ph", &ph2, &last2);
+    let ph3 = m.reg_varying("s3_ph", &ph2, true, Some(&last2));
 
     // Stage 4: add the pseudo-header, fold again, compare. (One stage for both folds was
     // the engine's critical path, 6.42 ns on OSU 0.18 um.)
@@ -440,18 +480,23 @@ fn zeros_cols(n: i64) -> Vec<u32> {
 /// `j` = lanes before `l3_start`), and the `t` zero lanes after `icrc_pos` in the last beat
 /// are undone at the end with `Z^-t`, applied bit by bit of `t` over two stages.
 pub fn pkt_icrc(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
+    pkt_icrc_given(data_bytes, &Given::default())
+}
+
+/// [`pkt_icrc`] generated for what its parent drives into it ([`Given`]).
+pub fn pkt_icrc_given(data_bytes: u32, given: &Given) -> Result<Rc<Module>, RtlError> {
     let lb = check_data_bytes(data_bytes)?;
     let d = data_bytes;
-    let mut m = ModuleBuilder::new(format!("pkt_icrc_d{d}"));
+    let mut m = ModuleBuilder::new(given.name(format!("pkt_icrc_d{d}")));
     m.clock_domain();
     let in_valid = m.input("in_valid", 1);
-    let in_data = m.input("in_data", 8 * d);
-    let in_pos = m.input("in_pos", POS_BITS);
+    let in_data = given.input(&mut m, "in_data", 8 * d);
+    let in_pos = given.input(&mut m, "in_pos", POS_BITS);
     let in_last = m.input("in_last", 1);
-    let l3_start = m.input("l3_start", POS_BITS);
-    let l4_start = m.input("l4_start", POS_BITS);
-    let icrc_pos = m.input("icrc_pos", POS_BITS);
-    let ipv6 = m.input("ipv6", 1);
+    let l3_start = given.input(&mut m, "l3_start", POS_BITS);
+    let l4_start = given.input(&mut m, "l4_start", POS_BITS);
+    let icrc_pos = given.input(&mut m, "icrc_pos", POS_BITS);
+    let ipv6 = given.input(&mut m, "ipv6", 1);
 
     // Stage 1: lane enables, masks to ones, classification of the beat, ICRC field capture.
     let lo = lane_bound(&mut m, "rng_lo", &l3_start, &in_pos, lb);
@@ -517,7 +562,7 @@ pub fn pkt_icrc(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
         "trail",
         &Signal::lit(lb, u64::from(d - 1)).sub_w(&end_m1.sub_w(&in_pos, POS_BITS).trunc(lb), lb),
     );
-    let t_hold = m.reg_en("trail_hold", &t, &is_end);
+    let t_hold = m.reg_varying("trail_hold", &t, true, Some(&is_end));
     let mut rx_bytes = Vec::new();
     for k in 0..4u64 {
         let hot = lane_onehot(
@@ -537,9 +582,9 @@ pub fn pkt_icrc(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
     let rx_hold = cat_lsb(&rx_bytes);
     let v1 = m.reg("s1_range", &in_range);
     let first1 = m.reg("s1_first", &is_first);
-    let j1 = m.reg("s1_j", &j);
+    let j1 = m.reg_varying("s1_j", &j, true, None);
     let last1 = m.reg("s1_last", &(&in_valid & &in_last));
-    let data1 = m.reg("s1_data", &masked);
+    let data1 = m.reg_varying("s1_data", &masked, true, None);
 
     // Stage 2: G = zero-init CRC of the masked beat.
     let g_cols: Vec<u32> = (0..8 * d)
@@ -556,9 +601,9 @@ pub fn pkt_icrc(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
     let g2 = m.reg("s2_g", &g);
     let v2 = m.reg("s2_range", &v1);
     let first2 = m.reg("s2_first", &first1);
-    let j2 = m.reg("s2_j", &j1);
+    let j2 = m.reg_varying("s2_j", &j1, true, None);
     let last2 = m.reg("s2_last", &last1);
-    let t2 = m.reg("s2_trail", &t_hold);
+    let t2 = m.reg_varying("s2_trail", &t_hold, true, None);
     let rx2 = m.reg("s2_rx", &rx_hold);
 
     // Stage 3: state = first ? C[j] ^ G : Z^D(state) ^ G.
@@ -584,7 +629,7 @@ pub fn pkt_icrc(data_bytes: u32) -> Result<Rc<Module>, RtlError> {
     m.set_next(&state, &(&next ^ &g2));
     m.set_enable(&state, &v2);
     let last3 = m.reg("s3_last", &last2);
-    let t3 = m.reg("s3_trail", &t2);
+    let t3 = m.reg_varying("s3_trail", &t2, true, None);
     let rx3 = m.reg("s3_rx", &rx2);
 
     // Stages 4 and 5: undo the trailing zero lanes, Z^-t, one conditional matrix per bit of t.

@@ -75,8 +75,14 @@ fn packet_engine_registers_no_constant_bits() {
         let m = packet_engine(&p).expect("build");
         let mut bad = stored_constants(&m, "", &[]);
         let names: Vec<&str> = m.insts.iter().map(|i| i.module.name.as_str()).collect();
-        let skids = names.iter().filter(|n| n.starts_with("packet_skid_")).count();
-        assert_eq!(skids, 2, "the metadata and the data skid buffers: {names:?}");
+        let skids = names
+            .iter()
+            .filter(|n| n.starts_with("packet_skid_"))
+            .count();
+        assert_eq!(
+            skids, 2,
+            "the metadata and the data skid buffers: {names:?}"
+        );
         for unit in ["csum", "icrc"] {
             let want = format!("packet_engine_d{db}_{unit}");
             assert!(names.contains(&want.as_str()), "{want} in {names:?}");

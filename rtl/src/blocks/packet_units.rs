@@ -618,6 +618,8 @@ pub fn pkt_icrc_given(data_bytes: u32, given: &Given) -> Result<Rc<Module>, RtlE
                 Signal::lit(32, u64::from(crc_zeros(s0, i64::from(d) - jj as i64))),
             )
         })
+        // Lanes the start cannot be in (odd ones for a parent's even L3 offset) have no case.
+        .filter(|(hit, _)| m.known_bits(hit).bit(0) != Some(false))
         .collect();
     let c_j = m.wire(
         "init_const",

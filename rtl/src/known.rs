@@ -347,6 +347,16 @@ pub fn instance_inputs(parent: &Module, inst: &Instance) -> Vec<(NetId, KnownBit
 /// A run of bits `(lo, width, Some(constant) | None = varying)` ([`KnownBits::runs`]).
 pub type Run = (u32, u32, Option<u64>);
 
+/// The slices of `s` under the known runs (`known`) or the varying ones, most significant
+/// first: what [`rebuild`] takes back apart.
+fn run_slices(s: &Signal, runs: &[Run], known: bool) -> Vec<Signal> {
+    runs.iter()
+        .rev()
+        .filter(|r| r.2.is_some() == known)
+        .map(|&(lo, w, _)| s.slice(lo, w))
+        .collect()
+}
+
 /// The value whose constant runs are `runs` and whose varying bits are `v` (packed from the
 /// most significant run down, as [`ModuleBuilder::split_known`] packs them); `v` is `None`
 /// only when every run is constant.
@@ -394,18 +404,11 @@ impl ModuleBuilder {
             }
         }
         let runs = known.runs();
-        let slices = |is_known: bool| -> Vec<Signal> {
-            runs.iter()
-                .rev()
-                .filter(|r| r.2.is_some() == is_known)
-                .map(|&(lo, w, _)| s.slice(lo, w))
-                .collect()
-        };
-        let varying = slices(false);
+        let varying = run_slices(s, &runs, false);
         if varying.len() < runs.len() && matches!(s.expr.kind, ExprKind::Net(_)) {
             self.wire(
                 &format!("{name}_const_unused"),
-                &Signal::concat(&slices(true)),
+                &Signal::concat(&run_slices(s, &runs, true)),
             );
         }
         let v = (!varying.is_empty()).then(|| Signal::concat(&varying));
@@ -455,18 +458,11 @@ impl ModuleBuilder {
             return port;
         };
         let runs = k.runs();
-        let part = |is_known: bool| -> Vec<Signal> {
-            runs.iter()
-                .rev()
-                .filter(|r| r.2.is_some() == is_known)
-                .map(|&(lo, w, _)| port.slice(lo, w))
-                .collect()
-        };
         self.wire(
             &format!("{name}_given_unused"),
-            &Signal::concat(&part(true)),
+            &Signal::concat(&run_slices(&port, &runs, true)),
         );
-        let varying = part(false);
+        let varying = run_slices(&port, &runs, false);
         let v = (!varying.is_empty()).then(|| Signal::concat(&varying));
         rebuild(&runs, v.as_ref())
     }

@@ -290,8 +290,10 @@ pub fn pkt_csum_given(data_bytes: u32, given: &Given) -> Result<Rc<Module>, RtlE
     let c_lo = lane_bound(&mut m, "cc_lo", &Signal::lit(POS_BITS, 14), &in_pos, lb);
     let l_lo = lane_bound(&mut m, "l4_lo", &l4_start, &in_pos, lb);
     let l_hi = lane_bound(&mut m, "l4_hi", &l4_end, &in_pos, lb);
-    // Data registers need no reset: `s0_valid` qualifies them. Like every register below
-    // but the valid flags, they store only the bits that vary.
+    // Data registers need no reset: `s0_valid` qualifies them. These, and the registers
+    // below that carry a value from an input (the offsets' lanes, the odd-start flag, the
+    // pseudo-header sum, the beat sums), store only the bits that vary: a parent may drive
+    // some of those inputs' bits with constants (`Given`).
     let mut data_reg = |name: &str, next: &Signal| m.reg_varying(name, next, false, None);
     let c_lo = data_reg("s0_cc_lo", &c_lo);
     let l_lo = data_reg("s0_l4_lo", &l_lo);

@@ -116,7 +116,18 @@ fn record_claim(data: &[u8], magic: Option<[u8; 4]>, offset: usize) -> String {
 pub fn frames_from_bytes(data: &[u8], name: &str) -> Result<Vec<Frame>, CaptureError> {
     let magic: Option<[u8; 4]> = data.get(..4).and_then(|m| m.try_into().ok());
     let path = name.to_string();
+    // Offset 0 is the file header (pcap) or section header block (pcapng): a cut there has
+    // no record to point at.
     let err = |offset: usize, frames: usize, e: PcapError| match e {
+        PcapError::IncompleteBuffer if offset == 0 => CaptureError::HeaderTruncated {
+            path: path.clone(),
+            len: data.len(),
+            header: if magic == Some(PCAPNG_MAGIC) {
+                "pcapng section header block"
+            } else {
+                "24-byte pcap file header"
+            },
+        },
         PcapError::IncompleteBuffer => CaptureError::Truncated {
             path: path.clone(),
             offset,
@@ -129,27 +140,10 @@ pub fn frames_from_bytes(data: &[u8], name: &str) -> Result<Vec<Frame>, CaptureE
             source: e,
         },
     };
-    // A cut inside the file header has no record to point at.
-    let header_err = |header: &'static str| {
-        let path = path.clone();
-        move |e: PcapError| match e {
-            PcapError::IncompleteBuffer => CaptureError::HeaderTruncated {
-                path,
-                len: data.len(),
-                header,
-            },
-            e => CaptureError::Format {
-                path,
-                offset: 0,
-                source: e,
-            },
-        }
-    };
     let mut frames = Vec::new();
     match magic {
         Some(m) if PCAP_MAGICS.contains(&m) => {
-            let (mut rest, parser) =
-                PcapParser::new(data).map_err(header_err("24-byte pcap file header"))?;
+            let (mut rest, parser) = PcapParser::new(data).map_err(|e| err(0, 0, e))?;
             if parser.header().datalink != DataLink::ETHERNET {
                 return Err(CaptureError::LinkType {
                     path,
@@ -166,8 +160,7 @@ pub fn frames_from_bytes(data: &[u8], name: &str) -> Result<Vec<Frame>, CaptureE
             }
         }
         Some(PCAPNG_MAGIC) => {
-            let (mut rest, mut parser) =
-                PcapNgParser::new(data).map_err(header_err("pcapng section header block"))?;
+            let (mut rest, mut parser) = PcapNgParser::new(data).map_err(|e| err(0, 0, e))?;
             while !rest.is_empty() {
                 let off = data.len() - rest.len();
                 let (r, block) = parser

@@ -4,6 +4,8 @@
 //! values (loops, `let`, computed widths); checks run when a module is finished
 //! ([`ModuleBuilder::finish`]); [`emit()`] prints deterministic Verilog-2005 into a [`Design`].
 
+#![warn(missing_docs)]
+
 pub mod bits;
 pub mod blocks;
 pub mod builder;

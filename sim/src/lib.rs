@@ -17,6 +17,8 @@
 //! assert_eq!(m.get(out).to_i64(), Some(2));
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod bench;
 pub mod build;
 pub mod error;

@@ -3,6 +3,8 @@
 //! One module per block (`adder_tree`, `cim`, `butterfly`, `packet`, `sparse_ffn`): what the block must
 //! compute, written independently of its generator, and how that is checked.
 
+#![warn(missing_docs)]
+
 pub mod adder_tree;
 pub mod butterfly;
 pub mod cim;

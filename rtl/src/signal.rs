@@ -232,6 +232,14 @@ impl Signal {
     }
 
     fn cmp(&self, op: CmpOp, o: &Signal) -> Signal {
+        if matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            if let Some((v, k)) = self
+                .known_parts_dropped(o)
+                .or_else(|| o.known_parts_dropped(self))
+            {
+                return v.cmp(op, &k);
+            }
+        }
         let signed = self.signed && o.signed;
         self.derive(
             ExprKind::Cmp(op, signed, self.expr.clone(), o.expr.clone()),
@@ -241,12 +249,49 @@ impl Signal {
         )
     }
 
-    /// `self == o` (1 bit).
+    /// For `self == k` with `self` a concatenation holding constant parts and `k` a constant
+    /// of the same width: the concatenation of the varying parts and the constant's bits at
+    /// their positions, so `{j, 1'b0} == 3'd2` reads `j == 2'd1`. `None` when there is no
+    /// constant part to drop, or when one disagrees with `k` (the comparison is then constant
+    /// and stays as written, so its operands keep their readers).
+    fn known_parts_dropped(&self, k: &Signal) -> Option<(Signal, Signal)> {
+        let (ExprKind::Concat(parts), ExprKind::Const(kb)) = (&self.expr.kind, &k.expr.kind) else {
+            return None;
+        };
+        if self.width() != k.width() {
+            return None;
+        }
+        let (mut varying, mut wanted, mut dropped) = (Vec::new(), Vec::new(), false);
+        let mut hi = self.width();
+        for p in parts {
+            let lo = hi - p.width;
+            let want = kb.slice(lo, p.width);
+            match &p.kind {
+                ExprKind::Const(c) if *c == want => dropped = true,
+                ExprKind::Const(_) => return None,
+                _ => {
+                    varying.push(Signal::from_expr(p.clone(), false, self.owner));
+                    wanted.push(want);
+                }
+            }
+            hi = lo;
+        }
+        if !dropped || varying.is_empty() {
+            return None;
+        }
+        Some((
+            Signal::concat(&varying),
+            Signal::constant(Bits::concat(&wanted), false),
+        ))
+    }
+
+    /// `self == o` (1 bit). Constant parts of a concatenation compared with a constant are
+    /// dropped when they agree with it (`{j, 1'b0} == 3'd2` is emitted `j == 2'd1`).
     pub fn eq(&self, o: &Signal) -> Signal {
         self.cmp(CmpOp::Eq, o)
     }
 
-    /// `self != o` (1 bit).
+    /// `self != o` (1 bit), with the same folding as [`Signal::eq`].
     pub fn ne(&self, o: &Signal) -> Signal {
         self.cmp(CmpOp::Ne, o)
     }
@@ -441,5 +486,54 @@ impl ops::Neg for Signal {
     type Output = Signal;
     fn neg(self) -> Signal {
         Signal::neg(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::eval;
+    use crate::ir::NetId;
+    use crate::ModuleBuilder;
+
+    fn net_id(s: &Signal) -> NetId {
+        match s.expr.kind {
+            ExprKind::Net(id) => id,
+            _ => panic!("not a net"),
+        }
+    }
+
+    #[test]
+    fn comparing_a_concatenation_with_a_constant_drops_its_agreeing_constant_parts() {
+        let mut m = ModuleBuilder::new("cmp_fold");
+        let a = m.input("a", 2);
+        let b = m.input("b", 3);
+        let (ia, ib) = (net_id(&a), net_id(&b));
+        // {a, 1'b0, b, 2'b10}: 8 bits, value a << 6 | b << 2 | 2.
+        let c = Signal::concat(&[a.clone(), Signal::lit(1, 0), b.clone(), Signal::lit(2, 2)]);
+        for k in 0..256u64 {
+            let agrees = k & 0b10_0011 == 0b10;
+            for (op, cmp) in [(CmpOp::Eq, true), (CmpOp::Ne, false)] {
+                for e in [c.cmp(op, &Signal::lit(8, k)), Signal::lit(8, k).cmp(op, &c)] {
+                    let ExprKind::Cmp(_, _, x, y) = &e.expr.kind else {
+                        panic!("not a comparison");
+                    };
+                    // Folded exactly when the constant parts agree: then the operands are
+                    // {a, b} (5 bits) and a constant; otherwise the comparison is as written.
+                    assert_eq!(x.width.min(y.width), if agrees { 5 } else { 8 }, "k = {k}");
+                    for va in 0..4u64 {
+                        for vb in 0..8u64 {
+                            let nets = |id: NetId| {
+                                let v = if id == ia { va } else { vb };
+                                Bits::from_u64(if id == ia { 2 } else { 3 }, v)
+                            };
+                            let value = va << 6 | vb << 2 | 2;
+                            let want = (value == k) == cmp;
+                            assert_eq!(eval(&e.expr, &nets), Bits::from_u64(1, want as u64));
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -523,9 +523,10 @@ mod tests {
                     assert_eq!(x.width.min(y.width), if agrees { 5 } else { 8 }, "k = {k}");
                     for va in 0..4u64 {
                         for vb in 0..8u64 {
-                            let nets = |id: NetId| {
-                                let v = if id == ia { va } else { vb };
-                                Bits::from_u64(if id == ia { 2 } else { 3 }, v)
+                            let nets = |id: NetId| match id {
+                                _ if id == ia => Bits::from_u64(2, va),
+                                _ if id == ib => Bits::from_u64(3, vb),
+                                _ => panic!("reads a net that is neither a nor b"),
                             };
                             let value = va << 6 | vb << 2 | 2;
                             let want = (value == k) == cmp;

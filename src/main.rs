@@ -782,8 +782,9 @@ fn sweep(args: &SweepArgs) -> Result<()> {
     println!("{}", out.with_extension("csv").display());
     println!("{}", out.with_extension("json").display());
     // Plots: each metric against the first varied parameter, one series per second one.
-    if res.shard == Shard::ALL {
-        let x = res.vary[0].key.clone();
+    // A merged or whole result has at least one varied key (`SweepResult::validate`).
+    let first_key = res.vary.first().map(|v| v.key.clone());
+    if let (Shard::ALL, Some(x)) = (res.shard, first_key) {
         let series = res.vary.get(1).map(|v| v.key.clone());
         let metrics: std::collections::BTreeSet<String> = res
             .rows

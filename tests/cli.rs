@@ -469,3 +469,46 @@ fn sweep_over_a_non_numeric_key_says_why_it_has_no_plots() {
     );
     assert!(!out.contains(".svg"), "{out}");
 }
+
+/// A shard file claiming an impossible shard (edited or not from `nicc sweep`) is an error
+/// naming the file and the shard, not a panic; so is one that varies nothing.
+#[test]
+fn sweep_merge_names_an_impossible_shard_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = |name: &str, vary: &str, index: usize, count: usize| {
+        let path = dir.path().join(name);
+        let rows = if vary == "[]" {
+            r#"[{"index":0,"params":{},"status":"ok","metrics":{}}]"#
+        } else {
+            r#"[{"index":1,"params":{"width":"3"},"status":"ok","metrics":{}}]"#
+        };
+        let text = format!(
+            r#"{{"block":"counter","vary":{vary},"fixed":[],"shard":{{"index":{index},"count":{count}}},"rows":{rows}}}"#
+        );
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let grid = r#"[{"key":"width","values":["2","3"]}]"#;
+    let out = dir.path().join("m");
+    let out = out.to_str().unwrap();
+    let bad = shard("bad.json", grid, 5, 2);
+    fails_with(
+        &["sweep", "merge", &bad, "-o", out],
+        "bad.json: not a valid nicc sweep result: shard 5/2 is not a shard I/N with 0 <= I < N",
+    );
+    let zero = shard("zero.json", grid, 0, 0);
+    fails_with(
+        &["sweep", "merge", &zero, "-o", out],
+        "zero.json: not a valid nicc sweep result: shard 0/0",
+    );
+    let flat = shard("flat.json", "[]", 0, 1);
+    fails_with(
+        &["sweep", "merge", &flat, "-o", out],
+        "flat.json: not a valid nicc sweep result: it varies no parameter",
+    );
+    let huge = shard("huge.json", grid, 1, 1 << 50);
+    fails_with(
+        &["sweep", "merge", &huge, "-o", out],
+        "cannot merge: shard 0/1125899906842624 is missing",
+    );
+}

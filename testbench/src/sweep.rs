@@ -38,6 +38,15 @@ pub enum SweepError {
         /// The cause.
         source: serde_json::Error,
     },
+    /// A sweep result file parses but does not describe a sweep (edited, or not written by
+    /// `nicc sweep`).
+    #[error("{path}: not a valid nicc sweep result: {reason}; give the files `nicc sweep` wrote")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Plotting failed.
     #[error("plot: {0}")]
     Plot(String),
@@ -215,13 +224,62 @@ impl SweepResult {
         Ok(())
     }
 
-    /// Reads a result written by [`SweepResult::write`] (the `.json` file).
+    /// Reads a result written by [`SweepResult::write`] (the `.json` file), checked with
+    /// [`SweepResult::validate`].
     pub fn read(path: &Path) -> Result<SweepResult, SweepError> {
         let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-        serde_json::from_str(&text).map_err(|source| SweepError::Json {
+        let r: SweepResult = serde_json::from_str(&text).map_err(|source| SweepError::Json {
             path: path.display().to_string(),
             source,
-        })
+        })?;
+        r.validate().map_err(|reason| SweepError::Invalid {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        Ok(r)
+    }
+
+    /// Number of points of the whole grid (the product of the `vary` lists), `None` when it
+    /// does not fit a `usize`.
+    pub fn total_points(&self) -> Option<usize> {
+        self.vary
+            .iter()
+            .try_fold(1usize, |n, v| n.checked_mul(v.values.len()))
+    }
+
+    /// Checks what a sweep run always writes: at least one varied parameter, each with a
+    /// name and at least one value, a shard `I/N` with `0 <= I < N`, and rows of points of
+    /// the grid. The error says what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.vary.is_empty() {
+            return Err("it varies no parameter (`vary` is empty)".into());
+        }
+        if let Some(v) = self
+            .vary
+            .iter()
+            .find(|v| v.key.trim().is_empty() || v.values.is_empty())
+        {
+            return Err(format!(
+                "varied parameter `{}` has no name or no values",
+                v.key
+            ));
+        }
+        let Shard { index, count } = self.shard;
+        if count == 0 || index >= count {
+            return Err(format!(
+                "shard {index}/{count} is not a shard I/N with 0 <= I < N"
+            ));
+        }
+        let total = self
+            .total_points()
+            .ok_or("its grid has more points than can be counted")?;
+        if let Some(r) = self.rows.iter().find(|r| r.index >= total) {
+            return Err(format!(
+                "row index {} is outside the grid's {total} points",
+                r.index
+            ));
+        }
+        Ok(())
     }
 
     /// CSV: `index`, one column per parameter, `status`, one column per metric.
@@ -274,8 +332,18 @@ pub fn merge(parts: &[SweepResult]) -> Result<SweepResult, SweepError> {
     let first = parts
         .first()
         .ok_or_else(|| SweepError::Merge("no shard files given".into()))?;
+    for p in parts {
+        p.validate().map_err(|reason| {
+            SweepError::Merge(format!(
+                "shard {}/{} is not a valid sweep result: {reason}",
+                p.shard.index, p.shard.count
+            ))
+        })?;
+    }
     let count = first.shard.count;
-    let mut seen = vec![false; count];
+    // The shard indices seen (a set, not a vector of `count` flags: a file may claim any
+    // count).
+    let mut seen = std::collections::BTreeSet::new();
     for p in parts {
         if p.block != first.block
             || p.vary != first.vary
@@ -293,21 +361,30 @@ pub fn merge(parts: &[SweepResult]) -> Result<SweepResult, SweepError> {
                 count, p.shard.count
             )));
         }
-        if std::mem::replace(&mut seen[p.shard.index], true) {
+        if !seen.insert(p.shard.index) {
             return Err(SweepError::Merge(format!(
                 "shard {}/{count} given twice",
                 p.shard.index
             )));
         }
     }
-    if let Some(missing) = seen.iter().position(|s| !s) {
+    // Every index is below `count` and none is repeated: the smallest missing shard is the
+    // first gap in the sorted indices, or the one after the last.
+    let missing = seen
+        .iter()
+        .enumerate()
+        .find(|(i, s)| i != *s)
+        .map(|(i, _)| i)
+        .or((seen.len() < count).then_some(seen.len()));
+    if let Some(missing) = missing {
         return Err(SweepError::Merge(format!(
             "shard {missing}/{count} is missing"
         )));
     }
     let mut rows: Vec<Row> = parts.iter().flat_map(|p| p.rows.clone()).collect();
     rows.sort_by_key(|r| r.index);
-    let total: usize = first.vary.iter().map(|v| v.values.len()).product();
+    // Validated above: the product fits.
+    let total = first.total_points().unwrap_or(usize::MAX);
     if rows.len() != total || rows.iter().enumerate().any(|(i, r)| r.index != i) {
         return Err(SweepError::Merge(format!(
             "expected points 0..{total}, found {} rows",
@@ -622,6 +699,51 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e, "cannot merge: shard 0/3 given twice");
+    }
+
+    /// A shard file can claim any shard and grid: each impossible one is an error naming it,
+    /// not an index out of bounds or an allocation of `count` flags.
+    #[test]
+    fn merge_refuses_impossible_shards() {
+        let err = |parts: &[SweepResult]| merge(parts).unwrap_err().to_string();
+        let mut bad = result(Shard { index: 0, count: 2 });
+        bad.shard = Shard { index: 5, count: 2 };
+        let e = err(&[result(Shard { index: 0, count: 2 }), bad.clone()]);
+        assert!(e.contains("shard 5/2 is not a shard I/N"), "{e}");
+        bad.shard = Shard { index: 0, count: 0 };
+        assert!(err(&[bad.clone()]).contains("shard 0/0 is not a shard I/N"));
+        let mut huge = result(Shard::ALL);
+        huge.shard = Shard {
+            index: 0,
+            count: 1 << 60,
+        };
+        assert_eq!(
+            err(&[huge]),
+            "cannot merge: shard 1/1152921504606846976 is missing"
+        );
+        let mut flat = result(Shard::ALL);
+        flat.vary.clear();
+        assert!(err(&[flat]).contains("it varies no parameter"));
+        let mut empty = result(Shard::ALL);
+        empty.vary[0].values.clear();
+        assert!(err(&[empty]).contains("`style` has no name or no values"));
+        let mut outside = result(Shard::ALL);
+        outside.rows[0].index = 99;
+        assert!(err(&[outside]).contains("row index 99 is outside the grid's 6 points"));
+    }
+
+    #[test]
+    fn a_file_that_is_no_sweep_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let mut r = result(Shard::ALL);
+        r.shard = Shard { index: 3, count: 2 };
+        std::fs::write(&path, serde_json::to_string(&r).unwrap()).unwrap();
+        let e = SweepResult::read(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("s.json: not a valid nicc sweep result: shard 3/2 is not a shard I/N"),
+            "{e}"
+        );
     }
 
     #[test]

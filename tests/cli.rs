@@ -512,3 +512,30 @@ fn sweep_merge_names_an_impossible_shard_file() {
         "cannot merge: shard 0/1125899906842624 is missing",
     );
 }
+
+/// A data width past what Verilator takes is refused by name (before: a counter of 2^32 - 1
+/// bits allocated gigabytes; `width + 1` and `2 * width` overflowed, a panic in a debug build
+/// and a page of internal width-check failures in a release one).
+#[test]
+fn gen_refuses_a_width_past_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for (design, width) in [
+        ("counter", "65537"),
+        ("reg-adder", "4294967295"),
+        ("signed-mix", "3000000000"),
+        ("hier-sum4", "4294967295"),
+    ] {
+        let set = format!("width={width}");
+        fails_with(
+            &["gen", design, "--set", &set, "-o", d],
+            &format!(
+                "parameter `width` = {width} is invalid: a width of at most 65536 bits \
+                 (Verilator's literal width limit)"
+            ),
+        );
+    }
+    // The widest accepted hierarchy still builds: its second level is one bit wider.
+    let (ok, _, err) = nicc(&["gen", "hier-sum4", "--set", "width=65536", "-o", d]);
+    assert!(ok, "{err}");
+}

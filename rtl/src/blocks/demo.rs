@@ -8,9 +8,31 @@ use crate::ir::Module;
 use crate::signal::Signal;
 use std::rc::Rc;
 
+/// The widest data width of the demonstration designs: Verilator's default limit on a
+/// literal's width (`--max-num-width`, 64K bits), which a counter's increment and reset value
+/// reach. It also keeps `width + 3` and `2 * width` far from `u32` overflow.
+pub const MAX_WIDTH: u32 = 65_536;
+
 fn check_width(name: &str, w: u32) -> Result<(), ParamError> {
+    check_width_to(name, w, MAX_WIDTH)
+}
+
+/// A width of 1 to `max` bits.
+fn check_width_to(name: &str, w: u32, max: u32) -> Result<(), ParamError> {
     if w == 0 {
         return Err(ParamError::invalid(name, w, "a width of at least 1 bit"));
+    }
+    check_max_width(name, w, max)
+}
+
+/// At most `max` bits ([`MAX_WIDTH`], or one more for a stage that adds a carry bit).
+fn check_max_width(name: &str, w: u32, max: u32) -> Result<(), ParamError> {
+    if w > max {
+        return Err(ParamError::invalid(
+            name,
+            w,
+            format!("a width of at most {max} bits (Verilator's literal width limit)"),
+        ));
     }
     Ok(())
 }
@@ -78,9 +100,10 @@ pub fn small_memory(depth: u64, width: u32) -> Result<Rc<Module>, RtlError> {
     m.finish()
 }
 
-/// A combinational adder stage `sum = zext(a) + zext(b)` (one more bit than its inputs).
+/// A combinational adder stage `sum = zext(a) + zext(b)` (one more bit than its inputs), up to
+/// [`MAX_WIDTH`]` + 1` bits: [`hier_sum4`]'s second level adds its first level's sums.
 pub fn add_stage(width: u32) -> Result<Rc<Module>, RtlError> {
-    check_width("width", width)?;
+    check_width_to("width", width, MAX_WIDTH + 1)?;
     let mut m = ModuleBuilder::new(format!("add_stage_w{width}"));
     let a = m.input("a", width);
     let b = m.input("b", width);
@@ -140,6 +163,7 @@ pub fn signed_mix(width: u32) -> Result<Rc<Module>, RtlError> {
     if width < 2 {
         return Err(ParamError::invalid("width", width, "at least 2 bits").into());
     }
+    check_max_width("width", width, MAX_WIDTH)?;
     let mut m = ModuleBuilder::new(format!("signed_mix_w{width}"));
     let a = m.input_signed("a", width);
     let b = m.input_signed("b", width);

@@ -214,11 +214,12 @@ pub fn meta_fields(p: &PacketParams) -> Vec<(&'static str, u32)> {
 
 /// What the metadata record stores besides the output fields it keeps as they are: the
 /// exact-match drop bit (for the verdict when the record leaves) and the RoCEv2 extension
-/// headers' bytes and mask, from which the extension-header fields are cut then.
+/// headers' bytes and the first six bits of their mask, from which the extension-header
+/// fields are cut then (the seventh, IETH's, moves no field: IETH is the last header).
 const RECORD_ONLY: [(&str, u32); 3] = [
     ("em_drop", 1),
     ("roce_xraw", ROCE_XRAW_BYTES * 8),
-    ("roce_xmask", 7),
+    ("roce_xmask", 6),
 ];
 
 /// Metadata fields decided by the checksum pass (or depending on it): not stored in the
@@ -366,14 +367,30 @@ impl B {
     /// at or above `m` (2^m >= the bytes of `w`) reads past the end: zero. For the 4 bytes of
     /// an extension header in a 192-byte window that is 280 bytes of 2:1 muxes where a
     /// whole-window shift is 1 536 bytes a level (which synthesis then prunes).
+    ///
+    /// Offset bits the known-bits analysis finds constant (an even offset's bit 0, say) are
+    /// applied first, as one slice: only the varying bits get a stage, and no stage holds
+    /// bytes that a constant bit then drops.
     fn at(&mut self, name: &str, w: &Signal, off: &Signal, n: u32) -> Signal {
         let wb = w.width() / 8;
         let m = pow2_bits(wb);
-        let keep = |k: u32| n + (1 << k) - 1;
-        let mut v = bytes_or_zero(w, 0, keep(m));
-        for k in (0..m).rev() {
-            let step = 1 << k;
-            let moved = bytes_or_zero(&v, step, keep(k));
+        let known = self.m.known_bits(off);
+        let varying: Vec<u32> = (0..m).filter(|&k| known.bit(k).is_none()).collect();
+        let fixed: u32 = (0..m)
+            .filter(|&k| known.bit(k) == Some(true))
+            .map(|k| 1 << k)
+            .sum();
+        // Bytes that can still reach the result once the varying bits above `k` are applied.
+        let keep = |k: u32| {
+            n + varying
+                .iter()
+                .filter(|&&j| j < k)
+                .map(|&j| 1u32 << j)
+                .sum::<u32>()
+        };
+        let mut v = bytes_or_zero(w, fixed, keep(m));
+        for &k in varying.iter().rev() {
+            let moved = bytes_or_zero(&v, 1 << k, keep(k));
             let stay = bytes_or_zero(&v, 0, keep(k));
             v = self.w(&format!("{name}_s{k}"), &off.bit(k).mux(&moved, &stay));
         }
@@ -1508,6 +1525,12 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
     let ip_any = &flag(&flags, "ipv4") | &flag(&flags, "ipv6");
     r.set("protocol", ip_any.mux(&proto, &lit(8, 0)));
     let e = b.at("l4_hdr", &w, &l4, 48);
+    // Reserved bits no field reads, named as such for the lint: TCP's 4 below the data
+    // offset (byte 12) and, as a BTH after the UDP header, its resv7 (byte 16).
+    b.w(
+        "l4_hdr_reserved_unused",
+        &Signal::concat(&[e.slice(128, 7), e.slice(96, 4)]),
+    );
     r.set("l4_valid", go.clone());
     r.set("l4_offset", l4.slice(0, 16));
     // UDP.
@@ -1606,7 +1629,19 @@ fn parse_l4(b: &mut B, mut r: Rec, roce_port: &Signal) -> Rec {
     );
     r.set("payload_valid", &(&udp | &tcp_done) | &icmp);
     r.set("payload_offset", pay.slice(0, 16));
-    r.set("l4_hdr", e.slice(64, 40 * 8));
+    // The BTH's reserved bits (resv6 in its byte 4, resv7 in its byte 8) are read by no
+    // field: they travel as zeros, which the pipeline records do not store.
+    let h = e.slice(64, 40 * 8);
+    r.set(
+        "l4_hdr",
+        Signal::concat(&[
+            h.slice(71, 249),
+            lit(7, 0),
+            h.slice(38, 26),
+            lit(6, 0),
+            h.slice(0, 32),
+        ]),
+    );
     r
 }
 
@@ -1659,8 +1694,10 @@ fn ext_len_bits() -> u32 {
     u64::BITS - max.leading_zeros()
 }
 
-/// Byte offsets of the seven extension headers in the order of the mask's bits, and their
-/// total length (element 7): each header follows the present ones before it.
+/// Byte offsets of the extension headers in the order of the mask's bits, each after the
+/// present ones before it, one per mask bit and one more: with all seven bits, element 7 is
+/// the headers' total length; with the first six, element 6 is the offset of the last
+/// header (IETH), which is all the fields need.
 ///
 /// `mask` must be an entry of the opcode table: every offset is then at most the longest
 /// total, so the sums are [`ext_len_bits`] wide. (Wider sums have upper bits that are zero for
@@ -1670,7 +1707,11 @@ fn ext_offsets(mask: &Signal) -> Vec<Signal> {
     let w = ext_len_bits();
     let mut acc = lit(w, 0);
     let mut offs = Vec::new();
-    for (k, s) in ROCE_EXT_SIZES.iter().enumerate() {
+    for (k, s) in ROCE_EXT_SIZES
+        .iter()
+        .enumerate()
+        .take(mask.width() as usize)
+    {
         offs.push(acc.clone());
         acc = acc + mask.bit(k as u32).mux(&lit(w, *s), &lit(w, 0));
     }
@@ -1679,7 +1720,8 @@ fn ext_offsets(mask: &Signal) -> Vec<Signal> {
 }
 
 /// The fields of [`ROCE_EXT_FIELDS`] cut from `xraw` (the bytes after the BTH) as the
-/// opcode's extension mask `xmask` places the headers, as wires `{prefix}_{field}`.
+/// opcode's extension mask `xmask` (its first six bits) places the headers, as wires
+/// `{prefix}_{field}`.
 fn roce_ext_fields(b: &mut B, prefix: &str, xraw: &Signal, xmask: &Signal) -> Vec<Signal> {
     let offs = ext_offsets(xmask);
     let offs: Vec<Signal> = (0..7)
@@ -1731,7 +1773,7 @@ fn parse_roce(b: &mut B, mut r: Rec) -> Rec {
         "roce_xraw",
         b.w("rc_x", &e.slice(20 * 8, ROCE_XRAW_BYTES * 8)),
     );
-    r.set("roce_xmask", mask.clone());
+    r.set("roce_xmask", mask.slice(0, 6));
     let pad = b1.slice(4, 2);
     // payload = (end - l4) - 24 - elen - pad (negative: malformed).
     let sub = lit(O, 24).add_w(&elen.zext(O), O).add_w(&pad.zext(O), O);

@@ -147,6 +147,28 @@ impl Signal {
         if lo == 0 && width == self.width() {
             return self.as_unsigned();
         }
+        if lo.checked_add(width).is_some_and(|hi| hi <= self.width()) {
+            match &self.expr.kind {
+                // Bits of a constant are a constant (a mux on one then picks its arm).
+                ExprKind::Const(b) => return Signal::constant(b.slice(lo, width), false),
+                // Bits of bits of `b` are bits of `b`.
+                ExprKind::Slice(b, lo2) => {
+                    return Signal::from_expr(b.clone(), false, self.owner).slice(lo + lo2, width)
+                }
+                // Bits within one part of a concatenation are bits of that part.
+                ExprKind::Concat(parts) => {
+                    let mut base = self.width();
+                    for p in parts {
+                        base -= p.width;
+                        if lo >= base && lo + width <= base + p.width {
+                            return Signal::from_expr(p.clone(), false, self.owner)
+                                .slice(lo - base, width);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         self.derive(ExprKind::Slice(self.expr.clone(), lo), width, false, &[])
     }
 
@@ -536,5 +558,63 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod slice_tests {
+    use super::*;
+    use crate::eval::eval;
+    use crate::ModuleBuilder;
+
+    #[test]
+    fn slices_of_constants_slices_and_single_concatenation_parts_are_resolved() {
+        let mut m = ModuleBuilder::new("slice_fold");
+        let a = m.input("a", 8);
+        let b = m.input("b", 4);
+        // {a, 4'b1010, b}: 16 bits.
+        let c = Signal::concat(&[a.clone(), Signal::lit(4, 0b1010), b.clone()]);
+        let ia = match a.expr.kind {
+            ExprKind::Net(id) => id,
+            _ => unreachable!("an input is a net"),
+        };
+        // a = the low 8 bits of v, b = the next 4.
+        let net = move |v: u64| {
+            move |id: crate::ir::NetId| {
+                if id == ia {
+                    Bits::from_u64(8, v & 0xff)
+                } else {
+                    Bits::from_u64(4, v >> 8)
+                }
+            }
+        };
+        // Every slice of the concatenation evaluates to the same bits as the whole's slice.
+        for lo in 0..16 {
+            for w in 1..=16 - lo {
+                let s = c.slice(lo, w);
+                for v in [0u64, 0xfff, 0x5a3, 0x0c1] {
+                    let whole = eval(&c.expr, &net(v)).slice(lo, w);
+                    assert_eq!(eval(&s.expr, &net(v)), whole, "[{lo} +: {w}] at {v:#x}");
+                }
+                // Within one part: no concatenation is left to slice.
+                let within = [(0, 4), (4, 4), (8, 8)]
+                    .iter()
+                    .any(|&(plo, pw)| lo >= plo && lo + w <= plo + pw);
+                if within {
+                    assert!(
+                        !matches!(&s.expr.kind, ExprKind::Slice(x, _)
+                        if matches!(x.kind, ExprKind::Concat(_))),
+                        "[{lo} +: {w}]"
+                    );
+                }
+            }
+        }
+        // The constant part is a constant: a mux on one of its bits picks its arm.
+        assert!(matches!(c.slice(5, 1).expr.kind, ExprKind::Const(_)));
+        assert!(Rc::ptr_eq(&c.slice(5, 1).mux(&a, &a.clone()).expr, &a.expr));
+        assert!(Rc::ptr_eq(&c.slice(4, 1).mux(&b.zext(8), &a).expr, &a.expr));
+        // A slice of a slice is one slice of the net.
+        let s = a.slice(2, 5).slice(1, 3);
+        assert!(matches!(&s.expr.kind, ExprKind::Slice(x, 3) if Rc::ptr_eq(x, &a.expr)));
     }
 }

@@ -539,3 +539,24 @@ fn gen_refuses_a_width_past_the_limit() {
     let (ok, _, err) = nicc(&["gen", "hier-sum4", "--set", "width=65536", "-o", d]);
     assert!(ok, "{err}");
 }
+
+/// A butterfly or crossbar lane width past 65536 bits is refused by name (before: `lanes *
+/// width` overflowed the IR's 32-bit widths, a debug-build panic and a page of internal
+/// width-check failures in release).
+#[test]
+fn butterfly_refuses_a_lane_width_past_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for (design, lanes, width) in [
+        ("butterfly", "2", "2147483648"),
+        ("butterfly", "1024", "4194304"),
+        ("crossbar", "1024", "4194304"),
+        ("crossbar-compact", "4", "18446744073709551615"),
+    ] {
+        let (l, w) = (format!("lanes={lanes}"), format!("width={width}"));
+        fails_with(
+            &["gen", design, "--set", &l, "--set", &w, "-o", d],
+            &format!("parameter `width` = {width} is invalid: at most 65536 (data bits per lane)"),
+        );
+    }
+}

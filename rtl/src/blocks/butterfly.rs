@@ -43,6 +43,10 @@ use thiserror::Error;
 pub const MIN_LANES: usize = 2;
 /// Largest accepted lane count.
 pub const MAX_LANES: usize = 1024;
+/// Largest accepted data width per lane: Verilator's default literal width limit (64K bits).
+/// It keeps every bus of the networks (`lanes * width` bits and their slices) within the
+/// IR's `u32` widths.
+pub const MAX_WIDTH: usize = 65_536;
 
 /// What the router computes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -180,6 +184,9 @@ pub enum ParamError {
     /// `width` is zero.
     #[error("width = 0 is not accepted: width (data bits per lane) must be at least 1")]
     Width,
+    /// `width` is above [`MAX_WIDTH`].
+    #[error("width = {0} is not accepted: width (data bits per lane) must be at most {MAX_WIDTH}")]
+    WidthAbove(usize),
     /// `out_lanes` is zero or above `lanes`.
     #[error(
         "out_lanes = {out_lanes} is not accepted: out_lanes must be from 1 to lanes = {lanes}"
@@ -236,6 +243,11 @@ impl From<ParamError> for crate::error::ParamError {
         match e {
             ParamError::Lanes(n) => P::invalid("lanes", n, "a power of two from 2 to 1024"),
             ParamError::Width => P::invalid("width", 0, "at least 1 (data bits per lane)"),
+            ParamError::WidthAbove(w) => P::invalid(
+                "width",
+                w,
+                format!("at most {MAX_WIDTH} (data bits per lane)"),
+            ),
             ParamError::OutLanes { out_lanes, lanes } => {
                 P::invalid("out_lanes", out_lanes, format!("from 1 to lanes = {lanes}"))
             }
@@ -330,6 +342,9 @@ impl ButterflyParams {
         if self.width == 0 {
             return Err(ParamError::Width);
         }
+        if self.width > MAX_WIDTH {
+            return Err(ParamError::WidthAbove(self.width));
+        }
         if self.out_lanes == 0 || self.out_lanes > self.lanes {
             return Err(ParamError::OutLanes {
                 out_lanes: self.out_lanes,
@@ -361,7 +376,7 @@ impl ButterflyParams {
         };
         match key.trim() {
             "lanes" => self.lanes = number("a power of two from 2 to 1024")?,
-            "width" => self.width = number("an integer >= 1")?,
+            "width" => self.width = number(&format!("an integer from 1 to {MAX_WIDTH}"))?,
             "pipeline" => self.pipeline = number("an integer >= 0 (0 = combinational)")?,
             "out_lanes" => self.out_lanes = number("an integer from 1 to lanes")?,
             "mode" => self.mode = value.parse()?,
@@ -423,6 +438,8 @@ mod tests {
         p.out_lanes = 8;
         p.width = 0;
         assert_eq!(p.validate(), Err(ParamError::Width));
+        p.width = MAX_WIDTH + 1;
+        assert_eq!(p.validate(), Err(ParamError::WidthAbove(MAX_WIDTH + 1)));
         p.width = 1;
         p.pipeline = 4;
         assert!(matches!(

@@ -560,3 +560,38 @@ fn butterfly_refuses_a_lane_width_past_the_limit() {
         );
     }
 }
+
+/// `--out` is checked before the model is built and written only once every line passed:
+/// naming the input as the output is refused (it used to truncate the input, read nothing and
+/// report 0 vectors as a success), and a bad line leaves an existing output as it was (it
+/// used to hold the lines before the bad one).
+#[test]
+fn sim_butterfly_keeps_its_input_and_an_old_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let out = dir.path().join("out.jsonl");
+    let vectors = "{\"values\":[0,5,0,7]}\n";
+    std::fs::write(&input, vectors).unwrap();
+    let fails = |o: &std::path::Path, message: &str| {
+        let (i, o) = (input.to_str().unwrap(), o.to_str().unwrap());
+        let args = [
+            "sim",
+            "butterfly",
+            "--set",
+            "lanes=4",
+            "--input",
+            i,
+            "--out",
+            o,
+        ];
+        fails_with(&args, message);
+    };
+    fails(&input, "is the same file as the input --input");
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), vectors);
+    std::fs::write(&out, "old results\n").unwrap();
+    std::fs::write(&input, format!("{vectors}{{\"values\":[0,256,0,7]}}\n")).unwrap();
+    fails(&out, "line 2: `values`[1] = 256 does not fit");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old results\n");
+    let missing = dir.path().join("no-such-dir").join("out.jsonl");
+    fails(&missing, "no-such-dir does not exist; create it first");
+}

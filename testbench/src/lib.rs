@@ -9,6 +9,7 @@ pub mod adder_tree;
 pub mod butterfly;
 pub mod cim;
 pub mod jobs;
+pub mod outputs;
 pub mod packet;
 pub mod plot;
 pub mod run;

@@ -22,7 +22,7 @@ use nicc_rtl::blocks::butterfly::{
 use nicc_rtl::Bits;
 use nicc_sim::{Model, Port};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, Write};
 use std::path::Path;
 
 /// What [`sim_jsonl`] did.
@@ -170,7 +170,9 @@ fn line_config(n: usize, line: usize, v: &InLine) -> anyhow::Result<Option<(Conf
 
 /// Runs every line of `input` through the RTL for `params` and the golden model, writes the
 /// RTL's outputs to `output`, and fails on the first malformed line or mismatch, naming the
-/// line (1-based) and the field (and the beat, for a multi-beat result).
+/// line (1-based) and the field (and the beat, for a multi-beat result). `output` is checked
+/// before the model is built ([`crate::outputs::check`]: its directory exists, it is not
+/// `input`) and written only when every line passed.
 ///
 /// Output `index` and `count` per mode:
 /// - compact: the RTL's `out_index` and `out_count` (the source lane of each packed value);
@@ -190,6 +192,7 @@ fn line_config(n: usize, line: usize, v: &InLine) -> anyhow::Result<Option<(Conf
 pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyhow::Result<Summary> {
     let p = params.clone();
     p.validate()?;
+    crate::outputs::check(&[("--input", input)], &[("--out", output, ".jsonl")])?;
     if p.width > 64 {
         bail!(
             "nicc sim butterfly accepts width up to 64 bits; got {}",
@@ -261,9 +264,9 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
     let reader = std::io::BufReader::new(
         std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?,
     );
-    let mut out = BufWriter::new(
-        std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?,
-    );
+    // Written once every line passed: a bad line or a mismatch leaves an existing file as it
+    // was, not half overwritten.
+    let mut out = Vec::new();
     let mut loaded: Option<Config> = None;
     let mut vectors = 0;
     for (i, text) in reader.lines().enumerate() {
@@ -441,7 +444,7 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
         writeln!(out)?;
         vectors += 1;
     }
-    out.flush()?;
+    std::fs::write(output, out).with_context(|| format!("writing {}", output.display()))?;
     Ok(Summary {
         vectors,
         mismatches: 0,

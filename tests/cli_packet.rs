@@ -157,3 +157,49 @@ fn sim_packet_rejects_non_pcap_and_truncated_pcap() {
     assert!(!ok);
     assert!(err.contains("data_bytes"), "{err}");
 }
+
+/// The outputs are checked before the capture is read: an output that is the capture, or both
+/// outputs one file, or an output in a missing directory is refused and nothing is written
+/// (before, the capture was overwritten by the metadata, the metadata by the passed frames,
+/// and a bad `--pcap-out` failed after `--meta-out` had been overwritten).
+#[test]
+fn sim_packet_refuses_outputs_that_would_overwrite_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("in.pcap");
+    let fs = frames();
+    write_frames(&cap, fs.iter().map(|f| f.as_slice())).unwrap();
+    let before = std::fs::read(&cap).unwrap();
+    let meta = dir.path().join("meta.jsonl");
+    std::fs::write(&meta, "old\n").unwrap();
+    let run = |meta_out: &std::path::Path, pcap_out: &std::path::Path| {
+        nicc(&[
+            "sim",
+            "packet",
+            "--pcap",
+            cap.to_str().unwrap(),
+            "--meta-out",
+            meta_out.to_str().unwrap(),
+            "--pcap-out",
+            pcap_out.to_str().unwrap(),
+        ])
+    };
+    let out = dir.path().join("out.pcap");
+    let missing = dir.path().join("missing").join("out.pcap");
+    let same_as_capture = "is the same file as the input --pcap";
+    for (m, p, message) in [
+        (&cap, &out, same_as_capture),
+        (&meta, &cap, same_as_capture),
+        (
+            &meta,
+            &meta,
+            "are the same file: one would overwrite the other",
+        ),
+        (&meta, &missing, "missing does not exist; create it first"),
+    ] {
+        let (ok, _, err) = run(m, p);
+        assert!(!ok && err.contains(message), "{m:?} {p:?}: {err}");
+    }
+    assert_eq!(std::fs::read(&cap).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&meta).unwrap(), "old\n");
+    assert!(!out.exists());
+}

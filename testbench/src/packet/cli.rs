@@ -42,6 +42,9 @@ pub enum PacketCliError {
         /// The first one (names the frame and the field).
         first: String,
     },
+    /// An output file cannot be written, or is the capture or the other output.
+    #[error(transparent)]
+    Output(#[from] crate::outputs::OutputError),
     /// The back-pressure probability is outside [0, 0.95].
     #[error("--backpressure {0} is out of range; give a probability in 0..=0.95")]
     Backpressure(f64),
@@ -61,7 +64,9 @@ pub struct SimSummary {
 /// Runs every frame of `pcap` through the RTL and the golden model; writes the RTL metadata
 /// as JSON lines to `meta_out` and the passed frames to `pcap_out`. Any difference between
 /// RTL and golden model ([`RtlEngine::check`]: every record field, every passed frame, the
-/// counters) is an error naming the frame and field.
+/// counters) is an error naming the frame and field. The outputs are checked before anything
+/// runs ([`crate::outputs::check`]: their directory exists, neither is the capture nor the
+/// other output).
 pub fn sim_pcap(
     p: &PacketParams,
     pcap: &Path,
@@ -73,6 +78,9 @@ pub fn sim_pcap(
     if !(0.0..=0.95).contains(&backpressure) {
         return Err(PacketCliError::Backpressure(backpressure));
     }
+    let mut outputs = vec![("--meta-out", meta_out, ".jsonl")];
+    outputs.extend(pcap_out.map(|p| ("--pcap-out", p, ".pcap")));
+    crate::outputs::check(&[("--pcap", pcap)], &outputs)?;
     let frames = read_frames(pcap)?;
     let cfg = PacketConfig::from_params(p)?;
     let mut e = RtlEngine::new(p)?;

@@ -203,3 +203,33 @@ fn mismatch_message_names_vector_column_expected_actual() {
     let e = CimCliError::from_mismatches(&[m(0, 2, 1, 0), m(5, 0, 7, 6), m(6, 0, 7, 6)]);
     assert!(e.to_string().ends_with("expected 1, actual 0 (and 2 more)"));
 }
+
+/// `--out` is checked before the macro is built: one of the input files, or a file in a
+/// missing directory, is refused and the inputs are left as they were (before, `--out` equal
+/// to `--weights` overwrote the weights, and a missing directory failed only after the whole
+/// simulation with a bare "No such file or directory").
+#[test]
+fn out_is_checked_before_the_simulation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, x) = (dir.path().join("w.npy"), dir.path().join("x.npy"));
+    write_npy(&w, &[R as u64, C as u64], &weights());
+    write_npy(&x, &[1, R as u64], &[1i8; R]);
+    let before = std::fs::read(&w).unwrap();
+    let missing = dir.path().join("results").join("y.npy");
+    for (out, message) in [
+        (&w, "is the same file as the input --weights"),
+        (&missing, "results does not exist; create it first"),
+    ] {
+        let mut args = vec!["sim", "cim"];
+        args.extend(sets());
+        let (ws, xs, ys) = (
+            w.to_str().unwrap(),
+            x.to_str().unwrap(),
+            out.to_str().unwrap(),
+        );
+        args.extend(["--weights", ws, "--inputs", xs, "--out", ys]);
+        let (ok, _, err) = nicc(&args);
+        assert!(!ok && err.contains(message), "{err}");
+    }
+    assert_eq!(std::fs::read(&w).unwrap(), before);
+}

@@ -185,3 +185,33 @@ fn bench_pruning_names_the_accepted_patterns() {
         "pruning `diagonal`: expected unstructured or rows",
     );
 }
+
+/// `--out` is checked before the tile is built: an input file, or a directory, is refused
+/// and the inputs are left as they were (before, `--out` equal to `--inputs` overwrote them).
+#[test]
+fn out_is_checked_before_the_simulation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, vectors) = inputs();
+    write_npy(&dir.path().join("w.npy"), &[R as u64, C as u64], &weights());
+    write_npy(&dir.path().join("x.npy"), &[vectors as u64, R as u64], &x);
+    let x_path = dir.path().join("x.npy");
+    let before = std::fs::read(&x_path).unwrap();
+    let p = |f: &Path| f.to_str().unwrap().to_string();
+    let (w, xs, d) = (p(&dir.path().join("w.npy")), p(&x_path), p(dir.path()));
+    let run = |out: &str, message: &str| {
+        let args = [
+            "sim",
+            "sparse-ffn",
+            "--weights",
+            &w,
+            "--inputs",
+            &xs,
+            "--out",
+            out,
+        ];
+        fails_with(&args, message);
+    };
+    run(&xs, "is the same file as the input --inputs");
+    run(&d, "is a directory: give a file name");
+    assert_eq!(std::fs::read(&x_path).unwrap(), before);
+}

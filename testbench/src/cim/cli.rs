@@ -40,6 +40,9 @@ pub enum CimCliError {
     /// A `.npy` file could not be read or written, or holds values out of range.
     #[error(transparent)]
     Npy(#[from] NpyIoError),
+    /// The output file cannot be written, or is one of the inputs.
+    #[error(transparent)]
+    Output(#[from] crate::outputs::OutputError),
     /// The parameters are invalid or the macro could not be generated.
     #[error("generating the macro: {0}")]
     Rtl(#[from] RtlError),
@@ -330,6 +333,16 @@ impl std::fmt::Display for Bf16SimSummary {
     }
 }
 
+/// Checks `out` before anything runs ([`crate::outputs::check`]): its directory exists and it
+/// is neither input file.
+fn check_out(weights: &Path, inputs: &Path, out: &Path) -> Result<(), CimCliError> {
+    crate::outputs::check(
+        &[("--weights", weights), ("--inputs", inputs)],
+        &[("--out", out, ".npy")],
+    )?;
+    Ok(())
+}
+
 /// Runs `inputs` (B, R) against `weights` (R, C) through the Verilated macro `p` and writes
 /// the RTL's results to `out`: [`sim_npy_int`] or [`sim_npy_bf16`] by `p.format`. `bx` is
 /// the INT macro's run-time precision (0 = `xbits`; BF16 macros accept only 0).
@@ -366,6 +379,7 @@ pub fn sim_npy_bf16(
     out: &Path,
 ) -> Result<Bf16SimSummary, CimCliError> {
     p.validate().map_err(RtlError::from)?;
+    check_out(weights, inputs, out)?;
     if p.format != CimFormat::Bf16 {
         return Err(CimCliError::Unsupported(
             "sim_npy_bf16 runs format=bf16 macros".into(),
@@ -463,6 +477,7 @@ pub fn sim_npy_int(
     bx: u32,
 ) -> Result<CimSimSummary, CimCliError> {
     p.validate().map_err(RtlError::from)?;
+    check_out(weights, inputs, out)?;
     if p.format != CimFormat::Int {
         return Err(CimCliError::Unsupported(
             "sim_npy_int runs format=int macros (set format=int)".into(),

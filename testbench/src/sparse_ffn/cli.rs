@@ -15,6 +15,9 @@ pub enum CliError {
     /// Reading or writing an `.npy` file failed.
     #[error(transparent)]
     Npy(#[from] NpyIoError),
+    /// The output file cannot be written, or is one of the inputs.
+    #[error(transparent)]
+    Output(#[from] crate::outputs::OutputError),
     /// A parameter is invalid.
     #[error(transparent)]
     Param(#[from] nicc_rtl::error::ParamError),
@@ -63,6 +66,8 @@ fn rows_of(m: &IntMatrix) -> Vec<Vec<i64>> {
 /// Runs `nicc sim sparse-ffn`: reads W (rows x cols) and X (B x rows), optionally magnitude
 /// prunes W to `prune`, packs and loads it, runs every vector through the RTL, checks it
 /// against the golden product, writes Y (B x cols, int64). Returns a summary for the user.
+/// `out` is checked first ([`crate::outputs::check`]: its directory exists, it is neither
+/// input).
 pub fn sim_npy(
     p: &SparseFfnParams,
     weights: &Path,
@@ -71,6 +76,10 @@ pub fn sim_npy(
     prune: Option<f64>,
 ) -> Result<String, CliError> {
     p.validate()?;
+    crate::outputs::check(
+        &[("--weights", weights), ("--inputs", inputs)],
+        &[("--out", out, ".npy")],
+    )?;
     let wm = read_int_matrix(weights)?;
     if wm.rows != p.rows as usize || wm.cols != p.cols as usize {
         return Err(CliError::Shape {

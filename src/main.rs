@@ -743,6 +743,8 @@ fn sweep(args: &SweepArgs) -> Result<()> {
             .iter()
             .map(|p| SweepResult::read(p))
             .collect::<Result<_, _>>()?;
+        let inputs: Vec<&std::path::Path> = parts.iter().map(PathBuf::as_path).collect();
+        sweep::prepare_output(out, &inputs)?;
         sweep::merge(&loaded)?
     } else {
         if !parts.is_empty() {
@@ -770,6 +772,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
             time_limit_s: *time_limit,
             ..Default::default()
         };
+        sweep::prepare_output(out, &[])?;
         let bar = indicatif::ProgressBar::new(0);
         let r = sweep::run_sweep(design, &sets, &vary, &flows, &opts, shard, |k, n| {
             bar.set_length(n as u64);

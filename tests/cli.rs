@@ -595,3 +595,35 @@ fn sim_butterfly_keeps_its_input_and_an_old_output() {
     let missing = dir.path().join("no-such-dir").join("out.jsonl");
     fails(&missing, "no-such-dir does not exist; create it first");
 }
+
+/// The output stem is checked before any point runs: a path below a file is refused at once
+/// (before, every point was synthesised and the results were lost to "File exists"), and a
+/// merge whose stem names one of its shards is refused (it overwrote the shard).
+#[test]
+fn sweep_checks_its_output_before_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let below = file.join("sweep");
+    let args = ["sweep", "counter", "--vary", "width=2,3", "-o"];
+    let (ok, out, err) = nicc(&[&args[..], &[below.to_str().unwrap()]].concat());
+    assert!(!ok, "{out}");
+    assert!(err.contains("is a file, not a directory"), "{err}");
+    assert!(!out.contains(".csv"), "{out}");
+    let stem = dir.path().join("s");
+    let (ok, _, err) = nicc(&[&args[..], &[stem.to_str().unwrap()]].concat());
+    assert!(ok, "{err}");
+    let shard = stem.with_extension("json");
+    let before = std::fs::read(&shard).unwrap();
+    fails_with(
+        &[
+            "sweep",
+            "merge",
+            shard.to_str().unwrap(),
+            "-o",
+            stem.to_str().unwrap(),
+        ],
+        "is the same file as the input shard",
+    );
+    assert_eq!(std::fs::read(&shard).unwrap(), before);
+}

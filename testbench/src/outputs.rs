@@ -39,6 +39,18 @@ pub enum OutputError {
         /// The part of the path that is a file.
         dir: String,
     },
+    /// The output's directory could not be created.
+    #[error("{flag} {path}: creating the directory {dir}: {source}")]
+    CreateDir {
+        /// The option that names the output.
+        flag: String,
+        /// The path given.
+        path: String,
+        /// The directory.
+        dir: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// The output is one of the inputs: writing it would destroy what is being read.
     #[error("{flag} {path} is the same file as the input {input_flag} {input}: writing it would overwrite the input; give another output file")]
     SameAsInput {
@@ -74,11 +86,11 @@ fn resolved(path: &Path) -> Option<PathBuf> {
     if let Ok(p) = std::fs::canonicalize(path) {
         return Some(p);
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    Some(std::fs::canonicalize(dir).ok()?.join(path.file_name()?))
+    Some(
+        std::fs::canonicalize(parent_of(path))
+            .ok()?
+            .join(path.file_name()?),
+    )
 }
 
 /// Whether `a` and `b` are one file: the same device and inode when both exist (a hard link
@@ -97,6 +109,42 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// The directory `path` goes into (`.` for a bare file name).
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// The nearest existing ancestor of `dir` (itself included) when it is a file, not a
+/// directory: nothing can be created below it.
+fn file_in_the_way(dir: &Path) -> Option<&Path> {
+    dir.ancestors()
+        .find(|a| !a.as_os_str().is_empty() && a.exists())
+        .filter(|a| !a.is_dir())
+}
+
+/// Creates the directory `path` goes into, with its parents (for a command that makes its
+/// output directory, e.g. `nicc sweep -o`); a file in the way is
+/// [`OutputError::NotADirectory`].
+pub fn create_parent(flag: &str, path: &Path) -> Result<(), OutputError> {
+    let dir = parent_of(path);
+    if let Some(file) = file_in_the_way(dir) {
+        return Err(OutputError::NotADirectory {
+            flag: flag.into(),
+            path: path.display().to_string(),
+            dir: file.display().to_string(),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
+        flag: flag.into(),
+        path: path.display().to_string(),
+        dir: dir.display().to_string(),
+        source,
+    })
+}
+
 /// Checks that each output can be created (its directory exists, it is not a directory) and
 /// is neither one of `inputs` nor another output. `ext` is each output's usual extension, for
 /// the message when a directory is given.
@@ -110,23 +158,12 @@ pub fn check(inputs: &[Arg], outputs: &[(&str, &Path, &str)]) -> Result<(), Outp
                 ext: ext.into(),
             });
         }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        // The nearest existing ancestor says whether the directory is missing or a file.
-        let mut up = dir;
-        while !up.exists() {
-            match up.parent() {
-                Some(p) if !p.as_os_str().is_empty() => up = p,
-                _ => break,
-            }
-        }
-        if up.exists() && !up.is_dir() {
+        let dir = parent_of(path);
+        if let Some(file) = file_in_the_way(dir) {
             return Err(OutputError::NotADirectory {
                 flag: flag.into(),
                 path: shown,
-                dir: up.display().to_string(),
+                dir: file.display().to_string(),
             });
         }
         if !dir.is_dir() {
@@ -190,6 +227,12 @@ mod tests {
         let link = dir.path().join("link.jsonl");
         std::fs::hard_link(&input, &link).unwrap();
         assert!(err(&link).contains("would overwrite the input"));
+        create_parent("-o", &dir.path().join("a/b/stem")).unwrap();
+        assert!(dir.path().join("a/b").is_dir());
+        let e = create_parent("-o", &input.join("stem"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("in.jsonl is a file, not a directory"), "{e}");
         let e = check(
             &[],
             &[

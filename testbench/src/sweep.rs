@@ -47,6 +47,9 @@ pub enum SweepError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The output stem cannot be written (checked before the sweep runs).
+    #[error(transparent)]
+    Output(#[from] crate::outputs::OutputError),
     /// Plotting failed.
     #[error("plot: {0}")]
     Plot(String),
@@ -324,6 +327,18 @@ impl SweepResult {
         }
         out
     }
+}
+
+/// Makes the directory of the output `stem` and checks that `STEM.json` and `STEM.csv` can be
+/// written and are none of `inputs` (the shard files of a merge), before a sweep or merge
+/// runs: a bad `-o` would otherwise fail only once every point had been synthesised, and a
+/// stem naming a shard would overwrite it.
+pub fn prepare_output(stem: &Path, inputs: &[&Path]) -> Result<(), SweepError> {
+    let (json, csv) = (stem.with_extension("json"), stem.with_extension("csv"));
+    crate::outputs::create_parent("-o", &json)?;
+    let inputs: Vec<crate::outputs::Arg> = inputs.iter().map(|p| ("shard", *p)).collect();
+    crate::outputs::check(&inputs, &[("-o", &json, ".json"), ("-o", &csv, ".csv")])?;
+    Ok(())
 }
 
 /// Joins shard results of one sweep into the whole: same block and grid, every shard of the

@@ -627,3 +627,23 @@ fn sweep_checks_its_output_before_it_runs() {
     );
     assert_eq!(std::fs::read(&shard).unwrap(), before);
 }
+
+/// Every `--only` must name a block: a misspelt one beside a right one is an error, not a run
+/// of the right one alone that looks like a run of both.
+#[test]
+fn run_only_names_every_unknown_block() {
+    let dir = tempfile::tempdir().unwrap();
+    fails_with(
+        &[
+            "run",
+            "--quick",
+            "--only",
+            "hier-sum4",
+            "--only",
+            "hier-sum",
+            "-o",
+            dir.path().to_str().unwrap(),
+        ],
+        "--only `hier-sum` names no block; blocks: adder-tree,",
+    );
+}

@@ -366,8 +366,21 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
     row
 }
 
-/// Runs `jobs` (filtered by `opts.only`) and writes `report.md` and `report.json`.
+/// Runs `jobs` (filtered by `opts.only`, each of which must name one) and writes `report.md`
+/// and `report.json`.
 pub fn run(all: &[Box<dyn Job>], opts: &RunOptions) -> Result<Vec<Row>> {
+    // A misspelt `--only` beside a right one would otherwise drop its block silently.
+    if let Some(bad) = opts
+        .only
+        .iter()
+        .find(|o| !all.iter().any(|j| j.name() == o.as_str()))
+    {
+        let names: Vec<&str> = all.iter().map(|j| j.name()).collect();
+        anyhow::bail!(
+            "--only `{bad}` names no block; blocks: {}",
+            names.join(", ")
+        );
+    }
     let selected: Vec<&dyn Job> = all
         .iter()
         .map(|b| b.as_ref())

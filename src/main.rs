@@ -236,14 +236,15 @@ enum SimCmd {
 enum BenchCmd {
     /// Simulation speed: per-cycle API vs batched vs a plain C++ Verilator harness.
     Sim {
-        /// Cycles per variant.
-        #[arg(long, default_value_t = 10_000_000)]
+        /// Cycles per variant (at least 1).
+        #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
         cycles: u64,
-        /// Operands of the registered adder tree (8 bits each).
-        #[arg(long, default_value_t = 32)]
+        /// Operands of the registered adder tree (8 bits each): a multiple of 4 from 4 to
+        /// 4096 (the plain C++ harness drives them in 32-bit words).
+        #[arg(long, default_value_t = 32, value_parser = parse_bench_inputs)]
         inputs: usize,
-        /// Interleaved rounds; the best rate of each variant is reported.
-        #[arg(long, default_value_t = 3)]
+        /// Interleaved rounds (at least 1); the best rate of each variant is reported.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
         rounds: u32,
     },
     /// CIM macro: gen + emit time of the given macro (default 256 x 256 INT8), and with
@@ -305,6 +306,19 @@ fn butterfly_params(sets: &[String]) -> Result<nicc_rtl::blocks::butterfly::Butt
     Ok(nicc_rtl::blocks::butterfly::ButterflyParams::from_sets(
         &parse_sets(sets)?,
     )?)
+}
+
+/// `nicc bench sim --inputs`: 8-bit operands filling whole 32-bit words of the harness's
+/// `in_data`, at most [`nicc_rtl::blocks::synthetic::MAX_SUM_INPUTS`].
+fn parse_bench_inputs(text: &str) -> Result<usize, String> {
+    let max = nicc_rtl::blocks::synthetic::MAX_SUM_INPUTS;
+    match text.trim().parse::<usize>() {
+        Ok(n) if (4..=max).contains(&n) && n.is_multiple_of(4) => Ok(n),
+        _ => Err(format!(
+            "`{text}` operands: give a multiple of 4 from 4 to {max} (four 8-bit operands fill \
+             each 32-bit word the benchmark harness drives)"
+        )),
+    }
 }
 
 /// A duration in seconds from `90`, `90s`, `1.5m` or `2h` (`--time-limit`).

@@ -647,3 +647,20 @@ fn run_only_names_every_unknown_block() {
         "--only `hier-sum` names no block; blocks: adder-tree,",
     );
 }
+
+/// `nicc bench sim` refuses operand counts its harness cannot drive before building anything
+/// (before: 0 panicked, 6 failed with an internal "batch cycle 0" message, 10^8 ran out of
+/// memory) and a run of 0 cycles (it printed rates of 0 and a/c = NaN).
+#[test]
+fn bench_sim_refuses_inputs_its_harness_cannot_drive() {
+    for inputs in ["0", "6", "100000000"] {
+        fails_with(
+            &["bench", "sim", "--inputs", inputs],
+            &format!("`{inputs}` operands: give a multiple of 4 from 4 to 4096"),
+        );
+    }
+    fails_with(
+        &["bench", "sim", "--cycles", "0"],
+        "invalid value '0' for '--cycles <CYCLES>'",
+    );
+}

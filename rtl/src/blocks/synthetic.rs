@@ -1,7 +1,7 @@
 //! Synthetic netlists of a chosen size, for measuring the emitter.
 
 use crate::builder::ModuleBuilder;
-use crate::error::RtlError;
+use crate::error::{ParamError, RtlError};
 use crate::ir::Module;
 use crate::signal::Signal;
 use std::rc::Rc;
@@ -37,9 +37,23 @@ pub fn mesh(nodes: usize) -> Result<Rc<Module>, RtlError> {
     m.finish()
 }
 
+/// Most operands of [`registered_sum`].
+pub const MAX_SUM_INPUTS: usize = 4096;
+/// Widest operand of [`registered_sum`].
+pub const MAX_SUM_WIDTH: u32 = 64;
+
 /// A registered adder tree: `n` unsigned `w`-bit operands packed in `in_data` (operand i at
 /// `[i*w +: w]`), a balanced tree of adders, one output register `out_sum` (latency 1).
+/// `n` is 1 to [`MAX_SUM_INPUTS`], `w` 1 to [`MAX_SUM_WIDTH`].
 pub fn registered_sum(n: usize, w: u32) -> Result<Rc<Module>, RtlError> {
+    if !(1..=MAX_SUM_INPUTS).contains(&n) {
+        return Err(
+            ParamError::invalid("inputs", n, format!("1 to {MAX_SUM_INPUTS} operands")).into(),
+        );
+    }
+    if !(1..=MAX_SUM_WIDTH).contains(&w) {
+        return Err(ParamError::invalid("width", w, format!("1 to {MAX_SUM_WIDTH} bits")).into());
+    }
     let mut m = ModuleBuilder::new(format!("registered_sum_n{n}_w{w}"));
     m.clock_domain();
     let data = m.input("in_data", n as u32 * w);
@@ -62,4 +76,22 @@ pub fn registered_sum(n: usize, w: u32) -> Result<Rc<Module>, RtlError> {
     let q = m.reg("out_sum_q", &level[0]);
     m.output("out_sum", &q);
     m.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_sum_refuses_no_or_too_many_operands() {
+        for (n, w, what) in [
+            (0, 8, "inputs"),
+            (MAX_SUM_INPUTS + 1, 8, "inputs"),
+            (4, 0, "width"),
+        ] {
+            let e = registered_sum(n, w).unwrap_err().to_string();
+            assert!(e.contains(&format!("parameter `{what}`")), "{e}");
+        }
+        assert_eq!(registered_sum(4, 8).unwrap().name, "registered_sum_n4_w8");
+    }
 }

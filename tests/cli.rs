@@ -664,3 +664,13 @@ fn bench_sim_refuses_inputs_its_harness_cannot_drive() {
         "invalid value '0' for '--cycles <CYCLES>'",
     );
 }
+
+/// `nicc bench emit` refuses a netlist too large to hold in memory, at once (before,
+/// `--nodes 18446744073709551615` allocated until the process aborted).
+#[test]
+fn bench_emit_refuses_a_netlist_past_the_memory() {
+    fails_with(
+        &["bench", "emit", "--nodes", "20000001"],
+        "parameter `nodes` = 20000001 is invalid: at most 20000000 IR nodes",
+    );
+}

@@ -6,9 +6,22 @@ use crate::ir::Module;
 use crate::signal::Signal;
 use std::rc::Rc;
 
-/// A combinational netlist of about `nodes` IR expression nodes: layers of named 32-bit
-/// wires, each a mix of add, xor, mux, slice and concatenation of the previous layer.
+/// Most IR nodes of a [`mesh`]: about 2 GB of memory to build and emit (about 100 bytes a
+/// node).
+pub const MAX_MESH_NODES: usize = 20_000_000;
+
+/// A combinational netlist of about `nodes` IR expression nodes (at most
+/// [`MAX_MESH_NODES`]): layers of named 32-bit wires, each a mix of add, xor, mux, slice and
+/// concatenation of the previous layer.
 pub fn mesh(nodes: usize) -> Result<Rc<Module>, RtlError> {
+    if nodes > MAX_MESH_NODES {
+        return Err(ParamError::invalid(
+            "nodes",
+            nodes,
+            format!("at most {MAX_MESH_NODES} IR nodes (about 100 bytes of memory each)"),
+        )
+        .into());
+    }
     const W: u32 = 32;
     const LANES: usize = 64;
     // Each wire below costs 12 expression nodes.
@@ -93,5 +106,17 @@ mod tests {
             assert!(e.contains(&format!("parameter `{what}`")), "{e}");
         }
         assert_eq!(registered_sum(4, 8).unwrap().name, "registered_sum_n4_w8");
+    }
+
+    #[test]
+    fn mesh_refuses_more_nodes_than_memory_holds() {
+        for n in [MAX_MESH_NODES + 1, usize::MAX] {
+            let e = mesh(n).unwrap_err().to_string();
+            assert!(
+                e.contains("parameter `nodes`") && e.contains("at most 20000000"),
+                "{e}"
+            );
+        }
+        assert!(mesh(1000).is_ok());
     }
 }

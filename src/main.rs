@@ -266,7 +266,7 @@ enum BenchCmd {
     /// Packet engine: beats per cycle and frames/s on back-to-back 64- and 1518-byte frames;
     /// with `--random N`, N random frames per width under back-pressure, every one checked.
     Packet {
-        /// Frames per size and width (back-to-back run).
+        /// Frames per size and width (back-to-back run), 1 to 1 000 000.
         #[arg(long, default_value_t = 20_000)]
         frames: usize,
         /// Instead: this many random frames per width (good, malformed and hostile), every

@@ -45,6 +45,9 @@ pub enum PacketCliError {
     /// An output file cannot be written, or is the capture or the other output.
     #[error(transparent)]
     Output(#[from] crate::outputs::OutputError),
+    /// `nicc bench packet --frames` is 0 or more than [`MAX_BENCH_FRAMES`].
+    #[error("--frames {0} is out of range; give 1..={MAX_BENCH_FRAMES} (every frame of a run is held in memory)")]
+    BenchFrames(usize),
     /// The back-pressure probability is outside [0, 0.95].
     #[error("--backpressure {0} is out of range; give a probability in 0..=0.95")]
     Backpressure(f64),
@@ -145,10 +148,17 @@ pub fn bench_frames(len: usize, n: usize) -> Vec<Frame> {
     vec![Frame::new(b); n]
 }
 
-/// Measures beats per cycle and simulation speed on back-to-back 64- and 1518-byte frames.
+/// Most frames per size and width of [`bench`]: 1.5 GB of 1518-byte frames.
+pub const MAX_BENCH_FRAMES: usize = 1_000_000;
+
+/// Measures beats per cycle and simulation speed on back-to-back 64- and 1518-byte frames
+/// (`frames` of each, 1 to [`MAX_BENCH_FRAMES`]).
 /// The model is built for long runs ([`BuildOptions::long_run`], `-O3`): on this engine it
 /// simulates about twice as fast as the default `-O1` build.
 pub fn bench(widths: &[u32], frames: usize) -> Result<Vec<BenchRow>, PacketCliError> {
+    if !(1..=MAX_BENCH_FRAMES).contains(&frames) {
+        return Err(PacketCliError::BenchFrames(frames));
+    }
     let mut rows = Vec::new();
     for &db in widths {
         let p = PacketParams {

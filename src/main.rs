@@ -285,7 +285,7 @@ enum BenchCmd {
         /// Parameter setting `key=value` (repeatable): rows, cols, col_group, cim_rows, banks, dynamic.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
-        /// Vectors per point.
+        /// Vectors per point (1 to 100 000).
         #[arg(long, default_value_t = 16)]
         vectors: usize,
         /// Skip the synthesis (area) part.

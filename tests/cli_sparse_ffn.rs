@@ -215,3 +215,31 @@ fn out_is_checked_before_the_simulation() {
     run(&d, "is a directory: give a file name");
     assert_eq!(std::fs::read(&x_path).unwrap(), before);
 }
+
+/// `nicc bench sparse-ffn` checks `--vectors` and makes its `--out` directory before any model
+/// is built (before, 0 vectors ran the whole grid, and an `--out` below a file failed only
+/// after it, with its results lost).
+#[test]
+fn bench_checks_vectors_and_out_before_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let below = file.join("bench");
+    let (d, b) = (dir.path().to_str().unwrap(), below.to_str().unwrap());
+    fails_with(
+        &[
+            "bench",
+            "sparse-ffn",
+            "--no-area",
+            "--vectors",
+            "0",
+            "--out",
+            d,
+        ],
+        "--vectors 0 is out of range; give 1..=100000",
+    );
+    fails_with(
+        &["bench", "sparse-ffn", "--no-area", "--out", b],
+        "file is a file, not a directory",
+    );
+}

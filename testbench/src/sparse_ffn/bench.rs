@@ -35,6 +35,12 @@ pub enum BenchError {
     /// Writing the report or plot failed.
     #[error("{0}")]
     Output(String),
+    /// The output directory cannot be made (checked before anything runs).
+    #[error(transparent)]
+    OutputDir(#[from] crate::outputs::OutputError),
+    /// `--vectors` is 0 or above [`MAX_BENCH_VECTORS`].
+    #[error("--vectors {0} is out of range; give 1..={MAX_BENCH_VECTORS} vectors per point")]
+    Vectors(usize),
     /// Synthesis failed.
     #[error(transparent)]
     Synth(#[from] nicc_synth::SynthError),
@@ -411,10 +417,15 @@ fn area_rows(p: &SparseFfnParams) -> Result<String, BenchError> {
     Ok(out)
 }
 
-/// Runs the grid ([`WEIGHT_SPARSITY`] x [`ACT_SPARSITY`], `vectors` per point) on `p` with
+/// Most vectors per point of [`run`].
+pub const MAX_BENCH_VECTORS: usize = 100_000;
+
+/// Runs the grid ([`WEIGHT_SPARSITY`] x [`ACT_SPARSITY`], `vectors` per point, 1 to
+/// [`MAX_BENCH_VECTORS`]) on `p` with
 /// weights pruned as `pruning` says, and with `area` the asic and ice40 flows on both tiles;
 /// writes `sparse-ffn-bench.md`, `sparse-ffn-bench.json` and `sparse-ffn-toggles.svg` into
-/// `out`. Returns the markdown.
+/// `out`, which is made first (a bad `out` fails before the models are built, not after the
+/// whole grid). Returns the markdown.
 pub fn run(
     p: &SparseFfnParams,
     pruning: Pruning,
@@ -422,6 +433,10 @@ pub fn run(
     area: bool,
     out: &std::path::Path,
 ) -> Result<String, BenchError> {
+    if !(1..=MAX_BENCH_VECTORS).contains(&vectors) {
+        return Err(BenchError::Vectors(vectors));
+    }
+    crate::outputs::create_parent("--out", &out.join("sparse-ffn-bench.md"))?;
     let t0 = std::time::Instant::now();
     let mut b = Bench::new(p)?;
     b.pruning = pruning;

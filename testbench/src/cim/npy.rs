@@ -139,7 +139,51 @@ fn read_err<'a>(path: &'a Path, what: &'a str) -> impl FnOnce(std::io::Error) ->
     }
 }
 
+/// The dimensions of the `shape` tuple of the header at the start of `bytes`, when a light
+/// reading finds them (`None` otherwise: npyz then reads the header and names what is wrong).
+fn header_dims(bytes: &[u8]) -> Option<Vec<u64>> {
+    let text = String::from_utf8_lossy(bytes.get(8..)?);
+    let key = text.find("'shape'").or_else(|| text.find("\"shape\""))?;
+    let open = key + text[key..].find('(')?;
+    let close = open + text[open..].find(')')?;
+    text[open + 1..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse::<u64>().ok())
+        .collect()
+}
+
+/// Refuses a header whose element count overflows 64 bits before npyz reads it: npyz
+/// multiplies the dimensions unchecked (a corrupt header panicked in a debug build).
+fn check_header_dims(path: &Path) -> Result<(), NpyIoError> {
+    use std::io::Read;
+    let f = File::open(path).map_err(io_err(path))?;
+    // Headers are a few hundred bytes; a megabyte holds any real one.
+    let mut head = Vec::new();
+    f.take(1 << 20)
+        .read_to_end(&mut head)
+        .map_err(io_err(path))?;
+    let Some(dims) = header_dims(&head) else {
+        return Ok(());
+    };
+    let fits = dims
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1u64, |n, &d| n.checked_mul(d))
+        .is_some();
+    if !fits {
+        return Err(NpyIoError::Shape {
+            path: path.to_path_buf(),
+            got: dims,
+            expected: "dimensions whose product fits in 64 bits (the header is corrupt)".into(),
+        });
+    }
+    Ok(())
+}
+
 fn open(path: &Path) -> Result<npyz::NpyFile<BufReader<File>>, NpyIoError> {
+    check_header_dims(path)?;
     let f = File::open(path).map_err(io_err(path))?;
     npyz::NpyFile::new(BufReader::new(f)).map_err(read_err(path, "header"))
 }
@@ -563,6 +607,33 @@ mod tests {
         bytes.extend(header.as_bytes());
         bytes.extend(data);
         std::fs::write(path, bytes).unwrap();
+    }
+
+    /// A corrupt header whose dimensions multiply past 64 bits (npyz multiplies them
+    /// unchecked, for the element count and the strides) is a shape error naming them.
+    #[test]
+    fn a_shape_past_64_bits_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.npy");
+        let cases: [(&[u64], bool); 3] = [
+            (&[1 << 62, 1 << 20], false),
+            (&[0, 1 << 40, 1 << 40], false),
+            (&[1 << 40, 1 << 40], true),
+        ];
+        for (shape, fortran) in cases {
+            write_raw(&p, "<i8", fortran, shape, &[]);
+            let e = read_int_matrix(&p).unwrap_err().to_string();
+            assert!(
+                e.contains("dimensions whose product fits in 64 bits"),
+                "{shape:?}: {e}"
+            );
+            let e = read_float_matrix(&p).unwrap_err().to_string();
+            assert!(e.contains("fits in 64 bits"), "{shape:?}: {e}");
+        }
+        // A large shape that fits is left to the reader (here: data missing).
+        write_raw(&p, "<i8", false, &[1 << 31, 1 << 31], &[]);
+        let e = read_int_matrix(&p).unwrap_err().to_string();
+        assert!(e.contains("truncated"), "{e}");
     }
 
     #[test]

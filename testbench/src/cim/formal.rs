@@ -39,7 +39,25 @@ pub enum CimFormalError {
     /// BF16 macros are not covered.
     #[error("format = bf16: the bounded check covers the integer macro (format = int)")]
     Bf16,
+    /// The macro is too large for the bounded check to be built, let alone finish.
+    #[error(
+        "rows x cols = {rows} x {cols} is above the {MAX_CHECK_CELLS} cells the bounded check \
+         takes: it is practical for small macros only (INT3 2 x 1 in about 2 s, INT4 2 x 1 in \
+         about 2 minutes); co-simulate larger ones (nicc sim cim)"
+    )]
+    TooLarge {
+        /// Rows of the macro.
+        rows: u32,
+        /// Columns of the macro.
+        cols: u32,
+    },
 }
+
+/// Most `rows x cols` cells of a macro [`checker_design`] takes (e.g. 8 x 8, or the default
+/// 16 x 4):
+/// the checker has a multiplier per cell and ABC unrolls it for every cycle, so a large macro
+/// ran out of memory (4096 x 1024 took over 9 GB within 30 s) instead of being refused.
+pub const MAX_CHECK_CELLS: u32 = 64;
 
 /// Cycles that cover one MVM from reset: reset, one write per row, the accept, `xbits`
 /// planes, the tree pipeline, the result FIFO, and two spare.
@@ -205,6 +223,12 @@ pub fn checker_design(p: &CimParams, flag: Flag) -> Result<Design, CimFormalErro
         return Err(CimFormalError::Bf16);
     }
     p.validate().map_err(RtlError::from)?;
+    if p.rows * p.cols > MAX_CHECK_CELLS {
+        return Err(CimFormalError::TooLarge {
+            rows: p.rows,
+            cols: p.cols,
+        });
+    }
     let cim = generate(p, "cim")?;
     Ok(emit(&checker(p, &cim, flag)?)?)
 }
@@ -218,4 +242,34 @@ pub fn check(p: &CimParams, frames: u32, timeout_s: u32) -> Result<BmcVerdict, C
 /// Runs the bounded check on an already emitted checker design.
 pub fn check_design(d: &Design, frames: u32, timeout_s: u32) -> Result<BmcVerdict, CimFormalError> {
     Ok(bounded_check(d, &BmcOptions { frames, timeout_s })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_macro_too_large_to_check_is_refused_before_it_is_built() {
+        let p = CimParams {
+            rows: 16,
+            cols: 8,
+            ..CimParams::default()
+        };
+        assert!(matches!(
+            checker_design(&p, Flag::WrongResult),
+            Err(CimFormalError::TooLarge { rows: 16, cols: 8 })
+        ));
+        let p = CimParams {
+            rows: 4096,
+            cols: 1024,
+            ..CimParams::default()
+        };
+        let e = checker_design(&p, Flag::WrongResult)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("rows x cols = 4096 x 1024 is above the 64 cells"),
+            "{e}"
+        );
+    }
 }

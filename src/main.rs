@@ -393,6 +393,7 @@ fn real_main() -> Result<()> {
             let design = design.unwrap();
             let sets = parse_sets(&sets)?;
             let d = nicc_rtl::blocks::registry::generate(&design, &sets, top.as_deref())?;
+            nicc_testbench::outputs::create_dir("-o", &out)?;
             let files = d
                 .write_to(&out)
                 .with_context(|| format!("writing into {}", out.display()))?;

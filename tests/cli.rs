@@ -674,3 +674,18 @@ fn bench_emit_refuses_a_netlist_past_the_memory() {
         "parameter `nodes` = 20000001 is invalid: at most 20000000 IR nodes",
     );
 }
+
+/// `nicc gen -o` naming a file, or a path below one, says so (before: "File exists" or
+/// "Not a directory" from the OS, which read as if the output were already there).
+#[test]
+fn gen_names_a_file_where_its_output_directory_should_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    for out in [file.clone(), file.join("sub")] {
+        fails_with(
+            &["gen", "counter", "-o", out.to_str().unwrap()],
+            &format!("{} is a file, not a directory", file.display()),
+        );
+    }
+}

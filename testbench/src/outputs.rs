@@ -129,7 +129,17 @@ fn file_in_the_way(dir: &Path) -> Option<&Path> {
 /// output directory, e.g. `nicc sweep -o`); a file in the way is
 /// [`OutputError::NotADirectory`].
 pub fn create_parent(flag: &str, path: &Path) -> Result<(), OutputError> {
-    let dir = parent_of(path);
+    make_dir(flag, path, parent_of(path))
+}
+
+/// Creates the output directory `dir` named by `flag` (e.g. `nicc gen -o`), with its parents;
+/// a file in the way is [`OutputError::NotADirectory`].
+pub fn create_dir(flag: &str, dir: &Path) -> Result<(), OutputError> {
+    make_dir(flag, dir, dir)
+}
+
+/// Creates `dir` for the output `path`, naming a file in the way.
+fn make_dir(flag: &str, path: &Path, dir: &Path) -> Result<(), OutputError> {
     if let Some(file) = file_in_the_way(dir) {
         return Err(OutputError::NotADirectory {
             flag: flag.into(),

@@ -95,7 +95,7 @@ fn bad_parameters_are_named() {
     );
     fails_with(
         &["gen", "counter", "--set", "wdth=3"],
-        "unknown parameter `wdth`; accepted: width, depth",
+        "unknown parameter `wdth`; accepted: width",
     );
     fails_with(
         &["gen", "counter", "--set", "width"],
@@ -688,4 +688,23 @@ fn gen_names_a_file_where_its_output_directory_should_be() {
             &format!("{} is a file, not a directory", file.display()),
         );
     }
+}
+
+/// A parameter a demonstration design does not read is refused, not silently ignored (before,
+/// `counter --set depth=4` and `keywords --set width=8` generated the defaults, and the
+/// counter's error listed `depth` among its parameters).
+#[test]
+fn demo_designs_refuse_parameters_they_do_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    fails_with(
+        &["gen", "counter", "--set", "depth=4", "-o", d],
+        "unknown parameter `depth`; accepted: width",
+    );
+    fails_with(
+        &["gen", "keywords", "--set", "width=8", "-o", d],
+        "unknown parameter `width`; accepted: none (the design has no parameters)",
+    );
+    let (ok, _, err) = nicc(&["gen", "memory", "--set", "depth=4", "-o", d]);
+    assert!(ok, "{err}");
 }

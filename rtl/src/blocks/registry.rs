@@ -50,23 +50,41 @@ pub fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, Para
 }
 
 impl DemoParams {
-    /// Applies `key=value` settings.
+    /// Applies `key=value` settings (`width` and `depth`).
     pub fn from_sets(sets: &[(String, String)]) -> Result<DemoParams, ParamError> {
+        Self::from_sets_of(sets, &["width", "depth"])
+    }
+
+    /// Applies `key=value` settings of the keys a design reads, `accepted` (`width`, `depth`,
+    /// or none): any other key is [`ParamError::UnknownKey`], not silently ignored.
+    pub fn from_sets_of(
+        sets: &[(String, String)],
+        accepted: &[&str],
+    ) -> Result<DemoParams, ParamError> {
         let mut p = DemoParams::default();
         for (k, v) in sets {
             match k.as_str() {
-                "width" => p.width = parse_num(k, v)?,
-                "depth" => p.depth = parse_num(k, v)?,
+                "width" if accepted.contains(&"width") => p.width = parse_num(k, v)?,
+                "depth" if accepted.contains(&"depth") => p.depth = parse_num(k, v)?,
                 _ => {
                     return Err(ParamError::UnknownKey {
                         key: k.clone(),
-                        accepted: "width, depth".into(),
+                        accepted: if accepted.is_empty() {
+                            "none (the design has no parameters)".into()
+                        } else {
+                            accepted.join(", ")
+                        },
                     })
                 }
             }
         }
         Ok(p)
     }
+}
+
+/// [`DemoParams`] of a design that reads only `width`.
+fn width_of(sets: &[(String, String)]) -> Result<u32, ParamError> {
+    Ok(DemoParams::from_sets_of(sets, &["width"])?.width)
 }
 
 /// Every design `nicc gen` accepts.
@@ -76,19 +94,19 @@ pub fn entries() -> Vec<Entry> {
         Entry {
             name: "counter",
             about: "up-counter with enable and wrap flag (width)",
-            build: |s| demo::counter(DemoParams::from_sets(s)?.width),
+            build: |s| demo::counter(width_of(s)?),
             reference: None,
         },
         Entry {
             name: "reg-adder",
             about: "registered signed adder (width)",
-            build: |s| demo::reg_adder(DemoParams::from_sets(s)?.width),
+            build: |s| demo::reg_adder(width_of(s)?),
             reference: None,
         },
         Entry {
             name: "switch2x2",
             about: "2x2 crossbar switch (width)",
-            build: |s| demo::switch2x2(DemoParams::from_sets(s)?.width),
+            build: |s| demo::switch2x2(width_of(s)?),
             reference: None,
         },
         Entry {
@@ -103,20 +121,20 @@ pub fn entries() -> Vec<Entry> {
         Entry {
             name: "hier-sum4",
             about: "two-level hierarchy summing four inputs (width)",
-            build: |s| demo::hier_sum4(DemoParams::from_sets(s)?.width),
-            reference: Some(|s| demo::hier_sum4_reference(DemoParams::from_sets(s)?.width)),
+            build: |s| demo::hier_sum4(width_of(s)?),
+            reference: Some(|s| demo::hier_sum4_reference(width_of(s)?)),
         },
         Entry {
             name: "signed-mix",
             about: "signed multiply, shift, compare and extension (width)",
-            build: |s| demo::signed_mix(DemoParams::from_sets(s)?.width),
+            build: |s| demo::signed_mix(width_of(s)?),
             reference: None,
         },
         Entry {
             name: "keywords",
             about: "ports named after Verilog keywords (no parameters)",
             build: |s| {
-                DemoParams::from_sets(s)?;
+                DemoParams::from_sets_of(s, &[])?;
                 demo::keywords()
             },
             reference: None,

@@ -191,3 +191,17 @@ fn bad_captures_are_clear_errors() {
     let e = frames_from_bytes(&raw, "raw.pcap").unwrap_err();
     assert!(matches!(e, CaptureError::LinkType { .. }), "{e}");
 }
+
+/// An empty file says it is empty (before: "starts with )", an empty hex string).
+#[test]
+fn an_empty_file_is_named_empty() {
+    let e = frames_from_bytes(&[], "empty.pcap")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("empty.pcap is not a pcap or pcapng file (it is empty); give a capture"),
+        "{e}"
+    );
+    let e = frames_from_bytes(b"hi", "hi.pcap").unwrap_err().to_string();
+    assert!(e.contains("(starts with 6869)"), "{e}");
+}

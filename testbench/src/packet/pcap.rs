@@ -23,12 +23,12 @@ pub enum CaptureError {
         /// OS error.
         source: std::io::Error,
     },
-    /// The first bytes are not a pcap or pcapng magic number.
-    #[error("{path} is not a pcap or pcapng file (starts with {magic}); give a capture from tcpdump, Wireshark or `nicc`")]
+    /// The first bytes are not a pcap or pcapng magic number (or there are none).
+    #[error("{path} is not a pcap or pcapng file ({start}); give a capture from tcpdump, Wireshark or `nicc`", start = start_of(.magic))]
     NotPcap {
         /// File name.
         path: String,
-        /// First bytes in hex.
+        /// First bytes in hex (empty for an empty file).
         magic: String,
     },
     /// The file ends inside a header or a record.
@@ -74,6 +74,15 @@ pub enum CaptureError {
         /// Link type found.
         link: String,
     },
+}
+
+/// How a file that is no capture starts: its first bytes in hex, or that it is empty.
+fn start_of(magic: &str) -> String {
+    if magic.is_empty() {
+        "it is empty".to_string()
+    } else {
+        format!("starts with {magic}")
+    }
 }
 
 const PCAP_MAGICS: [[u8; 4]; 4] = [

@@ -243,3 +243,22 @@ fn bench_checks_vectors_and_out_before_it_runs() {
         "file is a file, not a directory",
     );
 }
+
+/// An input outside INT8 is named by file, vector and row before the tile is built (before:
+/// "input vector: x[0] = -129 is outside INT8", which vector not said, after the build).
+#[test]
+fn an_input_out_of_range_is_named_by_vector_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut x, n) = inputs();
+    x[2 * R + 5] = -129;
+    write_npy(&dir.path().join("w.npy"), &[R as u64, C as u64], &weights());
+    write_npy(&dir.path().join("x.npy"), &[n as u64, R as u64], &x);
+    let (ok, _, err) = sim(dir.path(), &[]);
+    assert!(!ok);
+    assert!(
+        err.contains(
+            "x.npy: element [2, 5] = -129 is out of range for INT8 inputs (allowed -128..=127)"
+        ),
+        "{err}"
+    );
+}

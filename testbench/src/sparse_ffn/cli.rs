@@ -4,7 +4,7 @@
 use super::driver::{DriverError, SparseTile};
 use super::golden::{dense_product, magnitude_prune};
 use crate::cim::npy::{read_int_matrix, write_int64_matrix, IntMatrix, NpyIoError};
-use nicc_rtl::blocks::sparse_ffn::{pack, SparseFfnParams};
+use nicc_rtl::blocks::sparse_ffn::{pack, SparseFfnParams, BITS};
 use nicc_sim::{BuildOptions, Model, SimError};
 use std::path::Path;
 use thiserror::Error;
@@ -97,6 +97,21 @@ pub fn sim_npy(
             cols: xm.cols,
             expected: format!("(B, rows) = (B, {})", p.rows),
         });
+    }
+    // Every input in INT8, named by file, vector and row before the (slow) build: the tile
+    // driver checks each vector only as it runs, without saying which.
+    let (lo, hi) = (-(1i64 << (BITS - 1)), (1i64 << (BITS - 1)) - 1);
+    if let Some(i) = xm.data.iter().position(|v| !(lo..=hi).contains(v)) {
+        return Err(NpyIoError::Range {
+            path: inputs.to_path_buf(),
+            row: i / xm.cols,
+            col: i % xm.cols,
+            value: xm.data[i].to_string(),
+            what: "INT8 inputs".into(),
+            min: lo,
+            max: hi,
+        }
+        .into());
     }
     let mut w = rows_of(&wm);
     if let Some(f) = prune {

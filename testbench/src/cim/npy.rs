@@ -19,12 +19,12 @@ use thiserror::Error;
 /// Errors reading, checking or writing `.npy` files.
 #[derive(Debug, Error)]
 pub enum NpyIoError {
-    /// The file ends before the data its header announces (or inside the header).
-    #[error("{path}: truncated: the file ends before the {what} its header announces")]
+    /// The file ends inside its header, or before the data its header announces.
+    #[error("{path}: truncated: the file ends {what}")]
     Truncated {
         /// The file.
         path: PathBuf,
-        /// What was being read (`header` or `data`).
+        /// Where it ends: `inside its header` or `before the data its header announces`.
         what: String,
     },
     /// The file could not be opened, read or written.
@@ -185,7 +185,7 @@ fn check_header_dims(path: &Path) -> Result<(), NpyIoError> {
 fn open(path: &Path) -> Result<npyz::NpyFile<BufReader<File>>, NpyIoError> {
     check_header_dims(path)?;
     let f = File::open(path).map_err(io_err(path))?;
-    npyz::NpyFile::new(BufReader::new(f)).map_err(read_err(path, "header"))
+    npyz::NpyFile::new(BufReader::new(f)).map_err(read_err(path, "inside its header"))
 }
 
 fn shape2(path: &Path, npy: &npyz::NpyFile<BufReader<File>>) -> Result<(usize, usize), NpyIoError> {
@@ -263,7 +263,7 @@ where
 {
     Ok(npy
         .into_vec::<T>()
-        .map_err(read_err(path, "data"))?
+        .map_err(read_err(path, "before the data its header announces"))?
         .into_iter()
         .map(Into::into)
         .collect())
@@ -282,7 +282,10 @@ fn read_ints(path: &Path, m: Plain2) -> Result<Option<Vec<i64>>, NpyIoError> {
         (TypeChar::Uint, 2) => read_widened::<u16, i64>(path, m.npy)?,
         (TypeChar::Uint, 4) => read_widened::<u32, i64>(path, m.npy)?,
         (TypeChar::Uint, 8) => {
-            let v = m.npy.into_vec::<u64>().map_err(read_err(path, "data"))?;
+            let v = m
+                .npy
+                .into_vec::<u64>()
+                .map_err(read_err(path, "before the data its header announces"))?;
             let mut out = Vec::with_capacity(v.len());
             for (i, x) in v.into_iter().enumerate() {
                 let x = i64::try_from(x).map_err(|_| NpyIoError::Range {
@@ -771,7 +774,7 @@ mod tests {
         f.set_len(20).unwrap();
         let e = read_float_matrix(&p).unwrap_err().to_string();
         assert!(
-            e.contains("truncated: the file ends before the header"),
+            e.contains("truncated: the file ends inside its header"),
             "{e}"
         );
     }

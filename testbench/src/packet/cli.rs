@@ -148,7 +148,7 @@ pub fn bench_frames(len: usize, n: usize) -> Vec<Frame> {
     vec![Frame::new(b); n]
 }
 
-/// Most frames per size and width of [`bench`]: 1.5 GB of 1518-byte frames.
+/// Most frames per size and width of [`bench()`]: 1.5 GB of 1518-byte frames.
 pub const MAX_BENCH_FRAMES: usize = 1_000_000;
 
 /// Measures beats per cycle and simulation speed on back-to-back 64- and 1518-byte frames

@@ -13,20 +13,11 @@ use std::rc::Rc;
 /// reach. It also keeps `width + 3` and `2 * width` far from `u32` overflow.
 pub const MAX_WIDTH: u32 = 65_536;
 
-fn check_width(name: &str, w: u32) -> Result<(), ParamError> {
-    check_width_to(name, w, MAX_WIDTH)
-}
-
-/// A width of 1 to `max` bits.
-fn check_width_to(name: &str, w: u32, max: u32) -> Result<(), ParamError> {
+/// A width of 1 to `max` bits ([`MAX_WIDTH`], or one more for a stage that adds a carry bit).
+fn check_width(name: &str, w: u32, max: u32) -> Result<(), ParamError> {
     if w == 0 {
         return Err(ParamError::invalid(name, w, "a width of at least 1 bit"));
     }
-    check_max_width(name, w, max)
-}
-
-/// At most `max` bits ([`MAX_WIDTH`], or one more for a stage that adds a carry bit).
-fn check_max_width(name: &str, w: u32, max: u32) -> Result<(), ParamError> {
     if w > max {
         return Err(ParamError::invalid(
             name,
@@ -40,7 +31,7 @@ fn check_max_width(name: &str, w: u32, max: u32) -> Result<(), ParamError> {
 /// An up-counter with enable and a `wrap` flag (count is all ones): registers, reset, enable,
 /// reduction.
 pub fn counter(width: u32) -> Result<Rc<Module>, RtlError> {
-    check_width("width", width)?;
+    check_width("width", width, MAX_WIDTH)?;
     let mut m = ModuleBuilder::new(format!("counter_w{width}"));
     m.clock_domain();
     let en = m.input("en", 1);
@@ -55,7 +46,7 @@ pub fn counter(width: u32) -> Result<Rc<Module>, RtlError> {
 
 /// Registered signed adder: `sum_q <= sext(a) + sext(b)` in `width + 1` bits.
 pub fn reg_adder(width: u32) -> Result<Rc<Module>, RtlError> {
-    check_width("width", width)?;
+    check_width("width", width, MAX_WIDTH)?;
     let mut m = ModuleBuilder::new(format!("reg_adder_w{width}"));
     m.clock_domain();
     let a = m.input_signed("a", width);
@@ -68,7 +59,7 @@ pub fn reg_adder(width: u32) -> Result<Rc<Module>, RtlError> {
 
 /// A 2x2 switch: `sel = 0` passes straight, `sel = 1` crosses. Combinational.
 pub fn switch2x2(width: u32) -> Result<Rc<Module>, RtlError> {
-    check_width("width", width)?;
+    check_width("width", width, MAX_WIDTH)?;
     let mut m = ModuleBuilder::new(format!("switch2x2_w{width}"));
     let in0 = m.input("in0", width);
     let in1 = m.input("in1", width);
@@ -80,7 +71,7 @@ pub fn switch2x2(width: u32) -> Result<Rc<Module>, RtlError> {
 
 /// A small memory: one write port, one combinational and one registered read port.
 pub fn small_memory(depth: u64, width: u32) -> Result<Rc<Module>, RtlError> {
-    check_width("width", width)?;
+    check_width("width", width, MAX_WIDTH)?;
     if !(2..=1 << 20).contains(&depth) || !depth.is_power_of_two() {
         return Err(ParamError::invalid("depth", depth, "a power of two from 2 to 2^20").into());
     }
@@ -103,7 +94,7 @@ pub fn small_memory(depth: u64, width: u32) -> Result<Rc<Module>, RtlError> {
 /// A combinational adder stage `sum = zext(a) + zext(b)` (one more bit than its inputs), up to
 /// [`MAX_WIDTH`]` + 1` bits: [`hier_sum4`]'s second level adds its first level's sums.
 pub fn add_stage(width: u32) -> Result<Rc<Module>, RtlError> {
-    check_width_to("width", width, MAX_WIDTH + 1)?;
+    check_width("width", width, MAX_WIDTH + 1)?;
     let mut m = ModuleBuilder::new(format!("add_stage_w{width}"));
     let a = m.input("a", width);
     let b = m.input("b", width);
@@ -115,7 +106,7 @@ pub fn add_stage(width: u32) -> Result<Rc<Module>, RtlError> {
 /// `add_stage_w{W+1}`. Each instance's module is generated separately; the emitter
 /// deduplicates the identical ones.
 pub fn hier_sum4(width: u32) -> Result<Rc<Module>, RtlError> {
-    check_width("width", width)?;
+    check_width("width", width, MAX_WIDTH)?;
     let mut m = ModuleBuilder::new(format!("hier_sum4_w{width}"));
     let ins: Vec<Signal> = (0..4).map(|i| m.input(&format!("in_{i}"), width)).collect();
     let l0a = add_stage(width)?;
@@ -134,7 +125,7 @@ pub fn hier_sum4(width: u32) -> Result<Rc<Module>, RtlError> {
 
 /// Behavioural reference of [`hier_sum4`]: `sum = in_0 + in_1 + in_2 + in_3`, flat.
 pub fn hier_sum4_reference(width: u32) -> Result<Rc<Module>, RtlError> {
-    check_width("width", width)?;
+    check_width("width", width, MAX_WIDTH)?;
     let mut m = ModuleBuilder::new(format!("hier_sum4_ref_w{width}"));
     let ins: Vec<Signal> = (0..4).map(|i| m.input(&format!("in_{i}"), width)).collect();
     let w = width + 2;
@@ -163,7 +154,7 @@ pub fn signed_mix(width: u32) -> Result<Rc<Module>, RtlError> {
     if width < 2 {
         return Err(ParamError::invalid("width", width, "at least 2 bits").into());
     }
-    check_max_width("width", width, MAX_WIDTH)?;
+    check_width("width", width, MAX_WIDTH)?;
     let mut m = ModuleBuilder::new(format!("signed_mix_w{width}"));
     let a = m.input_signed("a", width);
     let b = m.input_signed("b", width);

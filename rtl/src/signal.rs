@@ -559,13 +559,6 @@ mod tests {
             }
         }
     }
-}
-
-#[cfg(test)]
-mod slice_tests {
-    use super::*;
-    use crate::eval::eval;
-    use crate::ModuleBuilder;
 
     #[test]
     fn slices_of_constants_slices_and_single_concatenation_parts_are_resolved() {
@@ -574,13 +567,10 @@ mod slice_tests {
         let b = m.input("b", 4);
         // {a, 4'b1010, b}: 16 bits.
         let c = Signal::concat(&[a.clone(), Signal::lit(4, 0b1010), b.clone()]);
-        let ia = match a.expr.kind {
-            ExprKind::Net(id) => id,
-            _ => unreachable!("an input is a net"),
-        };
+        let ia = net_id(&a);
         // a = the low 8 bits of v, b = the next 4.
         let net = move |v: u64| {
-            move |id: crate::ir::NetId| {
+            move |id: NetId| {
                 if id == ia {
                     Bits::from_u64(8, v & 0xff)
                 } else {

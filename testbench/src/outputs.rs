@@ -117,12 +117,21 @@ fn parent_of(path: &Path) -> &Path {
     }
 }
 
-/// The nearest existing ancestor of `dir` (itself included) when it is a file, not a
-/// directory: nothing can be created below it.
-fn file_in_the_way(dir: &Path) -> Option<&Path> {
-    dir.ancestors()
+/// [`OutputError::NotADirectory`] when the nearest existing ancestor of `dir` (itself
+/// included), where the output `path` goes, is a file: nothing can be created below it.
+fn no_file_in_the_way(flag: &str, path: &Path, dir: &Path) -> Result<(), OutputError> {
+    match dir
+        .ancestors()
         .find(|a| !a.as_os_str().is_empty() && a.exists())
         .filter(|a| !a.is_dir())
+    {
+        Some(file) => Err(OutputError::NotADirectory {
+            flag: flag.into(),
+            path: path.display().to_string(),
+            dir: file.display().to_string(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Creates the directory `path` goes into, with its parents (for a command that makes its
@@ -140,13 +149,7 @@ pub fn create_dir(flag: &str, dir: &Path) -> Result<(), OutputError> {
 
 /// Creates `dir` for the output `path`, naming a file in the way.
 fn make_dir(flag: &str, path: &Path, dir: &Path) -> Result<(), OutputError> {
-    if let Some(file) = file_in_the_way(dir) {
-        return Err(OutputError::NotADirectory {
-            flag: flag.into(),
-            path: path.display().to_string(),
-            dir: file.display().to_string(),
-        });
-    }
+    no_file_in_the_way(flag, path, dir)?;
     std::fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
         flag: flag.into(),
         path: path.display().to_string(),
@@ -169,13 +172,7 @@ pub fn check(inputs: &[Arg], outputs: &[(&str, &Path, &str)]) -> Result<(), Outp
             });
         }
         let dir = parent_of(path);
-        if let Some(file) = file_in_the_way(dir) {
-            return Err(OutputError::NotADirectory {
-                flag: flag.into(),
-                path: shown,
-                dir: file.display().to_string(),
-            });
-        }
+        no_file_in_the_way(flag, path, dir)?;
         if !dir.is_dir() {
             return Err(OutputError::NoDirectory {
                 flag: flag.into(),

@@ -467,7 +467,9 @@ fn check_bf16_range(path: &Path, m: &FloatMatrix) -> Result<(), NpyIoError> {
     Ok(())
 }
 
-fn check_range(
+/// Checks that every value of `m` (read from `path`) is in `min..=max`; the error names the
+/// first one outside by row and column, and `what` the values are (`INT8 inputs`).
+pub fn check_range(
     path: &Path,
     m: &IntMatrix,
     min: i64,

@@ -3,7 +3,7 @@
 
 use super::driver::{DriverError, SparseTile};
 use super::golden::{dense_product, magnitude_prune};
-use crate::cim::npy::{read_int_matrix, write_int64_matrix, IntMatrix, NpyIoError};
+use crate::cim::npy::{check_range, read_int_matrix, write_int64_matrix, IntMatrix, NpyIoError};
 use nicc_rtl::blocks::sparse_ffn::{pack, SparseFfnParams, BITS};
 use nicc_sim::{BuildOptions, Model, SimError};
 use std::path::Path;
@@ -100,19 +100,13 @@ pub fn sim_npy(
     }
     // Every input in INT8, named by file, vector and row before the (slow) build: the tile
     // driver checks each vector only as it runs, without saying which.
-    let (lo, hi) = (-(1i64 << (BITS - 1)), (1i64 << (BITS - 1)) - 1);
-    if let Some(i) = xm.data.iter().position(|v| !(lo..=hi).contains(v)) {
-        return Err(NpyIoError::Range {
-            path: inputs.to_path_buf(),
-            row: i / xm.cols,
-            col: i % xm.cols,
-            value: xm.data[i].to_string(),
-            what: "INT8 inputs".into(),
-            min: lo,
-            max: hi,
-        }
-        .into());
-    }
+    check_range(
+        inputs,
+        &xm,
+        -(1i64 << (BITS - 1)),
+        (1i64 << (BITS - 1)) - 1,
+        "INT8 inputs",
+    )?;
     let mut w = rows_of(&wm);
     if let Some(f) = prune {
         if !(0.0..1.0).contains(&f) {

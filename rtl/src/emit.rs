@@ -11,7 +11,8 @@ use crate::design::{Design, Dir, PortInfo, VerilogFile};
 use crate::error::RtlError;
 use crate::eval::known_constant;
 use crate::ir::{
-    BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, NetKind, RedOp, ShiftAmount, ShiftOp, UnOp,
+    for_each_operand, BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, NetKind, RedOp, ShiftAmount,
+    ShiftOp, UnOp,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -109,6 +110,11 @@ struct ModEmitter<'a> {
     names: &'a HashSet<String>,
     /// Temporaries of the current destination: node pointer -> name.
     temps: HashMap<*const Expr, String>,
+    /// Operands sliced more than once in the current destination whose slices cover one
+    /// unbroken range: operand pointer -> (lo, hi) of that range.
+    hulls: HashMap<*const Expr, (u32, u32)>,
+    /// The temporaries holding those ranges: operand pointer -> name.
+    hull_temps: HashMap<*const Expr, String>,
     temp_prefix: String,
     temp_path: String,
     temp_count: usize,
@@ -129,6 +135,8 @@ enum Prec {
 impl<'a> ModEmitter<'a> {
     fn begin_dest(&mut self, name: &str, path: &str) {
         self.temps.clear();
+        self.hulls.clear();
+        self.hull_temps.clear();
         self.temp_prefix = name.to_string();
         self.temp_path = path.to_string();
         self.temp_count = 0;
@@ -167,17 +175,47 @@ impl<'a> ModEmitter<'a> {
     /// A slice of an unnamed expression: a temporary holding exactly the selected bits, the
     /// bits above and below going to `<temp>_unused_hi` / `<temp>_unused_lo` (Verilator's
     /// convention for intentionally unread bits), so no temporary has unread bits.
+    /// An operand sliced several times in one destination, where the slices cover one
+    /// unbroken range, gets one temporary holding that range, and each slice selects from it
+    /// (`{x_t0[7:0], x_t0[15:8]}`): the operand is printed once, not once per slice.
     fn slice_temp(&mut self, e: &ExprRef, a: &ExprRef, lo: u32) -> String {
         if let Some(n) = self.temps.get(&Rc::as_ptr(e)) {
             return n.clone();
         }
+        let name = match self.hulls.get(&Rc::as_ptr(a)).copied() {
+            Some((hlo, hhi)) => {
+                let t = match self.hull_temps.get(&Rc::as_ptr(a)) {
+                    Some(t) => t.clone(),
+                    None => {
+                        let t = self.cut_temp(a, hlo, hhi - hlo);
+                        self.hull_temps.insert(Rc::as_ptr(a), t.clone());
+                        t
+                    }
+                };
+                let rel = lo - hlo;
+                if rel == 0 && e.width == hhi - hlo {
+                    t
+                } else if e.width == 1 {
+                    format!("{t}[{rel}]")
+                } else {
+                    format!("{t}[{}:{rel}]", rel + e.width - 1)
+                }
+            }
+            None => self.cut_temp(a, lo, e.width),
+        };
+        self.temps.insert(Rc::as_ptr(e), name.clone());
+        name
+    }
+
+    /// A new temporary holding bits `[lo + w - 1 : lo]` of `a`.
+    fn cut_temp(&mut self, a: &ExprRef, lo: u32, w: u32) -> String {
         let value = self.expr(a);
         let k = self.temp_count;
         self.temp_count += 1;
         let name = format!("{}_t{k}", self.temp_prefix);
-        let hi_w = a.width - lo - e.width;
+        let hi_w = a.width - lo - w;
         let mut lhs = Vec::new();
-        let mut decls = vec![(name.clone(), e.width)];
+        let mut decls = vec![(name.clone(), w)];
         if hi_w > 0 {
             decls.push((format!("{name}_unused_hi"), hi_w));
             lhs.push(format!("{name}_unused_hi"));
@@ -206,7 +244,6 @@ impl<'a> ModEmitter<'a> {
             lhs.join(", "),
             value
         );
-        self.temps.insert(Rc::as_ptr(e), name.clone());
         name
     }
 
@@ -474,9 +511,54 @@ impl<'a> ModEmitter<'a> {
     /// Prints `e` for destination `name` and returns (pending temporaries, text).
     fn dest_expr(&mut self, name: &str, path: &str, e: &ExprRef) -> (String, String) {
         self.begin_dest(name, path);
+        self.hulls = slice_hulls(e);
         let s = self.expr(e);
         (std::mem::take(&mut self.pending), s)
     }
+}
+
+/// The operands under `root` that [`ModEmitter::slice_temp`] cuts more than once (operator
+/// expressions, sliced by two or more slice nodes) where the slices together cover one
+/// unbroken range of bits: operand -> (lo, hi). A range with a gap is left to one temporary
+/// per slice, since a temporary must not hold bits nothing reads.
+fn slice_hulls(root: &ExprRef) -> HashMap<*const Expr, (u32, u32)> {
+    let mut seen = HashSet::new();
+    let mut ranges: HashMap<*const Expr, Vec<(u32, u32)>> = HashMap::new();
+    let mut stack = vec![root];
+    while let Some(x) = stack.pop() {
+        if !seen.insert(Rc::as_ptr(x)) {
+            continue;
+        }
+        if let ExprKind::Slice(a, lo) = &x.kind {
+            if !matches!(
+                a.kind,
+                ExprKind::Const(_) | ExprKind::Net(_) | ExprKind::Concat(_) | ExprKind::Zext(_)
+            ) {
+                ranges
+                    .entry(Rc::as_ptr(a))
+                    .or_default()
+                    .push((*lo, lo + x.width));
+            }
+        }
+        for_each_operand(x, |c| stack.push(c));
+    }
+    ranges
+        .into_iter()
+        .filter_map(|(a, mut r)| {
+            if r.len() < 2 {
+                return None;
+            }
+            r.sort_unstable();
+            let mut hi = r[0].1;
+            for &(l, h) in &r[1..] {
+                if l > hi {
+                    return None;
+                }
+                hi = hi.max(h);
+            }
+            Some((a, (r[0].0, hi)))
+        })
+        .collect()
 }
 
 /// Emits one module; returns (file text, name map).
@@ -491,6 +573,8 @@ fn emit_module(
         m,
         names: &names,
         temps: HashMap::new(),
+        hulls: HashMap::new(),
+        hull_temps: HashMap::new(),
         temp_prefix: String::new(),
         temp_path: String::new(),
         temp_count: 0,

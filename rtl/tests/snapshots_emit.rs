@@ -56,3 +56,41 @@ fn keyword_escaping() {
 fn signed_mix() {
     check("signed_mix_w8", demo::signed_mix(8).unwrap());
 }
+
+/// An operator expression sliced several times in one destination: where the slices cover one
+/// unbroken range (a byte swap of a shift), one temporary holds that range and every slice
+/// selects from it; where they leave a gap, each slice gets its own temporary, so no temporary
+/// holds bits nothing reads.
+#[test]
+fn shared_slices() {
+    use nicc_rtl::{ModuleBuilder, Signal};
+    let mut m = ModuleBuilder::new("shared_slices");
+    let x = m.input("x", 32);
+    let k = m.input("k", 2);
+    let amt = Signal::concat(&[k.clone(), Signal::lit(3, 0)]);
+    // Bits 8..39 of a 40-bit shift, byte-swapped: an unbroken range above an unread byte.
+    let sh = x.zext(40).shr_var(&amt);
+    let bytes: Vec<Signal> = (1..5).map(|i| sh.slice(8 * i, 8)).collect();
+    m.output("swapped", &Signal::concat(&bytes));
+    // Nibbles 0 and 2 of a sum: a gap between them.
+    let sum = &x + &Signal::lit(32, 1);
+    m.output(
+        "nibbles",
+        &Signal::concat(&[sum.slice(8, 4), sum.slice(0, 4)]),
+    );
+    let m = m.finish().unwrap();
+    let v = emit(&m).unwrap().verilog();
+    assert_eq!(
+        v.matches(">> {").count(),
+        1,
+        "the shift is printed once:\n{v}"
+    );
+    assert!(v.contains("swapped_t0[7:0], swapped_t0[15:8], swapped_t0[23:16], swapped_t0[31:24]"));
+    assert!(v.contains("wire [7:0] swapped_t0_unused_lo;"), "{v}");
+    assert_eq!(
+        v.matches("x + 32'd1").count(),
+        2,
+        "one temporary per slice:\n{v}"
+    );
+    check("shared_slices", m);
+}

@@ -103,7 +103,7 @@ fn random_expression_trees_match_the_independent_evaluator() {
         vec![1, 2, 3]
     };
     for seed in seeds {
-        let mut g = exprs::Gen::new(seed, 4);
+        let mut g = exprs::Gen::with_pieces(seed, 4);
         let trees: Vec<exprs::T> = (0..10)
             .map(|_| {
                 let w = [1u32, 8, 33, 64, 65, 130][g.rng.gen_range(0..6)];

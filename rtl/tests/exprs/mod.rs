@@ -7,6 +7,7 @@ use nicc_rtl::{ModuleBuilder, Signal};
 use num_bigint::{BigInt, BigUint};
 use num_traits::{One, Zero};
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 /// A tree node with its width.
@@ -26,11 +27,17 @@ pub enum T {
     Zext(Box<T>, u32),
     Sext(Box<T>, u32),
     Mux(Box<T>, Box<T>, Box<T>),
+    /// Concatenation of several `(lo, width)` slices of one operand, built once and shared
+    /// (as a generator slicing one computed value into fields or bytes does).
+    Pieces(Box<T>, Vec<(u32, u32)>),
 }
 
 pub struct Gen {
     pub rng: StdRng,
     pub inputs: Vec<u32>,
+    /// Draw [`T::Pieces`] trees too (off in [`Gen::new`], so the trees of the seeds recorded
+    /// before it existed stay the same).
+    pub pieces: bool,
 }
 
 impl Gen {
@@ -42,7 +49,19 @@ impl Gen {
                 choices[rng.gen_range(0..choices.len())]
             })
             .collect();
-        Gen { rng, inputs }
+        Gen {
+            rng,
+            inputs,
+            pieces: false,
+        }
+    }
+
+    /// [`Gen::new`] drawing [`T::Pieces`] trees too.
+    pub fn with_pieces(seed: u64, n_inputs: usize) -> Gen {
+        Gen {
+            pieces: true,
+            ..Gen::new(seed, n_inputs)
+        }
     }
 
     fn width(&mut self) -> u32 {
@@ -133,6 +152,36 @@ impl Gen {
                 T::Sext(b(self.expr(cw, d)), w)
             }
             11 => T::Mux(b(self.expr(1, d)), b(self.expr(w, d)), b(self.expr(w, d))),
+            12 if w >= 2 && self.pieces => {
+                // Two to four pieces: either consecutive chunks of the operand in a shuffled
+                // order (an unbroken range, like a byte swap), or anywhere (gaps, overlaps).
+                let n = self.rng.gen_range(2..=w.min(4));
+                let mut cuts: Vec<u32> = (1..w).collect();
+                cuts.shuffle(&mut self.rng);
+                let mut cuts: Vec<u32> = cuts[..n as usize - 1].to_vec();
+                cuts.sort_unstable();
+                let widths: Vec<u32> = std::iter::once(0)
+                    .chain(cuts.iter().copied())
+                    .zip(cuts.iter().copied().chain(std::iter::once(w)))
+                    .map(|(a, z)| z - a)
+                    .collect();
+                let extra = self.rng.gen_range(0..24);
+                let base = self.rng.gen_range(0..=extra);
+                let unbroken = self.rng.gen_bool(0.5);
+                let mut pieces = Vec::new();
+                let mut lo = base;
+                for pw in widths {
+                    let at = if unbroken {
+                        lo
+                    } else {
+                        self.rng.gen_range(0..=w + extra - pw)
+                    };
+                    pieces.push((at, pw));
+                    lo += pw;
+                }
+                pieces.shuffle(&mut self.rng);
+                T::Pieces(b(self.expr(w + extra, d)), pieces)
+            }
             _ => self.leaf(w),
         }
     }
@@ -167,6 +216,7 @@ pub fn width(t: &T, inputs: &[u32]) -> u32 {
         T::Concat(v) => v.iter().map(|x| width(x, inputs)).sum(),
         T::Repeat(a, n) => width(a, inputs) * n,
         T::Mux(_, a, _) => width(a, inputs),
+        T::Pieces(_, v) => v.iter().map(|p| p.1).sum(),
     }
 }
 
@@ -259,6 +309,12 @@ pub fn eval(t: &T, inputs: &[u32], vals: &[BigUint]) -> BigUint {
             } else {
                 eval(a, inputs, vals)
             }
+        }
+        T::Pieces(a, v) => {
+            let x = eval(a, inputs, vals);
+            v.iter().fold(BigUint::zero(), |acc, &(lo, pw)| {
+                (acc << pw) | ((&x >> lo) & mask(pw))
+            })
         }
     }
 }
@@ -360,6 +416,14 @@ pub fn build(t: &T, ins: &[Signal]) -> Signal {
         T::Zext(a, w) => build(a, ins).zext(*w),
         T::Sext(a, w) => build(a, ins).sext(*w),
         T::Mux(s, a, b) => build(s, ins).mux(&build(a, ins), &build(b, ins)),
+        T::Pieces(a, v) => {
+            let x = build(a, ins);
+            Signal::concat(
+                &v.iter()
+                    .map(|&(lo, pw)| x.slice(lo, pw))
+                    .collect::<Vec<_>>(),
+            )
+        }
     }
 }
 

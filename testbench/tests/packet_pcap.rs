@@ -92,6 +92,60 @@ fn pcapng_is_read() {
     );
 }
 
+/// A packet block whose interface its section never described has no link type: an error,
+/// not frames taken as Ethernet.
+#[test]
+fn pcapng_packets_need_a_described_interface() {
+    let frame = &sample()[0];
+    let mut w = PcapNgWriter::new(Vec::new()).unwrap();
+    let shb_len = w.get_ref().len();
+    w.write_pcapng_block(InterfaceDescriptionBlock {
+        linktype: DataLink::ETHERNET,
+        snaplen: 0xFFFF,
+        options: vec![],
+    })
+    .unwrap();
+    let idb_end = w.get_ref().len();
+    w.write_pcapng_block(EnhancedPacketBlock {
+        interface_id: 0,
+        timestamp: Duration::from_micros(1),
+        original_len: frame.len() as u32,
+        data: Cow::Borrowed(frame),
+        options: vec![],
+    })
+    .unwrap();
+    let data = w.into_inner();
+    assert_eq!(frames_from_bytes(&data, "ok.pcapng").unwrap().len(), 1);
+    // Without the interface description block.
+    let no_idb = [&data[..shb_len], &data[idb_end..]].concat();
+    let e = frames_from_bytes(&no_idb, "no_idb.pcapng").unwrap_err();
+    assert!(
+        matches!(e, CaptureError::UnknownInterface { interface: 0, described: 0, offset, .. } if offset == shb_len),
+        "{e}"
+    );
+    assert!(
+        e.to_string().starts_with(&format!(
+            "no_idb.pcapng: the packet block at byte {shb_len} names interface 0, but its section describes 0 interface(s)"
+        )),
+        "{e}"
+    );
+    // Naming interface 1 of one (the interface id follows the block type and length).
+    let mut bad_id = data.clone();
+    bad_id[idb_end + 8..idb_end + 12].copy_from_slice(&1u32.to_le_bytes());
+    let e = frames_from_bytes(&bad_id, "bad_id.pcapng").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CaptureError::UnknownInterface {
+                interface: 1,
+                described: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
 #[test]
 fn bad_captures_are_clear_errors() {
     let frames = sample();

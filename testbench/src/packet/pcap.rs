@@ -66,6 +66,19 @@ pub enum CaptureError {
         /// Parser error.
         source: PcapError,
     },
+    /// A pcapng packet block names an interface its section has not described (the
+    /// interface description block gives a packet its link type).
+    #[error("{path}: the packet block at byte {offset} names interface {interface}, but its section describes {described} interface(s) before it; pcapng needs an interface description block (the link type) before the packets that use it: the capture is malformed, re-save it with Wireshark or tcpdump")]
+    UnknownInterface {
+        /// File name.
+        path: String,
+        /// Offset of the packet block.
+        offset: usize,
+        /// The interface it names (0 for a simple packet block).
+        interface: u32,
+        /// Interface description blocks of its section before it.
+        described: usize,
+    },
     /// The link type is not Ethernet.
     #[error("{path}: link type {link} is not Ethernet; the packet engine takes Ethernet frames")]
     LinkType {
@@ -175,19 +188,29 @@ pub fn frames_from_bytes(data: &[u8], name: &str) -> Result<Vec<Frame>, CaptureE
                 let (r, block) = parser
                     .next_block(rest)
                     .map_err(|e| err(off, frames.len(), e))?;
-                let bytes: Option<Cow<[u8]>> = match block {
-                    Block::EnhancedPacket(b) => Some(b.data),
-                    Block::SimplePacket(b) => Some(b.data),
-                    Block::Packet(b) => Some(b.data),
+                // A simple packet block belongs to interface 0.
+                let (interface, bytes): (u32, Option<Cow<[u8]>>) = match block {
+                    Block::EnhancedPacket(b) => (b.interface_id, Some(b.data)),
+                    Block::SimplePacket(b) => (0, Some(b.data)),
+                    Block::Packet(b) => (u32::from(b.interface_id), Some(b.data)),
                     Block::InterfaceDescription(i) if i.linktype != DataLink::ETHERNET => {
                         return Err(CaptureError::LinkType {
                             path,
                             link: format!("{:?}", i.linktype),
                         })
                     }
-                    _ => None,
+                    _ => (0, None),
                 };
                 if let Some(b) = bytes {
+                    let described = parser.interfaces().len();
+                    if interface as usize >= described {
+                        return Err(CaptureError::UnknownInterface {
+                            path,
+                            offset: off,
+                            interface,
+                            described,
+                        });
+                    }
                     frames.push(Frame::new(b.into_owned()));
                 }
                 rest = r;

@@ -53,6 +53,14 @@ pub enum SweepError {
     /// Plotting failed.
     #[error("plot: {0}")]
     Plot(String),
+    /// A `--vary` list names one value twice (the sweep would build that point twice).
+    #[error("--vary {key} lists `{value}` twice: give each value once")]
+    ValueTwice {
+        /// The parameter.
+        key: String,
+        /// The repeated value.
+        value: String,
+    },
     /// A parameter is both fixed and varied, or varied twice.
     #[error("`{key}` is given {by}: give each parameter once")]
     KeyTwice {
@@ -82,11 +90,26 @@ impl Vary {
         if k.trim().is_empty() || values.iter().any(|x| x.is_empty()) {
             return Err(SweepError::BadVary(s.into()));
         }
+        if let Some(value) = repeated(&values) {
+            return Err(SweepError::ValueTwice {
+                key: k.trim().to_string(),
+                value: value.clone(),
+            });
+        }
         Ok(Vary {
             key: k.trim().to_string(),
             values,
         })
     }
+}
+
+/// The first value that `values` lists a second time.
+fn repeated(values: &[String]) -> Option<&String> {
+    values
+        .iter()
+        .enumerate()
+        .find(|(i, x)| values[..*i].contains(x))
+        .map(|(_, x)| x)
 }
 
 /// A shard `index/count` of a sweep.
@@ -266,6 +289,13 @@ impl SweepResult {
                 "varied parameter `{}` has no name or no values",
                 v.key
             ));
+        }
+        if let Some((v, x)) = self
+            .vary
+            .iter()
+            .find_map(|v| repeated(&v.values).map(|x| (v, x)))
+        {
+            return Err(format!("varied parameter `{}` lists `{x}` twice", v.key));
         }
         let Shard { index, count } = self.shard;
         if count == 0 || index >= count {
@@ -639,6 +669,10 @@ mod tests {
             "malformed --vary `inputs`: expected KEY=V1,V2,... (e.g. --vary inputs=16,64,256)"
         );
         assert!(Vary::parse("inputs=1,,2").is_err());
+        assert_eq!(
+            Vary::parse("width=2,4, 2").unwrap_err().to_string(),
+            "--vary width lists `2` twice: give each value once"
+        );
         assert!(Shard::parse("2/2").is_err());
         assert!(Shard::parse("x/2").is_err());
         assert_eq!(Shard::parse("1/3").unwrap(), Shard { index: 1, count: 3 });
@@ -742,6 +776,10 @@ mod tests {
         let mut empty = result(Shard::ALL);
         empty.vary[0].values.clear();
         assert!(err(&[empty]).contains("`style` has no name or no values"));
+        let mut again = result(Shard::ALL);
+        let first = again.vary[0].values[0].clone();
+        again.vary[0].values.push(first);
+        assert!(err(&[again]).contains("varied parameter `style` lists `binary` twice"));
         let mut outside = result(Shard::ALL);
         outside.rows[0].index = 99;
         assert!(err(&[outside]).contains("row index 99 is outside the grid's 6 points"));

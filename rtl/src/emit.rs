@@ -213,26 +213,37 @@ impl<'a> ModEmitter<'a> {
         let k = self.temp_count;
         self.temp_count += 1;
         let name = format!("{}_t{k}", self.temp_prefix);
-        let hi_w = a.width - lo - w;
+        self.assign_cut(&name, true, &value, a.width, lo, w);
+        name
+    }
+
+    /// Declares `name` (`w` bits) with `<name>_unused_hi` / `_lo` for the bits of the
+    /// `a_width`-bit `value` above and below `[lo + w - 1 : lo]`, and assigns `value` to them
+    /// all. `temp`: `name` is a new temporary (else the destination net itself).
+    fn assign_cut(&mut self, name: &str, temp: bool, value: &str, a_width: u32, lo: u32, w: u32) {
+        let hi_w = a_width - lo - w;
         let mut lhs = Vec::new();
-        let mut decls = vec![(name.clone(), w)];
+        let mut decls = vec![(name.to_string(), w)];
         if hi_w > 0 {
             decls.push((format!("{name}_unused_hi"), hi_w));
             lhs.push(format!("{name}_unused_hi"));
         }
-        lhs.push(name.clone());
+        lhs.push(name.to_string());
         if lo > 0 {
             decls.push((format!("{name}_unused_lo"), lo));
             lhs.push(format!("{name}_unused_lo"));
         }
-        for (d, w) in &decls {
+        for (i, (d, w)) in decls.iter().enumerate() {
+            let _ = writeln!(self.pending, "    wire {}{};", range(*w), d);
+            if i == 0 && !temp {
+                continue;
+            }
             if self.names.contains(d) && self.error.is_none() {
                 self.error = Some(RtlError::TempCollision {
                     module: self.m.name.clone(),
                     name: d.clone(),
                 });
             }
-            let _ = writeln!(self.pending, "    wire {}{};", range(*w), d);
             self.name_map.insert(
                 d.clone(),
                 format!("{}/{}", self.temp_path, &d[self.temp_prefix.len() + 1..]),
@@ -244,7 +255,6 @@ impl<'a> ModEmitter<'a> {
             lhs.join(", "),
             value
         );
-        name
     }
 
     /// Bits `[lo + w - 1 : lo]` of `a` printed from its parts (nets, constants, slices,
@@ -441,10 +451,7 @@ impl<'a> ModEmitter<'a> {
                 // Constants and nets slice directly; a slice of a concatenation (or zero
                 // extension) prints the parts it selects, `{x[2], x[0]}[0]` as `x[0]`, instead
                 // of a temporary holding every part. Anything else needs a temporary.
-                if matches!(
-                    a.kind,
-                    ExprKind::Const(_) | ExprKind::Net(_) | ExprKind::Concat(_) | ExprKind::Zext(_)
-                ) {
+                if !cut_operand(a) {
                     if let Some(t) = self.select_bits(a, *lo, e.width) {
                         return (t, Prec::Atom);
                     }
@@ -508,6 +515,23 @@ impl<'a> ModEmitter<'a> {
         }
     }
 
+    /// A wire whose driver is a slice of an operator expression: the expression is assigned
+    /// to the wire itself and `<name>_unused_hi` / `_lo` (no temporary in between). Returns
+    /// the declaration and assignment lines, or `None` for any other driver.
+    fn cut_wire(&mut self, name: &str, path: &str, e: &ExprRef) -> Option<String> {
+        let ExprKind::Slice(a, lo) = &e.kind else {
+            return None;
+        };
+        if !cut_operand(a) {
+            return None;
+        }
+        self.begin_dest(name, path);
+        self.hulls = slice_hulls(e);
+        let value = self.expr(a);
+        self.assign_cut(name, false, &value, a.width, *lo, e.width);
+        Some(std::mem::take(&mut self.pending))
+    }
+
     /// Prints `e` for destination `name` and returns (pending temporaries, text).
     fn dest_expr(&mut self, name: &str, path: &str, e: &ExprRef) -> (String, String) {
         self.begin_dest(name, path);
@@ -515,6 +539,16 @@ impl<'a> ModEmitter<'a> {
         let s = self.expr(e);
         (std::mem::take(&mut self.pending), s)
     }
+}
+
+/// Whether a slice of `a` always needs cutting from a whole value: `a` is an operator
+/// expression (constants and nets are sliced in place, concatenations and zero extensions
+/// by their parts).
+fn cut_operand(a: &Expr) -> bool {
+    !matches!(
+        a.kind,
+        ExprKind::Const(_) | ExprKind::Net(_) | ExprKind::Concat(_) | ExprKind::Zext(_)
+    )
 }
 
 /// The operands under `root` that [`ModEmitter::slice_temp`] cuts more than once (operator
@@ -530,10 +564,7 @@ fn slice_hulls(root: &ExprRef) -> HashMap<*const Expr, (u32, u32)> {
             continue;
         }
         if let ExprKind::Slice(a, lo) = &x.kind {
-            if !matches!(
-                a.kind,
-                ExprKind::Const(_) | ExprKind::Net(_) | ExprKind::Concat(_) | ExprKind::Zext(_)
-            ) {
+            if cut_operand(a) {
                 ranges
                     .entry(Rc::as_ptr(a))
                     .or_default()
@@ -668,7 +699,12 @@ fn emit_module(
         let n = &m.nets[id];
         match &n.kind {
             NetKind::Wire => {
-                let (pending, s) = em.dest_expr(&n.name, &n.path, n.driver.as_ref().unwrap());
+                let driver = n.driver.as_ref().unwrap();
+                if let Some(lines) = em.cut_wire(&n.name, &n.path, driver) {
+                    body.push_str(&lines);
+                    continue;
+                }
+                let (pending, s) = em.dest_expr(&n.name, &n.path, driver);
                 body.push_str(&pending);
                 let _ = writeln!(body, "    wire {}{} = {};", range(n.width), n.name, s);
             }

@@ -96,7 +96,7 @@ fn lint_random_trees(seed: u64, pieces: bool) -> Result<(), String> {
     for i in 0..g.inputs.len() {
         ts.push(T::Red("xor", Box::new(T::In(i))));
     }
-    let m = exprs::module("rand_exprs", &g, &ts);
+    let m = exprs::module_wired("rand_exprs", &g, &ts);
     let d = nicc_rtl::emit(&m).unwrap();
     common::verilator_lint(&d).map_err(|e| format!("seed {seed}: {e}"))
 }

@@ -60,7 +60,7 @@ fn signed_mix() {
 /// An operator expression sliced several times in one destination: where the slices cover one
 /// unbroken range (a byte swap of a shift), one temporary holds that range and every slice
 /// selects from it; where they leave a gap, each slice gets its own temporary, so no temporary
-/// holds bits nothing reads.
+/// holds bits nothing reads. A wire driven by a slice of an expression needs no temporary.
 #[test]
 fn shared_slices() {
     use nicc_rtl::{ModuleBuilder, Signal};
@@ -78,6 +78,9 @@ fn shared_slices() {
         "nibbles",
         &Signal::concat(&[sum.slice(8, 4), sum.slice(0, 4)]),
     );
+    // A wire that is a slice of an expression is assigned the expression itself.
+    let mid = m.wire("mid", &sum.slice(4, 8));
+    m.output("mid_out", &mid);
     let m = m.finish().unwrap();
     let v = emit(&m).unwrap().verilog();
     assert_eq!(
@@ -89,8 +92,12 @@ fn shared_slices() {
     assert!(v.contains("wire [7:0] swapped_t0_unused_lo;"), "{v}");
     assert_eq!(
         v.matches("x + 32'd1").count(),
-        2,
+        3,
         "one temporary per slice:\n{v}"
+    );
+    assert!(
+        v.contains("assign {mid_unused_hi, mid, mid_unused_lo} = x + 32'd1;"),
+        "{v}"
     );
     check("shared_slices", m);
 }

@@ -111,7 +111,12 @@ fn random_expression_trees_match_the_independent_evaluator() {
                 g.expr(w, depth)
             })
             .collect();
-        let design = emit(&exprs::module(&format!("rand_exprs_s{seed}"), &g, &trees)).unwrap();
+        let design = emit(&exprs::module_wired(
+            &format!("rand_exprs_s{seed}"),
+            &g,
+            &trees,
+        ))
+        .unwrap();
         let mut m = Model::build(&design).unwrap();
         let mut inputs = Vec::new();
         for _ in 0..200 {

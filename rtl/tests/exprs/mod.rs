@@ -427,8 +427,18 @@ pub fn build(t: &T, ins: &[Signal]) -> Signal {
     }
 }
 
-/// A module `rand_exprs` with inputs `in_<i>` and outputs `out_<k>` (one per tree).
+/// A module `name` with inputs `in_<i>` and outputs `out_<k>`, each driven by its tree.
 pub fn module(name: &str, g: &Gen, trees: &[T]) -> std::rc::Rc<nicc_rtl::Module> {
+    build_module(name, g, trees, false)
+}
+
+/// [`module`] with every other tree (the even ones) through a wire `w_<k>`: a wire's driver
+/// prints differently (a slice of an expression is assigned to the wire itself).
+pub fn module_wired(name: &str, g: &Gen, trees: &[T]) -> std::rc::Rc<nicc_rtl::Module> {
+    build_module(name, g, trees, true)
+}
+
+fn build_module(name: &str, g: &Gen, trees: &[T], wired: bool) -> std::rc::Rc<nicc_rtl::Module> {
     let mut m = ModuleBuilder::new(name);
     let ins: Vec<Signal> = g
         .inputs
@@ -438,6 +448,11 @@ pub fn module(name: &str, g: &Gen, trees: &[T]) -> std::rc::Rc<nicc_rtl::Module>
         .collect();
     for (k, t) in trees.iter().enumerate() {
         let s = build(t, &ins);
+        let s = if wired && k % 2 == 0 {
+            m.wire(&format!("w_{k}"), &s)
+        } else {
+            s
+        };
         m.output(&format!("out_{k}"), &s);
     }
     m.finish().expect("random trees are width-correct")

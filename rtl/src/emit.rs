@@ -11,8 +11,8 @@ use crate::design::{Design, Dir, PortInfo, VerilogFile};
 use crate::error::RtlError;
 use crate::eval::known_constant;
 use crate::ir::{
-    for_each_operand, BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, NetKind, RedOp, ShiftAmount,
-    ShiftOp, UnOp,
+    for_each_operand, slices_in_place, BinOp, CmpOp, Expr, ExprKind, ExprRef, Module, NetKind,
+    RedOp, ShiftAmount, ShiftOp, UnOp,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -451,7 +451,7 @@ impl<'a> ModEmitter<'a> {
                 // Constants and nets slice directly; a slice of a concatenation (or zero
                 // extension) prints the parts it selects, `{x[2], x[0]}[0]` as `x[0]`, instead
                 // of a temporary holding every part. Anything else needs a temporary.
-                if !cut_operand(a) {
+                if slices_in_place(a) {
                     if let Some(t) = self.select_bits(a, *lo, e.width) {
                         return (t, Prec::Atom);
                     }
@@ -522,7 +522,7 @@ impl<'a> ModEmitter<'a> {
         let ExprKind::Slice(a, lo) = &e.kind else {
             return None;
         };
-        if !cut_operand(a) {
+        if slices_in_place(a) {
             return None;
         }
         self.begin_dest(name, path);
@@ -541,16 +541,6 @@ impl<'a> ModEmitter<'a> {
     }
 }
 
-/// Whether a slice of `a` always needs cutting from a whole value: `a` is an operator
-/// expression (constants and nets are sliced in place, concatenations and zero extensions
-/// by their parts).
-fn cut_operand(a: &Expr) -> bool {
-    !matches!(
-        a.kind,
-        ExprKind::Const(_) | ExprKind::Net(_) | ExprKind::Concat(_) | ExprKind::Zext(_)
-    )
-}
-
 /// The operands under `root` that [`ModEmitter::slice_temp`] cuts more than once (operator
 /// expressions, sliced by two or more slice nodes) where the slices together cover one
 /// unbroken range of bits: operand -> (lo, hi). A range with a gap is left to one temporary
@@ -564,7 +554,7 @@ fn slice_hulls(root: &ExprRef) -> HashMap<*const Expr, (u32, u32)> {
             continue;
         }
         if let ExprKind::Slice(a, lo) = &x.kind {
-            if cut_operand(a) {
+            if !slices_in_place(a) {
                 ranges
                     .entry(Rc::as_ptr(a))
                     .or_default()

@@ -313,6 +313,16 @@ impl Module {
     }
 }
 
+/// Whether bits of `e` print in place, without cutting them from a computed value: constants
+/// and nets select directly, concatenations and zero extensions by their parts. A slice of
+/// anything else (an operator expression) needs a temporary in Verilog.
+pub(crate) fn slices_in_place(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        ExprKind::Const(_) | ExprKind::Net(_) | ExprKind::Concat(_) | ExprKind::Zext(_)
+    )
+}
+
 /// Calls `f` on every direct operand of `e`.
 pub fn for_each_operand<'a>(e: &'a Expr, mut f: impl FnMut(&'a ExprRef)) {
     match &e.kind {

@@ -5,7 +5,9 @@
 //! the destination, when the module is finished.
 
 use crate::bits::Bits;
-use crate::ir::{BinOp, CmpOp, Expr, ExprKind, ExprRef, RedOp, ShiftAmount, ShiftOp, UnOp};
+use crate::ir::{
+    slices_in_place, BinOp, CmpOp, Expr, ExprKind, ExprRef, RedOp, ShiftAmount, ShiftOp, UnOp,
+};
 use std::ops;
 use std::rc::Rc;
 
@@ -166,10 +168,42 @@ impl Signal {
                         }
                     }
                 }
+                // Bits of a select, or of a bitwise operator, are the select (operator) of the
+                // operands' bits, where those need no cutting themselves: `(s ? a : 8'd0)[6:0]`
+                // is `s ? a[6:0] : 7'd0`.
+                ExprKind::Mux(sel, a, b) => {
+                    let (a, b) = (self.part(a).slice(lo, width), self.part(b).slice(lo, width));
+                    if a.in_place() && b.in_place() {
+                        return self.part(sel).mux(&a, &b);
+                    }
+                }
+                ExprKind::Binary(op @ (BinOp::And | BinOp::Or | BinOp::Xor), a, b) => {
+                    let (a, b) = (self.part(a).slice(lo, width), self.part(b).slice(lo, width));
+                    if a.in_place() && b.in_place() {
+                        return a.bin(*op, &b);
+                    }
+                }
+                ExprKind::Unary(UnOp::Not, a) => {
+                    let a = self.part(a).slice(lo, width);
+                    if a.in_place() {
+                        return !&a;
+                    }
+                }
                 _ => {}
             }
         }
         self.derive(ExprKind::Slice(self.expr.clone(), lo), width, false, &[])
+    }
+
+    /// Operand `e` of this signal's expression, as an unsigned signal.
+    fn part(&self, e: &ExprRef) -> Signal {
+        Signal::from_expr(e.clone(), false, self.owner)
+    }
+
+    /// False for a slice the emitter must cut from a computed value (a slice of an operator
+    /// expression): pushing a slice into operands pays only where they slice in place.
+    fn in_place(&self) -> bool {
+        !matches!(&self.expr.kind, ExprKind::Slice(a, _) if !slices_in_place(a))
     }
 
     /// Bits `[hi : lo]` (inclusive, Verilog order).
@@ -606,5 +640,59 @@ mod tests {
         // A slice of a slice is one slice of the net.
         let s = a.slice(2, 5).slice(1, 3);
         assert!(matches!(&s.expr.kind, ExprKind::Slice(x, 3) if Rc::ptr_eq(x, &a.expr)));
+    }
+
+    #[test]
+    fn slices_of_selects_and_bitwise_operators_slice_their_operands_where_those_slice_in_place() {
+        let mut m = ModuleBuilder::new("slice_push");
+        let a = m.input("a", 8);
+        let b = m.input("b", 8);
+        let s = m.input("s", 1);
+        let (ia, ib) = (net_id(&a), net_id(&b));
+        let is = net_id(&s);
+        let values = [
+            (0u64, 0u64, 0u64),
+            (0xa5, 0x3c, 1),
+            (0xff, 0x01, 0),
+            (0x5a, 0xf0, 1),
+        ];
+        let sum = &a + &b;
+        let cases: Vec<(Signal, bool)> = vec![
+            (s.mux(&a, &Signal::lit(8, 0x81)), true),
+            (&a & &b, true),
+            (&a | &Signal::lit(8, 0x0f), true),
+            (&(&a ^ &b) ^ &Signal::lit(8, 0x66), true),
+            (!&a, true),
+            (s.mux(&!&a, &(&a & &b)), true),
+            // An operand that itself needs cutting: the slice stays one slice of the whole.
+            (s.mux(&sum, &b), false),
+            (&sum & &a, false),
+            (!&sum, false),
+        ];
+        for (k, (e, pushed)) in cases.iter().enumerate() {
+            for lo in 0..8 {
+                for w in 1..=8 - lo {
+                    if lo == 0 && w == 8 {
+                        continue;
+                    }
+                    let x = e.slice(lo, w);
+                    assert_eq!(
+                        !matches!(x.expr.kind, ExprKind::Slice(..)),
+                        *pushed,
+                        "case {k} [{lo} +: {w}]"
+                    );
+                    for &(va, vb, vs) in &values {
+                        let nets = |id: NetId| match id {
+                            _ if id == ia => Bits::from_u64(8, va),
+                            _ if id == ib => Bits::from_u64(8, vb),
+                            _ if id == is => Bits::from_u64(1, vs),
+                            _ => panic!("unknown net"),
+                        };
+                        let whole = eval(&e.expr, &nets).slice(lo, w);
+                        assert_eq!(eval(&x.expr, &nets), whole, "case {k} [{lo} +: {w}]");
+                    }
+                }
+            }
+        }
     }
 }

@@ -1930,9 +1930,12 @@ fn steer(b: &mut B, mut r: Rec, p: &PacketParams, ind: &Signal, em: &[Em], polic
     } else {
         let any = hits.iter().fold(lit(1, 0), |a, h| &a | &h.0);
         let any = b.w("st_em_any", &any);
-        // One entry: its index is always 0 (a named wire would be left unread).
+        // One entry: its index is always 0 (a named wire would be left unread). More: the
+        // index in as many bits as the entries need.
         let idx = if hits.len() > 1 {
-            b.w("st_em_idx", &cases(&|h| lit(8, h.1 as u64), 8))
+            let ib = usize::BITS - (hits.len() - 1).leading_zeros();
+            b.w("st_em_idx", &cases(&|h| lit(ib, h.1 as u64), ib))
+                .zext(8)
         } else {
             lit(8, 0)
         };

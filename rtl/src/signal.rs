@@ -252,6 +252,43 @@ impl Signal {
     }
 
     fn bin(&self, op: BinOp, o: &Signal) -> Signal {
+        // Identities with a constant operand: `x + 0`, `x - 0`, `x | 0`, `x ^ 0`, `x & ~0` are
+        // `x`; `x & 0` is 0 and `x | ~0` is ~0.
+        if self.width() == o.width() {
+            let signed = self.signed && o.signed;
+            let keep = |x: &Signal| {
+                if signed {
+                    x.as_signed()
+                } else {
+                    x.as_unsigned()
+                }
+            };
+            if let (ExprKind::Const(x), ExprKind::Const(y)) = (&self.expr.kind, &o.expr.kind) {
+                let v = match op {
+                    BinOp::Add => x.add(y),
+                    BinOp::Sub => x.sub(y),
+                    BinOp::Mul => x.mul(y),
+                    BinOp::And => x.and(y),
+                    BinOp::Or => x.or(y),
+                    BinOp::Xor => x.xor(y),
+                };
+                return Signal::constant(v, signed);
+            }
+            let ones = Bits::ones(self.width());
+            for (c, x, c_left) in [(o, self, false), (self, o, true)] {
+                let ExprKind::Const(k) = &c.expr.kind else {
+                    continue;
+                };
+                match op {
+                    BinOp::Add | BinOp::Or | BinOp::Xor if k.is_zero() => return keep(x),
+                    BinOp::Sub if k.is_zero() && !c_left => return keep(x),
+                    BinOp::And if *k == ones => return keep(x),
+                    BinOp::And if k.is_zero() => return keep(c),
+                    BinOp::Or if *k == ones => return keep(c),
+                    _ => {}
+                }
+            }
+        }
         self.derive(
             ExprKind::Binary(op, self.expr.clone(), o.expr.clone()),
             self.width(),
@@ -515,6 +552,9 @@ binop_impl!(BitXor, bitxor, BinOp::Xor);
 impl ops::Not for &Signal {
     type Output = Signal;
     fn not(self) -> Signal {
+        if let ExprKind::Const(k) = &self.expr.kind {
+            return Signal::constant(k.not(), self.signed);
+        }
         self.derive(
             ExprKind::Unary(UnOp::Not, self.expr.clone()),
             self.width(),
@@ -676,11 +716,7 @@ mod tests {
                         continue;
                     }
                     let x = e.slice(lo, w);
-                    assert_eq!(
-                        !matches!(x.expr.kind, ExprKind::Slice(..)),
-                        *pushed,
-                        "case {k} [{lo} +: {w}]"
-                    );
+                    assert_eq!(x.in_place(), *pushed, "case {k} [{lo} +: {w}]");
                     for &(va, vb, vs) in &values {
                         let nets = |id: NetId| match id {
                             _ if id == ia => Bits::from_u64(8, va),
@@ -693,6 +729,76 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn operators_with_constants_fold_to_their_value_or_identity() {
+        let mut m = ModuleBuilder::new("const_fold");
+        let a = m.input("a", 8);
+        let ia = net_id(&a);
+        let (zero, ones, k) = (
+            Signal::lit(8, 0),
+            Signal::lit(8, 0xff),
+            Signal::lit(8, 0x5c),
+        );
+        // (expression, what it folds to: `a` itself, or a constant)
+        let to_a = [
+            &a + &zero,
+            &zero + &a,
+            &a - &zero,
+            &a | &zero,
+            &zero ^ &a,
+            &a & &ones,
+            &ones & &a,
+        ];
+        for (n, e) in to_a.iter().enumerate() {
+            assert!(Rc::ptr_eq(&e.expr, &a.expr), "identity {n}");
+        }
+        let to_const = [
+            &a & &zero,
+            &zero & &a,
+            &a | &ones,
+            &k + &ones,
+            &k * &k,
+            !&k,
+            &k ^ &ones,
+        ];
+        for (n, e) in to_const.iter().enumerate() {
+            assert!(matches!(e.expr.kind, ExprKind::Const(_)), "constant {n}");
+        }
+        // `0 - a` is a negation, not `a`.
+        assert!(!Rc::ptr_eq(&(&zero - &a).expr, &a.expr));
+        // Every fold has the value of the operator it replaces.
+        let unfolded = |op: BinOp, x: &Signal, y: &Signal| {
+            node(ExprKind::Binary(op, x.expr.clone(), y.expr.clone()), 8)
+        };
+        for va in [0u64, 1, 0x5c, 0xa3, 0xff] {
+            let nets = |id: NetId| {
+                assert_eq!(id, ia);
+                Bits::from_u64(8, va)
+            };
+            for op in [
+                BinOp::Add,
+                BinOp::Sub,
+                BinOp::Mul,
+                BinOp::And,
+                BinOp::Or,
+                BinOp::Xor,
+            ] {
+                for (x, y) in [
+                    (&a, &zero),
+                    (&zero, &a),
+                    (&a, &ones),
+                    (&ones, &a),
+                    (&k, &ones),
+                ] {
+                    let folded = x.bin(op, y);
+                    let want = eval(&unfolded(op, x, y), &nets);
+                    assert_eq!(eval(&folded.expr, &nets), want, "{op:?} at a = {va:#x}");
+                }
+            }
+            assert_eq!(eval(&(!&k).expr, &nets), Bits::from_u64(8, !0x5c & 0xff));
         }
     }
 }

@@ -81,13 +81,22 @@ enum Cmd {
     /// adder-tree: algebraic backward rewriting, any style at N = 16, W = 8 in seconds;
     /// butterfly: the combinational compact and expand networks against a rank decoder +
     /// AND-OR crossbar (`yosys-abc cec`); cim: a bounded check of one MVM from reset against
-    /// sum x * W, small macros only, e.g. 2 x 1 INT3.
+    /// sum x * W, small macros only, e.g. 2 x 1 INT3. A proof's effort grows steeply with the
+    /// size (butterfly: lanes=16 in seconds, lanes=32 in about 40 s, far longer beyond): bound
+    /// it with --time-limit.
     Equiv {
         /// Design name.
         design: String,
         /// Parameter setting `key=value` (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// Stop a tool run of the proof (Yosys, `yosys-abc`; adder-tree: also the rewriting
+        /// in nicc) that takes longer than this: `90`, `90s`, `30m`, `2h`. It fails naming the
+        /// tool and the limit. cim: ABC's bounded check gets the limit as its own (in place of
+        /// 600 s) and, cut short, fails as inconclusive, naming the cycles it covered; ABC
+        /// counts it in CPU time, so on a busy machine nicc stops ABC a little later instead.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        time_limit: Option<f64>,
     },
     /// The main job: every block generated, linted, co-simulated, proven and synthesised,
     /// into OUT/<block>/ and OUT/report.md + OUT/report.json.
@@ -334,12 +343,17 @@ fn parse_duration(text: &str) -> Result<f64, String> {
         _ => 1.0,
     };
     match number.trim().parse::<f64>() {
-        Ok(n) if n > 0.0 && (n * scale).is_finite() => Ok(n * scale),
+        Ok(n) if nicc_synth::time_limit_from_secs(n * scale).is_ok() => Ok(n * scale),
         _ => Err(format!(
             "`{text}` is not a positive duration: give seconds (`90`, `90s`), minutes (`30m`) \
              or hours (`2h`)"
         )),
     }
+}
+
+/// A `--time-limit` (seconds from [`parse_duration`]) as a duration.
+fn duration(seconds: Option<f64>) -> Result<Option<std::time::Duration>> {
+    Ok(seconds.map(nicc_synth::time_limit_from_secs).transpose()?)
 }
 
 /// Splits `key=value` settings, naming a malformed one or a key given twice (which of the
@@ -517,32 +531,60 @@ fn real_main() -> Result<()> {
                 println!("{}", r.to_table().trim_end());
             }
         }
-        Cmd::Equiv { design, sets } if design == "adder-tree" => {
-            let (text, proven) =
-                nicc_testbench::adder_tree::formal::equiv_cli(&parse_sets(&sets)?)?;
+        Cmd::Equiv {
+            design,
+            sets,
+            time_limit,
+        } if design == "adder-tree" => {
+            let (text, proven) = nicc_testbench::adder_tree::formal::equiv_cli(
+                &parse_sets(&sets)?,
+                duration(time_limit)?,
+            )?;
             println!("{text}");
             if !proven {
                 bail!("the adder tree is not proven equal to its reference");
             }
         }
-        Cmd::Equiv { design, sets } if design == "cim" => {
+        Cmd::Equiv {
+            design,
+            sets,
+            time_limit,
+        } if design == "cim" => {
             let p = nicc_rtl::blocks::cim::CimParams::from_sets(&parse_sets(&sets)?)?;
+            let limit = duration(time_limit)?;
             let frames = nicc_testbench::cim::formal::frames_for(&p);
+            // --time-limit replaces ABC's own limit of 600 s (0: none of its own).
+            let (abc_s, limit_s) = match time_limit {
+                Some(s) => (0, s),
+                None => (600, 600.0),
+            };
             let t = Instant::now();
-            let v = nicc_testbench::cim::formal::check(&p, frames, 600)?;
+            let v = nicc_testbench::cim::formal::check(&p, frames, abc_s, limit)?;
             println!(
                 "{}: bounded check against sum x * W (one MVM from reset, every input): {v} ({:.1} s)",
                 p.module_name(),
                 t.elapsed().as_secs_f64()
             );
-            if !matches!(v, nicc_synth::BmcVerdict::Holds { .. }) {
-                bail!("the CIM macro is not shown correct within {frames} cycles");
+            match v {
+                nicc_synth::BmcVerdict::Holds { .. } => {}
+                nicc_synth::BmcVerdict::Inconclusive { frames: done } => bail!(
+                    "the CIM macro is not shown correct within {frames} cycles: the time limit of \
+                     {limit_s} s stopped ABC's bounded check after {done} of them (raise it \
+                     with --time-limit)"
+                ),
+                nicc_synth::BmcVerdict::Violated { .. } => {
+                    bail!("the CIM macro is not shown correct within {frames} cycles")
+                }
             }
         }
-        Cmd::Equiv { design, sets } if design == "butterfly" => {
+        Cmd::Equiv {
+            design,
+            sets,
+            time_limit,
+        } if design == "butterfly" => {
             let p = butterfly_params(&sets)?;
             let t = Instant::now();
-            let r = nicc_testbench::butterfly::formal::prove(&p)?;
+            let r = nicc_testbench::butterfly::formal::prove(&p, duration(time_limit)?)?;
             println!(
                 "butterfly ({} lanes x {} bits, {}, mask {}) vs its definition (rank decoder + AND-OR crossbar): {r} ({:.1} s)",
                 p.lanes,
@@ -555,15 +597,23 @@ fn real_main() -> Result<()> {
                 bail!("the butterfly router is not proven equal to its definition");
             }
         }
-        Cmd::Equiv { design, sets } => {
+        Cmd::Equiv {
+            design,
+            sets,
+            time_limit,
+        } => {
             let sets = parse_sets(&sets)?;
+            let opts = nicc_synth::EquivOptions {
+                time_limit: duration(time_limit)?,
+                ..Default::default()
+            };
             let entry = nicc_rtl::blocks::registry::entry(&design)?;
             let Some(reference) = entry.reference else {
                 bail!("design `{design}` has no behavioural reference to prove it against");
             };
             let cand = nicc_rtl::emit(&(entry.build)(&sets)?)?;
             let refd = nicc_rtl::emit(&reference(&sets)?)?;
-            let r = nicc_synth::check_equiv(&refd, &cand, &nicc_synth::EquivOptions::default())?;
+            let r = nicc_synth::check_equiv(&refd, &cand, &opts)?;
             println!("{} vs {}: {r}", cand.top, refd.top);
             if !r.is_equivalent() {
                 bail!("`{}` is not proven equal to `{}`", cand.top, refd.top);

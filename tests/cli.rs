@@ -188,6 +188,91 @@ fn equiv_checks_a_small_cim_macro_within_one_mvm() {
     fails_with(&["equiv", "cim", "--set", "rows=0"], "rows");
 }
 
+/// `equiv --time-limit`: a proof whose tool runs over it is stopped, naming the tool and the
+/// limit (the 256-lane network takes Yosys far longer than 1 s); a bounded check the limit
+/// cuts short is inconclusive, an error naming the limit and the cycles covered; a bad limit
+/// fails before any work.
+#[test]
+fn equiv_stops_at_the_time_limit() {
+    let t = std::time::Instant::now();
+    fails_with(
+        &[
+            "equiv",
+            "butterfly",
+            "--set",
+            "lanes=256",
+            "--time-limit",
+            "1s",
+        ],
+        "yosys did not finish within the time limit of 1 s and was stopped",
+    );
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        t.elapsed()
+    );
+    // The limit must cover the checker's Yosys step (under a second) but not ABC's check
+    // (about 2 minutes): on a loaded machine, a Yosys step stopped at it retries with twice
+    // the limit.
+    let small_cim = |limit: &str| {
+        let mut args = vec!["equiv", "cim"];
+        for set in [
+            "rows=2",
+            "cols=1",
+            "wbits=4",
+            "xbits=4",
+            "banks=1",
+            "row_block=1",
+            "col_group=1",
+        ] {
+            args.extend(["--set", set]);
+        }
+        args.extend(["--time-limit", limit]);
+        nicc(&args)
+    };
+    let mut limit = 3;
+    let (out, err) = loop {
+        let (ok, out, err) = small_cim(&limit.to_string());
+        assert!(!ok, "{out}");
+        if err.contains("yosys did not finish within the time limit") && limit < 24 {
+            limit *= 2;
+            continue;
+        }
+        break (out, err);
+    };
+    // ABC counts its own limit in CPU time: on a loaded machine nicc's stop in wall time can
+    // come first, which fails naming the limit too.
+    let abc_stopped = format!("yosys-abc did not finish within the time limit of {limit} s");
+    if err.contains(&abc_stopped) {
+        assert!(err.contains("which counts its CPU time"), "{err}");
+    } else {
+        assert!(
+            out.contains("inconclusive: no violation in "),
+            "{out}\n{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "not shown correct within 13 cycles: the time limit of {limit} s stopped \
+                 ABC's bounded check after "
+            )),
+            "{err}"
+        );
+    }
+    for bad in ["0", "abc"] {
+        fails_with(
+            &[
+                "equiv",
+                "butterfly",
+                "--set",
+                "lanes=256",
+                "--time-limit",
+                bad,
+            ],
+            &format!("`{bad}` is not a positive duration"),
+        );
+    }
+}
+
 #[test]
 fn synth_rejects_an_unknown_flow() {
     fails_with(

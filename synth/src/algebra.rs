@@ -32,12 +32,12 @@
 
 use crate::error::SynthError;
 use crate::tools::run_yosys;
-use crate::{render, validate_design};
+use crate::{check_time_limit, render, validate_design};
 use nicc_rtl::{Bits, Design, Dir};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const NETLIST: &str = include_str!("../scripts/netlist_gates.ys");
 const RIPPLE_LCU: &str = include_str!("../scripts/ripple_lcu.v");
@@ -79,6 +79,11 @@ pub struct AlgebraOptions {
     pub max_terms: usize,
     /// Largest region boundary checked exhaustively (default 26 nets: 2^26 values).
     pub max_region_inputs: usize,
+    /// Stop the Yosys run after this long ([`SynthError::TimedOut`]), and the proof in Rust
+    /// (the region check, the backward rewriting) when it has run this long, counted from its
+    /// own start ([`SynthError::ProofTimedOut`]). Default `None`: no limit; a zero limit is an
+    /// [`SynthError::InvalidOption`].
+    pub time_limit: Option<Duration>,
 }
 
 impl Default for AlgebraOptions {
@@ -87,6 +92,7 @@ impl Default for AlgebraOptions {
             region_prefix: None,
             max_terms: 100_000,
             max_region_inputs: 26,
+            time_limit: None,
         }
     }
 }
@@ -172,6 +178,7 @@ pub fn prove_linear(
     opts: &AlgebraOptions,
 ) -> Result<AlgebraReport, SynthError> {
     validate_design(design)?;
+    check_time_limit(opts.time_limit)?;
     if design.clock.is_some() {
         return Err(SynthError::InvalidDesign(format!(
             "`{}` has a clock: algebraic proofs take combinational designs (pipeline = 0)",
@@ -215,7 +222,7 @@ pub fn prove_linear(
             &[("FILE", "design.v"), ("TOP", design.top.as_str())],
         ),
     )?;
-    run_yosys("netlist.ys", d, None)?;
+    run_yosys("netlist.ys", d, opts.time_limit)?;
     let json = std::fs::read_to_string(d.join("netlist.json"))
         .map_err(|e| SynthError::io("reading netlist.json", e))?;
     let net = Netlist::from_yosys_json(&json, &design.top)?;
@@ -810,13 +817,42 @@ impl XorShift {
 // ---------------------------------------------------------------------------------------
 // The proof.
 
+/// The time limit of the Rust part of one proof ([`AlgebraOptions::time_limit`]).
+#[derive(Clone, Copy)]
+struct Budget {
+    /// When the proof started.
+    start: Instant,
+    /// How long it may run.
+    limit: Option<Duration>,
+}
+
+impl Budget {
+    /// [`SynthError::ProofTimedOut`] for `step` once the limit has passed, saying how far it
+    /// got.
+    fn check(&self, step: &str, progress: impl FnOnce() -> String) -> Result<(), SynthError> {
+        match self.limit {
+            Some(limit) if self.start.elapsed() > limit => Err(SynthError::ProofTimedOut {
+                step: step.to_string(),
+                limit_s: limit.as_secs_f64(),
+                progress: progress(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Proves a parsed netlist computes `spec` (see the module documentation).
 pub fn prove_netlist(
     net: &Netlist,
     spec: &LinearSpec,
     opts: &AlgebraOptions,
 ) -> Result<AlgebraReport, SynthError> {
+    check_time_limit(opts.time_limit)?;
     let t0 = Instant::now();
+    let budget = Budget {
+        start: t0,
+        limit: opts.time_limit,
+    };
     let out_bits: Vec<Sig> = net
         .outputs
         .iter()
@@ -941,7 +977,7 @@ pub fn prove_netlist(
             report.seconds = t0.elapsed().as_secs_f64();
             return Ok(report);
         }
-        if let Some(bad) = region_mismatch(net, &region, &cut, &out_bits, w0, &weights, ow) {
+        if let Some(bad) = region_mismatch(net, &region, &cut, &out_bits, w0, &weights, &budget)? {
             // Not linear: look for a real counterexample by simulation.
             report.verdict = match random_counterexample(net, spec, &drv, &out_bits, mask)? {
                 Some(v) => AlgebraVerdict::Refuted { counterexample: v },
@@ -999,7 +1035,14 @@ pub fn prove_netlist(
     let excl = exclusive_pairs(net, &order);
     report.exclusive_pairs = excl.values().map(Vec::len).sum::<usize>() / 2;
     report.peak_terms = p.t.len();
-    for &g in order.iter().rev() {
+    for (done, &g) in order.iter().rev().enumerate() {
+        budget.check("algebraic rewriting", || {
+            format!(
+                "after {done} of {} gates, at {} monomials",
+                order.len(),
+                p.t.len()
+            )
+        })?;
         let y = net.gates[g].out;
         let hits: Vec<Mono> =
             p.t.keys()
@@ -1101,8 +1144,9 @@ fn region_mismatch(
     out_bits: &[Sig],
     w0: u64,
     weights: &[u64],
-    ow: u32,
-) -> Option<u64> {
+    budget: &Budget,
+) -> Result<Option<u64>, SynthError> {
+    let ow = out_bits.len() as u32;
     let k = cut.len();
     let low = k.min(6);
     const PAT: [u64; 6] = [
@@ -1133,6 +1177,11 @@ fn region_mismatch(
     let blocks: u64 = 1u64 << (k - low);
     let mut vals = vec![0u64; net.net_count()];
     for blk in 0..blocks {
+        if blk % 1024 == 0 {
+            budget.check("the exhaustive check of the final-adder region", || {
+                format!("after {} of 2^{k} boundary values", blk << low)
+            })?;
+        }
         let mut high = 0u64;
         for (j, n) in cut.iter().enumerate() {
             let v = if j < low {
@@ -1158,10 +1207,10 @@ fn region_mismatch(
         }
         if diff != 0 {
             let lane = diff.trailing_zeros() as u64;
-            return Some((blk << low) | lane);
+            return Ok(Some((blk << low) | lane));
         }
     }
-    None
+    Ok(None)
 }
 
 /// Random simulation of the whole netlist against the spec (64 x 256 vectors).
@@ -1254,6 +1303,37 @@ mod tests {
     fn a_full_adder_is_proven() {
         let r = prove_netlist(&full_adder(false), &spec(), &AlgebraOptions::default()).unwrap();
         assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
+    }
+
+    /// The limit is checked at every gate: a limit that has passed before the first one stops
+    /// the rewriting, saying how far it got.
+    #[test]
+    fn the_time_limit_stops_the_rewriting() {
+        let opts = AlgebraOptions {
+            time_limit: Some(Duration::from_nanos(1)),
+            ..AlgebraOptions::default()
+        };
+        let e = prove_netlist(&full_adder(false), &spec(), &opts).unwrap_err();
+        assert!(
+            matches!(&e, SynthError::ProofTimedOut { step, .. } if step == "algebraic rewriting"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().starts_with(
+                "algebraic rewriting did not finish within the time limit of 0.000000001 s and \
+                 was stopped (after 0 of 5 gates, at "
+            ),
+            "{e}"
+        );
+        let zero = AlgebraOptions {
+            time_limit: Some(Duration::ZERO),
+            ..AlgebraOptions::default()
+        };
+        let e = prove_netlist(&full_adder(false), &spec(), &zero).unwrap_err();
+        assert!(
+            e.to_string().contains("time limit 0 s: give a positive"),
+            "{e}"
+        );
     }
 
     #[test]

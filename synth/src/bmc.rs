@@ -8,7 +8,7 @@
 
 use crate::error::SynthError;
 use crate::tools::{run, run_yosys, Tool};
-use crate::{render, validate_design};
+use crate::{check_time_limit, render, validate_design};
 use nicc_rtl::{Design, Dir};
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_until};
@@ -17,6 +17,7 @@ use nom::combinator::{map, map_res};
 use nom::sequence::{preceded, tuple};
 use nom::IResult;
 use std::fmt;
+use std::time::Duration;
 
 const SCRIPT: &str = include_str!("../scripts/bmc.ys");
 
@@ -27,6 +28,36 @@ pub struct BmcOptions {
     pub frames: u32,
     /// ABC's run-time limit in seconds (0 = none).
     pub timeout_s: u32,
+    /// A time limit for each tool run: the Yosys step is stopped at it
+    /// ([`SynthError::TimedOut`]); ABC's `bmc3 -T` gets it rounded up to whole seconds (or
+    /// `timeout_s` when that is smaller and not 0), so a check it cuts short is
+    /// [`BmcVerdict::Inconclusive`], and the ABC process is stopped ([`SynthError::TimedOut`])
+    /// when it runs past its own limit by [`ABC_MARGIN`] or a tenth of it, whichever is
+    /// longer. ABC counts `-T` in its own CPU time, the stop in wall time: on a loaded
+    /// machine the stop can come first. `None`: no limit but `timeout_s`; a zero limit is an
+    /// [`SynthError::InvalidOption`].
+    pub time_limit: Option<Duration>,
+}
+
+/// The least time ABC may run past its own `bmc3 -T` limit before it is stopped (with a
+/// [`BmcOptions::time_limit`]): ABC checks the limit between its steps, not within one.
+pub const ABC_MARGIN: Duration = Duration::from_secs(5);
+
+/// ABC's `bmc3 -T` seconds (0 = none) and, with a time limit, the hard stop of its process.
+fn abc_limits(opts: &BmcOptions) -> (u32, Option<Duration>) {
+    // ABC reads -T as a C int.
+    let whole = |d: Duration| {
+        let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+        u32::try_from(s).unwrap_or(u32::MAX).min(i32::MAX as u32)
+    };
+    let t = match (opts.timeout_s, opts.time_limit.map(whole)) {
+        (t, None) => t,
+        (0, Some(l)) => l,
+        (t, Some(l)) => t.min(l),
+    };
+    let own = Duration::from_secs(u64::from(t));
+    let hard = opts.time_limit.map(|_| own + ABC_MARGIN.max(own / 10));
+    (t, hard)
 }
 
 /// What the bounded check found.
@@ -77,6 +108,7 @@ pub fn bounded_check(design: &Design, opts: &BmcOptions) -> Result<BmcVerdict, S
             "bounded check: frames must be >= 1".into(),
         ));
     }
+    check_time_limit(opts.time_limit)?;
     let outs: Vec<_> = design
         .ports
         .iter()
@@ -104,12 +136,23 @@ pub fn bounded_check(design: &Design, opts: &BmcOptions) -> Result<BmcVerdict, S
         &[("VERILOG", "design.v"), ("TOP", design.top.as_str())],
     );
     std::fs::write(d.join("bmc.ys"), script).map_err(|e| SynthError::io("writing bmc.ys", e))?;
-    run_yosys("bmc.ys", d, None)?;
-    let cmd = format!(
-        "read_aiger bmc.aig; bmc3 -F {} -T {}",
-        opts.frames, opts.timeout_s
-    );
-    let abc = run(Tool::YosysAbc, &["-c", &cmd], d, None)?.check(Tool::YosysAbc)?;
+    run_yosys("bmc.ys", d, opts.time_limit)?;
+    let (t, hard) = abc_limits(opts);
+    let cmd = format!("read_aiger bmc.aig; bmc3 -F {} -T {t}", opts.frames);
+    let abc = match run(Tool::YosysAbc, &["-c", &cmd], d, hard) {
+        // Name the limit the caller gave, and say when ABC was stopped.
+        Err(SynthError::TimedOut { tool, log, limit_s }) => {
+            return Err(SynthError::TimedOut {
+                tool,
+                limit_s: opts.time_limit.unwrap_or_default().as_secs_f64(),
+                log: format!(
+                    "{log}\n(ABC had not stopped by itself at its limit `bmc3 -T {t}`, which \
+                     counts its CPU time: it was stopped after {limit_s} s of wall time)"
+                ),
+            })
+        }
+        r => r?.check(Tool::YosysAbc)?,
+    };
     parse_bmc3(&abc.log, opts.frames)
 }
 
@@ -187,5 +230,30 @@ mod tests {
         );
         let e = parse_bmc3("Wrong input file format.", 5).unwrap_err();
         assert!(e.to_string().contains("no verdict line"), "{e}");
+    }
+
+    /// ABC's `-T` is the time limit rounded up to whole seconds, or the ABC limit when that is
+    /// smaller; the process is stopped a margin after it, and not by nicc without a limit.
+    #[test]
+    fn the_time_limit_becomes_abcs_own_limit_and_a_hard_stop() {
+        let o = |timeout_s, ms: Option<u64>| BmcOptions {
+            frames: 1,
+            timeout_s,
+            time_limit: ms.map(Duration::from_millis),
+        };
+        assert_eq!(abc_limits(&o(600, None)), (600, None));
+        assert_eq!(abc_limits(&o(0, None)), (0, None));
+        let hard = |s| Some(Duration::from_secs(s) + ABC_MARGIN);
+        assert_eq!(abc_limits(&o(600, Some(1500))), (2, hard(2)));
+        assert_eq!(abc_limits(&o(600, Some(3000))), (3, hard(3)));
+        assert_eq!(abc_limits(&o(0, Some(1))), (1, hard(1)));
+        assert_eq!(abc_limits(&o(10, Some(60_000))), (10, hard(10)));
+        // A long limit gets a tenth of it.
+        assert_eq!(
+            abc_limits(&o(0, Some(600_000))),
+            (600, Some(Duration::from_secs(660)))
+        );
+        let huge = o(0, Some(u64::MAX));
+        assert_eq!(abc_limits(&huge).0, i32::MAX as u32);
     }
 }

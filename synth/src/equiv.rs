@@ -15,11 +15,12 @@ use crate::parse::{
     sat_model_found, CecVerdict, InductionVerdict, SatValue,
 };
 use crate::tools::{run, run_yosys, Tool};
-use crate::{render, validate_design};
+use crate::{check_time_limit, render, validate_design};
 use nicc_rtl::{Bits, Design, Dir};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
+use std::time::Duration;
 
 const COMB: &str = include_str!("../scripts/equiv_comb.ys");
 const CEX: &str = include_str!("../scripts/equiv_cex.ys");
@@ -44,6 +45,10 @@ pub struct EquivOptions {
     pub mode: EquivMode,
     /// Sequential: maximum induction length (`sat -maxsteps`, default 20).
     pub max_steps: u32,
+    /// Stop any one tool run of the proof (Yosys with the processes it starts, `yosys-abc
+    /// cec`) after this long, with [`SynthError::TimedOut`]. Default `None`: no limit; a zero
+    /// limit is an [`SynthError::InvalidOption`].
+    pub time_limit: Option<Duration>,
 }
 
 impl Default for EquivOptions {
@@ -51,6 +56,7 @@ impl Default for EquivOptions {
         EquivOptions {
             mode: EquivMode::Auto,
             max_steps: 20,
+            time_limit: None,
         }
     }
 }
@@ -118,6 +124,8 @@ pub fn check_equiv(
     validate_design(reference)?;
     validate_design(candidate)?;
     check_ports(reference, candidate)?;
+    check_time_limit(opts.time_limit)?;
+    let limit = opts.time_limit;
     let sequential = match opts.mode {
         EquivMode::Auto => reference.clock.is_some() || candidate.clock.is_some(),
         EquivMode::Combinational => false,
@@ -149,7 +157,7 @@ pub fn check_equiv(
     let clock = reference.clock.clone().or_else(|| candidate.clock.clone());
     if sequential {
         w("equiv.ys", &render(SEQ, &vars))?;
-        run_yosys("equiv.ys", d, None)?;
+        run_yosys("equiv.ys", d, limit)?;
         let log = read_log(d)?;
         match parse_induction_verdict(&log)? {
             InductionVerdict::Proven => Ok(EquivResult::Equivalent),
@@ -164,14 +172,14 @@ pub fn check_equiv(
         }
     } else {
         w("equiv.ys", &render(COMB, &vars))?;
-        run_yosys("equiv.ys", d, None)?;
-        let abc = run(Tool::YosysAbc, &["-c", "cec gold.blif gate.blif"], d, None)?
+        run_yosys("equiv.ys", d, limit)?;
+        let abc = run(Tool::YosysAbc, &["-c", "cec gold.blif gate.blif"], d, limit)?
             .check(Tool::YosysAbc)?;
         match parse_cec_verdict(&abc.log)? {
             CecVerdict::Equivalent => Ok(EquivResult::Equivalent),
             CecVerdict::NotEquivalent => {
                 w("cex.ys", CEX)?;
-                run_yosys("cex.ys", d, None)?;
+                run_yosys("cex.ys", d, limit)?;
                 let log = read_log(d)?;
                 if !sat_model_found(&log) {
                     return Err(SynthError::parse(

@@ -29,11 +29,14 @@ pub enum SynthError {
         /// Last lines of stdout+stderr.
         log: String,
     },
-    /// A tool ran longer than [`crate::Options::time_limit_s`] and was stopped.
+    /// A tool ran longer than its time limit ([`crate::Options::time_limit_s`] of a flow, the
+    /// `time_limit` of a proof) and was stopped.
     #[error(
         "{tool} did not finish within the time limit of {limit_s} s and was stopped, with the \
-         processes it started; last output lines:\n{log}\nRaise the limit (--time-limit), or for \
-         an asic flow stuck in ABC (`&fraig`, `&dch`) try ABC's fast script (--abc-fast)"
+         processes it started; last output lines:\n{log}\nRaise the limit (--time-limit). An \
+         asic flow stuck in ABC (`&fraig`, `&dch`) may finish with ABC's fast script \
+         (--abc-fast); a proof's effort grows steeply with the design, so a smaller \
+         configuration (--set) may finish"
     )]
     TimedOut {
         /// Tool that was stopped.
@@ -42,6 +45,21 @@ pub enum SynthError {
         limit_s: f64,
         /// Last lines of its output.
         log: String,
+    },
+    /// A proof step run inside nicc (the backward rewriting of [`crate::prove_linear`]) ran
+    /// longer than its time limit and was stopped.
+    #[error(
+        "{step} did not finish within the time limit of {limit_s} s and was stopped ({progress}). \
+         Raise the limit (--time-limit); a proof's effort grows steeply with the design, so a \
+         smaller configuration (--set) may finish"
+    )]
+    ProofTimedOut {
+        /// What was stopped.
+        step: String,
+        /// The limit, in seconds.
+        limit_s: f64,
+        /// How far it got.
+        progress: String,
     },
     /// A tool's report could not be parsed.
     #[error("could not parse {what}: {detail}")]

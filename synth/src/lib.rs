@@ -47,6 +47,7 @@ pub use tools::{Tool, ToolVersions};
 use nicc_rtl::Design;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Which synthesis flow to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,22 +133,41 @@ pub struct Options {
 
 impl Options {
     /// [`Options::time_limit_s`] as a duration (after [`Options::validate`]).
-    pub(crate) fn time_limit(&self) -> Option<std::time::Duration> {
-        self.time_limit_s
-            .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+    pub(crate) fn time_limit(&self) -> Option<Duration> {
+        self.time_limit_s.and_then(|s| time_limit_from_secs(s).ok())
     }
 
     /// Checks the options every flow reads: the time limit is a positive number of seconds.
     pub fn validate(&self) -> Result<(), SynthError> {
-        match self.time_limit_s {
-            Some(s) if !(s > 0.0 && std::time::Duration::try_from_secs_f64(s).is_ok()) => {
-                Err(SynthError::InvalidOption(format!(
-                    "time limit {s} s: give a positive number of seconds"
-                )))
-            }
-            _ => Ok(()),
-        }
+        self.time_limit_s.map(time_limit_from_secs).transpose()?;
+        Ok(())
     }
+}
+
+/// A tool time limit of `seconds` (the flows' [`Options::time_limit_s`], the proofs'
+/// `time_limit`) as a duration: a positive, finite number of seconds, else
+/// [`SynthError::InvalidOption`] naming the value.
+pub fn time_limit_from_secs(seconds: f64) -> Result<Duration, SynthError> {
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(bad_time_limit(seconds)),
+    }
+}
+
+/// Checks a proof's time limit: zero, which would stop every tool at once, is an error (as in
+/// [`time_limit_from_secs`]).
+pub(crate) fn check_time_limit(limit: Option<Duration>) -> Result<(), SynthError> {
+    match limit {
+        Some(d) if d.is_zero() => Err(bad_time_limit(d.as_secs_f64())),
+        _ => Ok(()),
+    }
+}
+
+/// The error for time limit `seconds`.
+fn bad_time_limit(seconds: f64) -> SynthError {
+    SynthError::InvalidOption(format!(
+        "time limit {seconds} s: give a positive number of seconds"
+    ))
 }
 
 impl Default for Options {

@@ -1,11 +1,16 @@
 //! Formal equivalence: correct designs are proven equal to behavioural references, wrong ones are
-//! refuted with a counterexample that is checked against independent Rust arithmetic.
+//! refuted with a counterexample that is checked against independent Rust arithmetic; a time
+//! limit stops every kind of proof (equivalence, algebraic, bounded).
 
 mod common;
 
 use common::*;
 use nicc_rtl::{Bits, Dir};
-use nicc_synth::{check_equiv, EquivMode, EquivOptions, EquivResult, SynthError};
+use nicc_synth::{
+    bounded_check, check_equiv, prove_linear, AlgebraOptions, AlgebraVerdict, BmcOptions,
+    BmcVerdict, EquivMode, EquivOptions, EquivResult, LinearSpec, LinearTerm, SynthError,
+};
+use std::time::Duration;
 
 fn adder_ports() -> Vec<nicc_rtl::PortInfo> {
     vec![
@@ -185,4 +190,136 @@ fn sequential_mode_on_combinational_designs_decides() {
     assert!(!check_equiv(&reference(), &ripple(true), &o)
         .unwrap()
         .is_equivalent());
+}
+
+/// `time_limit`: every tool run of a proof is stopped at it. A millisecond stops Yosys's first
+/// run (it takes tens of milliseconds on the smallest design), which makes the error
+/// deterministic; a zero limit is refused before anything runs.
+#[test]
+fn the_time_limit_stops_each_kind_of_proof() {
+    let ms = Some(Duration::from_millis(1));
+    let stopped_yosys = |e: SynthError| {
+        assert!(
+            matches!(&e, SynthError::TimedOut { tool, .. } if tool == "yosys"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("did not finish within the time limit of 0.001 s"),
+            "{e}"
+        );
+    };
+    for mode in [EquivMode::Combinational, EquivMode::Sequential] {
+        let o = EquivOptions {
+            mode,
+            time_limit: ms,
+            ..EquivOptions::default()
+        };
+        stopped_yosys(check_equiv(&reference(), &ripple(false), &o).unwrap_err());
+    }
+    let spec = LinearSpec {
+        output: "s".into(),
+        constant: 0,
+        terms: [("a", 4), ("b", 4), ("c", 1)]
+            .map(|(port, width)| LinearTerm {
+                port: port.into(),
+                lo: 0,
+                width,
+                signed: false,
+                weight: 1,
+            })
+            .into(),
+    };
+    let algebra = |time_limit| AlgebraOptions {
+        time_limit,
+        ..AlgebraOptions::default()
+    };
+    stopped_yosys(prove_linear(&ripple(false), &spec, &algebra(ms)).unwrap_err());
+    let bmc = |time_limit| BmcOptions {
+        frames: 3,
+        timeout_s: 0,
+        time_limit,
+    };
+    stopped_yosys(bounded_check(&commuted_products(), &bmc(ms)).unwrap_err());
+    // A limit the proof stays within changes nothing.
+    let minute = Some(Duration::from_secs(60));
+    let o = EquivOptions {
+        time_limit: minute,
+        ..EquivOptions::default()
+    };
+    assert_eq!(
+        check_equiv(&reference(), &ripple(false), &o).unwrap(),
+        EquivResult::Equivalent
+    );
+    let r = prove_linear(&ripple(false), &spec, &algebra(minute)).unwrap();
+    assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
+    // Zero is not a limit.
+    let zero = EquivOptions {
+        time_limit: Some(Duration::ZERO),
+        ..EquivOptions::default()
+    };
+    let e = check_equiv(&reference(), &ripple(false), &zero).unwrap_err();
+    assert!(
+        matches!(e, SynthError::InvalidOption(ref m) if m.contains("time limit 0 s")),
+        "{e}"
+    );
+    assert!(matches!(
+        prove_linear(&ripple(false), &spec, &algebra(Some(Duration::ZERO))),
+        Err(SynthError::InvalidOption(_))
+    ));
+    assert!(matches!(
+        bounded_check(&commuted_products(), &bmc(Some(Duration::ZERO))),
+        Err(SynthError::InvalidOption(_))
+    ));
+}
+
+/// A checker that two 12-bit multipliers of different structure agree: Yosys makes its AIG in
+/// about 0.4 s, ABC's SAT solver takes longer than 20 s on frame 1.
+fn commuted_products() -> nicc_rtl::Design {
+    design(
+        "chk",
+        "module chk(input clk, input [11:0] a, input [11:0] b, output bad);\n  reg [11:0] ra, rb;\n  always @(posedge clk) begin ra <= a; rb <= b; end\n  wire [23:0] p = ra * rb;\n  reg [23:0] q;\n  integer i;\n  always @* begin\n    q = 0;\n    for (i = 0; i < 12; i = i + 1) if (ra[i]) q = q + ({12'b0, rb} << i);\n  end\n  assign bad = p != q;\nendmodule\n",
+        vec![
+            port("clk", Dir::Input, 1),
+            port("a", Dir::Input, 12),
+            port("b", Dir::Input, 12),
+            port("bad", Dir::Output, 1),
+        ],
+        Some("clk"),
+    )
+}
+
+/// A bounded check with a time limit and no ABC limit of its own: ABC's `bmc3 -T` gets the
+/// limit, so a check the limit cuts short is inconclusive (ABC's verdict, not a stopped tool),
+/// after the frames it finished. The limit must cover the Yosys step: on a loaded machine, a
+/// Yosys step stopped at it retries with twice the limit. ABC counts `-T` in CPU time, so on
+/// a loaded machine the wall-time stop of its process can come first: also an error naming
+/// the limit.
+#[test]
+fn the_time_limit_makes_a_long_bounded_check_inconclusive() {
+    let t = std::time::Instant::now();
+    let mut limit = 2;
+    let r = loop {
+        let o = BmcOptions {
+            frames: 3,
+            timeout_s: 0,
+            time_limit: Some(Duration::from_secs(limit)),
+        };
+        match bounded_check(&commuted_products(), &o) {
+            Err(SynthError::TimedOut { tool, .. }) if tool == "yosys" && limit < 16 => limit *= 2,
+            r => break r,
+        }
+    };
+    match r {
+        Ok(v) => assert!(
+            matches!(v, BmcVerdict::Inconclusive { frames } if frames < 3),
+            "{v}"
+        ),
+        Err(e) => assert!(
+            matches!(&e, SynthError::TimedOut { tool, limit_s, log }
+                if tool == "yosys-abc" && *limit_s == limit as f64 && log.contains("CPU time")),
+            "{e}"
+        ),
+    }
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
 }

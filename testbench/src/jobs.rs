@@ -118,7 +118,8 @@ impl Job for AdderTreeJob {
     /// The algebraic proof (backward rewriting, final adder split off and checked
     /// exhaustively) against `out_sum = sum of the operands`, written from the interface.
     fn prove(&self, d: &Design) -> Result<Option<(bool, String)>> {
-        let r = crate::adder_tree::formal::prove_design(d, &AdderTreeParams::default(), true)?;
+        let r =
+            crate::adder_tree::formal::prove_design(d, &AdderTreeParams::default(), true, None)?;
         Ok(Some((r.verdict == AlgebraVerdict::Proven, r.to_string())))
     }
 

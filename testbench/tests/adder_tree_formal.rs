@@ -60,7 +60,7 @@ fn n16_w8_every_style_and_final_adder_equals_the_sum() {
             .map(|part| {
                 sc.spawn(move || {
                     part.iter()
-                        .map(|p| (p.module_name(), prove_tree(p).unwrap()))
+                        .map(|p| (p.module_name(), prove_tree(p, None).unwrap()))
                         .collect::<Vec<_>>()
                 })
             })
@@ -85,7 +85,7 @@ fn n16_w8_every_style_and_final_adder_equals_the_sum() {
 fn the_reference_equals_the_sum() {
     for signed in [false, true] {
         let p = params(TreeStyle::Binary, signed, FinalAdder::Ripple);
-        let r = prove_reference(&p).unwrap();
+        let r = prove_reference(&p, None).unwrap();
         assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
     }
 }
@@ -97,7 +97,7 @@ fn wrapped_and_extended_outputs_equal_the_sum() {
             out_width: Some(ow),
             ..params(TreeStyle::Compressor42, true, FinalAdder::BrentKung)
         };
-        let r = prove_tree(&p).unwrap();
+        let r = prove_tree(&p, None).unwrap();
         assert_eq!(
             r.verdict,
             AlgebraVerdict::Proven,
@@ -142,7 +142,7 @@ fn assert_refuted(p: &AdderTreeParams, d: &Design, r: &AlgebraReport) {
 fn an_inverted_reduction_bit_is_refuted() {
     let p = params(TreeStyle::Wallace, true, FinalAdder::KoggeStone);
     let d = mutate(&p, "s3_col5_fa0_s");
-    let r = prove_design(&d, &p, true).unwrap();
+    let r = prove_design(&d, &p, true, None).unwrap();
     assert_refuted(&p, &d, &r);
 }
 
@@ -150,6 +150,6 @@ fn an_inverted_reduction_bit_is_refuted() {
 fn an_inverted_final_adder_bit_is_refuted() {
     let p = params(TreeStyle::Dadda, false, FinalAdder::BrentKung);
     let d = mutate(&p, "cpa_s7");
-    let r = prove_design(&d, &p, true).unwrap();
+    let r = prove_design(&d, &p, true, None).unwrap();
     assert_refuted(&p, &d, &r);
 }

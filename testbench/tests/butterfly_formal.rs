@@ -27,7 +27,7 @@ fn edit(d: &mut Design, from: &str, to: &str) {
 
 fn assert_proven(p: &ButterflyParams) {
     let t = Instant::now();
-    let r = prove(p).unwrap();
+    let r = prove(p, None).unwrap();
     println!(
         "{} N={} D={} mask={}: {r} ({:.1} s)",
         p.mode,
@@ -64,7 +64,7 @@ fn compaction_crossbar_equals_the_definition() {
         for mask in [MaskSource::Nonzero, MaskSource::External] {
             let p = params(Mode::Compact, n, d, mask);
             let x = generate_crossbar_compact(&p, "crossbar_compact").unwrap();
-            let r = prove_design(&x, &p).unwrap();
+            let r = prove_design(&x, &p, None).unwrap();
             println!("crossbar-compact N={n} D={d} mask={mask}: {r}");
             assert_eq!(r, EquivResult::Equivalent, "{p:?}");
         }
@@ -78,7 +78,7 @@ fn compaction_crossbar_equals_the_definition() {
     );
     assert!(
         matches!(
-            prove_design(&x, &p).unwrap(),
+            prove_design(&x, &p, None).unwrap(),
             EquivResult::NotEquivalent { .. }
         ),
         "a crosspoint decoding the wrong rank was not refuted"
@@ -109,7 +109,7 @@ fn a_miswired_switch_is_refuted() {
         "s0_cross0 ? in_l1 : in_l0",
         "s0_cross0 ? in_l0 : in_l1",
     );
-    match prove_design(&d, &p).unwrap() {
+    match prove_design(&d, &p, None).unwrap() {
         EquivResult::NotEquivalent { counterexample, .. } => {
             let names: Vec<&str> = counterexample.iter().map(|(n, _)| n.as_str()).collect();
             assert!(
@@ -124,16 +124,22 @@ fn a_miswired_switch_is_refuted() {
 #[test]
 fn configurations_outside_the_proof_are_named() {
     let mut p = params(Mode::Permute, 8, 8, MaskSource::External);
-    let e = prove(&p).unwrap_err();
+    let e = prove(&p, None).unwrap_err();
     assert!(matches!(e, FormalError::Unsupported(_)), "{e}");
     assert!(e.to_string().contains("mode = permute"), "{e}");
     p.mode = Mode::Compact;
     p.pipeline = 1;
-    assert!(prove(&p).unwrap_err().to_string().contains("pipeline = 1"));
+    assert!(prove(&p, None)
+        .unwrap_err()
+        .to_string()
+        .contains("pipeline = 1"));
     p.pipeline = 0;
     p.out_lanes = 4;
-    assert!(prove(&p).unwrap_err().to_string().contains("out_lanes = 4"));
+    assert!(prove(&p, None)
+        .unwrap_err()
+        .to_string()
+        .contains("out_lanes = 4"));
     p.lanes = 6;
-    let e = prove(&p).unwrap_err();
+    let e = prove(&p, None).unwrap_err();
     assert!(matches!(e, FormalError::Gen(_)), "{e}");
 }

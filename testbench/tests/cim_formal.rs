@@ -65,7 +65,7 @@ fn small_macros_hold_for_one_mvm_from_reset() {
     for p in ps {
         let f = frames_for(&p);
         let t = std::time::Instant::now();
-        let v = check(&p, f, 300).unwrap();
+        let v = check(&p, f, 300, None).unwrap();
         eprintln!("{p:?}: {v} ({:.1} s)", t.elapsed().as_secs_f64());
         assert_eq!(v, BmcVerdict::Holds { frames: f }, "{p:?}");
     }
@@ -76,7 +76,7 @@ fn the_bound_reaches_a_result() {
     // Not vacuous: within the same bound some input sequence gets a result out.
     for p in small() {
         let d = checker_design(&p, Flag::AnyResult).unwrap();
-        let v = check_design(&d, frames_for(&p), 300).unwrap();
+        let v = check_design(&d, frames_for(&p), 300, None).unwrap();
         assert!(matches!(v, BmcVerdict::Violated { .. }), "{p:?}: {v}");
     }
 }
@@ -94,7 +94,7 @@ fn a_broken_sign_rule_is_caught() {
         "the MSB-plane flag moved: update this test"
     );
     f.text = f.text.replace(needle, "1'b0");
-    match check_design(&d, frames_for(&p), 300).unwrap() {
+    match check_design(&d, frames_for(&p), 300, None).unwrap() {
         BmcVerdict::Violated { frame } => assert!(frame <= frames_for(&p), "{frame}"),
         v => panic!("the broken macro passed: {v}"),
     }

@@ -16,6 +16,7 @@ use nicc_rtl::{emit, Design, RtlError};
 use nicc_synth::{
     prove_linear, AlgebraOptions, AlgebraReport, AlgebraVerdict, LinearSpec, LinearTerm, SynthError,
 };
+use std::time::Duration;
 use thiserror::Error;
 
 /// Name prefix of the final carry-propagate adder's nets in the generated Verilog.
@@ -54,13 +55,17 @@ pub fn spec(p: &AdderTreeParams) -> LinearSpec {
 }
 
 /// Proves an emitted adder-tree design (ports `in_data`, `out_sum`) computes [`spec`] of `p`.
+/// With a `time_limit`, the Yosys run and the rewriting that take longer are stopped (see
+/// [`AlgebraOptions::time_limit`]).
 pub fn prove_design(
     design: &Design,
     p: &AdderTreeParams,
     split_final_adder: bool,
+    time_limit: Option<Duration>,
 ) -> Result<AlgebraReport, FormalError> {
     let opts = AlgebraOptions {
         region_prefix: split_final_adder.then(|| FINAL_ADDER_PREFIX.to_string()),
+        time_limit,
         ..AlgebraOptions::default()
     };
     let port_width = design.port("out_sum").map(|x| x.width).unwrap_or(0);
@@ -75,28 +80,40 @@ pub fn prove_design(
     Ok(prove_linear(design, &spec(p), &opts)?)
 }
 
-/// Generates the tree of `p` (`pipeline` must be 0) and proves it.
-pub fn prove_tree(p: &AdderTreeParams) -> Result<AlgebraReport, FormalError> {
+/// Generates the tree of `p` (`pipeline` must be 0) and proves it (`time_limit` as in
+/// [`prove_design`]).
+pub fn prove_tree(
+    p: &AdderTreeParams,
+    time_limit: Option<Duration>,
+) -> Result<AlgebraReport, FormalError> {
     if p.pipeline > 0 {
         return Err(FormalError::Pipelined(p.pipeline));
     }
     let d = emit(&generate(p, "adder_tree")?)?;
-    prove_design(&d, p, true)
+    prove_design(&d, p, true, time_limit)
 }
 
-/// Proves the registry's behavioural reference of `p` (the flat `+` chain).
-pub fn prove_reference(p: &AdderTreeParams) -> Result<AlgebraReport, FormalError> {
+/// Proves the registry's behavioural reference of `p` (the flat `+` chain; `time_limit` as in
+/// [`prove_design`]).
+pub fn prove_reference(
+    p: &AdderTreeParams,
+    time_limit: Option<Duration>,
+) -> Result<AlgebraReport, FormalError> {
     let d = emit(&reference(p)?)?;
-    prove_design(&d, p, false)
+    prove_design(&d, p, false, time_limit)
 }
 
-/// `nicc equiv adder-tree --set ...`: proves the tree and the reference against the sum;
-/// returns the text to print and whether both were proven.
-pub fn equiv_cli(sets: &[(String, String)]) -> Result<(String, bool), FormalError> {
+/// `nicc equiv adder-tree --set ... [--time-limit ...]`: proves the tree and the reference
+/// against the sum (each step of each proof within `time_limit`); returns the text to print
+/// and whether both were proven.
+pub fn equiv_cli(
+    sets: &[(String, String)],
+    time_limit: Option<Duration>,
+) -> Result<(String, bool), FormalError> {
     let p = AdderTreeParams::from_sets(sets).map_err(RtlError::from)?;
     let t = std::time::Instant::now();
-    let tree = prove_tree(&p)?;
-    let refr = prove_reference(&p)?;
+    let tree = prove_tree(&p, time_limit)?;
+    let refr = prove_reference(&p, time_limit)?;
     let ok = tree.verdict == AlgebraVerdict::Proven && refr.verdict == AlgebraVerdict::Proven;
     let text = format!(
         "{}: {tree}\nreference (out_sum = in_0 + in_1 + ...): {refr}\n{} ({:.1} s with Yosys)",

@@ -19,6 +19,7 @@ use nicc_rtl::signal::Signal;
 use nicc_rtl::{emit, Design, ModuleBuilder, RtlError};
 use nicc_synth::{check_equiv, EquivOptions, EquivResult, SynthError};
 use std::rc::Rc;
+use std::time::Duration;
 use thiserror::Error;
 
 /// Errors of the butterfly proofs.
@@ -161,14 +162,28 @@ pub fn reference_module(p: &ButterflyParams) -> Result<Rc<Module>, FormalError> 
     Ok(m.finish()?)
 }
 
-/// Proves the router generated for `p` (top `butterfly`) equal to [`reference()`].
-pub fn prove(p: &ButterflyParams) -> Result<EquivResult, FormalError> {
+/// Proves the router generated for `p` (top `butterfly`) equal to [`reference()`]; with a
+/// `time_limit`, a tool run of the proof (Yosys, `yosys-abc cec`) that takes longer is stopped
+/// ([`SynthError::TimedOut`]).
+pub fn prove(
+    p: &ButterflyParams,
+    time_limit: Option<Duration>,
+) -> Result<EquivResult, FormalError> {
     covered(p)?;
-    prove_design(&generate(p, "butterfly")?, p)
+    prove_design(&generate(p, "butterfly")?, p, time_limit)
 }
 
-/// Proves `design` (an emitted router for `p`, any top name) equal to [`reference()`].
-pub fn prove_design(design: &Design, p: &ButterflyParams) -> Result<EquivResult, FormalError> {
+/// Proves `design` (an emitted router for `p`, any top name) equal to [`reference()`], each
+/// tool run within `time_limit` (see [`prove`]).
+pub fn prove_design(
+    design: &Design,
+    p: &ButterflyParams,
+    time_limit: Option<Duration>,
+) -> Result<EquivResult, FormalError> {
     let r = reference(p)?;
-    Ok(check_equiv(&r, design, &EquivOptions::default())?)
+    let opts = EquivOptions {
+        time_limit,
+        ..EquivOptions::default()
+    };
+    Ok(check_equiv(&r, design, &opts)?)
 }

@@ -25,6 +25,7 @@ use nicc_rtl::signal::Signal;
 use nicc_rtl::{emit, Bits, Design, ModuleBuilder, RtlError};
 use nicc_synth::{bounded_check, BmcOptions, BmcVerdict, SynthError};
 use std::rc::Rc;
+use std::time::Duration;
 use thiserror::Error;
 
 /// Errors of the bounded check.
@@ -233,15 +234,36 @@ pub fn checker_design(p: &CimParams, flag: Flag) -> Result<Design, CimFormalErro
     Ok(emit(&checker(p, &cim, flag)?)?)
 }
 
-/// Runs the bounded check of `p` for `frames` cycles (ABC time limit `timeout_s`): `Holds`
-/// means every result within the bound was right.
-pub fn check(p: &CimParams, frames: u32, timeout_s: u32) -> Result<BmcVerdict, CimFormalError> {
-    check_design(&checker_design(p, Flag::WrongResult)?, frames, timeout_s)
+/// Runs the bounded check of `p` for `frames` cycles (ABC time limit `timeout_s`, 0 = none;
+/// `time_limit` for each tool run, see [`BmcOptions::time_limit`]): `Holds` means every
+/// result within the bound was right, `Inconclusive` that a limit cut the check short.
+pub fn check(
+    p: &CimParams,
+    frames: u32,
+    timeout_s: u32,
+    time_limit: Option<Duration>,
+) -> Result<BmcVerdict, CimFormalError> {
+    check_design(
+        &checker_design(p, Flag::WrongResult)?,
+        frames,
+        timeout_s,
+        time_limit,
+    )
 }
 
-/// Runs the bounded check on an already emitted checker design.
-pub fn check_design(d: &Design, frames: u32, timeout_s: u32) -> Result<BmcVerdict, CimFormalError> {
-    Ok(bounded_check(d, &BmcOptions { frames, timeout_s })?)
+/// Runs the bounded check on an already emitted checker design (the limits of [`check`]).
+pub fn check_design(
+    d: &Design,
+    frames: u32,
+    timeout_s: u32,
+    time_limit: Option<Duration>,
+) -> Result<BmcVerdict, CimFormalError> {
+    let opts = BmcOptions {
+        frames,
+        timeout_s,
+        time_limit,
+    };
+    Ok(bounded_check(d, &opts)?)
 }
 
 #[cfg(test)]

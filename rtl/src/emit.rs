@@ -458,14 +458,44 @@ impl<'a> ModEmitter<'a> {
                 }
                 (self.slice_temp(e, a, *lo), Prec::Atom)
             }
-            ExprKind::Concat(v) => {
-                let parts: Vec<String> = v.iter().map(|x| self.expr(x)).collect();
-                (format!("{{{}}}", parts.join(", ")), Prec::Atom)
-            }
             ExprKind::Repeat(a, n) => (format!("{{{n}{{{}}}}}", self.expr(a)), Prec::Atom),
-            ExprKind::Zext(a) => {
-                let pad = literal(&crate::bits::Bits::zero(e.width - a.width));
-                (format!("{{{pad}, {}}}", self.expr(a)), Prec::Atom)
+            // One flat concatenation: nested ones and zero extensions are spliced in and
+            // zeros joined to the constant after them (`{3'd0, {o2, 3'd0}}` prints
+            // `{3'd0, o2, 3'd0}`, `{1'b0, 16'd14}` prints `17'd14`).
+            ExprKind::Concat(_) | ExprKind::Zext(_) => {
+                let mut pieces = Vec::new();
+                self.concat_pieces(e, &mut pieces);
+                let constant = pieces.iter().all(|p| p.is_ok());
+                let mut text: Vec<String> = Vec::new();
+                let mut lit: Vec<crate::bits::Bits> = Vec::new();
+                for p in pieces {
+                    match p {
+                        // Leading zeros join the constant after them; a constant with a
+                        // value keeps its own literal (`{sign, 8'd255, 7'd0}` stays).
+                        Ok(b) => {
+                            if lit.iter().any(|l| !l.is_zero()) {
+                                text.push(literal(&crate::bits::Bits::concat(&lit)));
+                                lit.clear();
+                            }
+                            lit.push(b)
+                        }
+                        Err(t) => {
+                            if !lit.is_empty() {
+                                text.push(literal(&crate::bits::Bits::concat(&lit)));
+                                lit.clear();
+                            }
+                            text.push(t);
+                        }
+                    }
+                }
+                if !lit.is_empty() {
+                    text.push(literal(&crate::bits::Bits::concat(&lit)));
+                }
+                if constant && text.len() == 1 {
+                    (text.remove(0), Prec::Atom)
+                } else {
+                    (format!("{{{}}}", text.join(", ")), Prec::Atom)
+                }
             }
             ExprKind::Sext(a) => {
                 let k = e.width - a.width;
@@ -530,6 +560,23 @@ impl<'a> ModEmitter<'a> {
         let value = self.expr(a);
         self.assign_cut(name, false, &value, a.width, *lo, e.width);
         Some(std::mem::take(&mut self.pending))
+    }
+
+    /// The parts of concatenation or zero extension `e`, most significant first, nested ones
+    /// spliced in: constants as `Ok(bits)` (leading zeros are joined to what follows), anything
+    /// else printed, as `Err(text)`.
+    fn concat_pieces(&mut self, e: &ExprRef, out: &mut Vec<Result<crate::bits::Bits, String>>) {
+        match &e.kind {
+            ExprKind::Concat(v) => v.iter().for_each(|x| self.concat_pieces(x, out)),
+            ExprKind::Zext(a) => {
+                if e.width > a.width {
+                    out.push(Ok(crate::bits::Bits::zero(e.width - a.width)));
+                }
+                self.concat_pieces(a, out);
+            }
+            ExprKind::Const(b) => out.push(Ok(b.clone())),
+            _ => out.push(Err(self.expr(e))),
+        }
     }
 
     /// Prints `e` for destination `name` and returns (pending temporaries, text).

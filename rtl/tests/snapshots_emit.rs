@@ -101,3 +101,39 @@ fn shared_slices() {
     );
     check("shared_slices", m);
 }
+
+/// Concatenations print flat: nested ones and zero extensions are spliced in, and leading zeros
+/// join the constant after them, while a constant with a value keeps its own literal.
+#[test]
+fn flat_concatenations() {
+    use nicc_rtl::{ModuleBuilder, Signal};
+    let mut m = ModuleBuilder::new("flat_concat");
+    let a = m.input("a", 4);
+    let b = m.input("b", 3);
+    let lit = Signal::lit;
+    let inner = Signal::concat(&[a.clone(), lit(2, 0)]);
+    m.output(
+        "nested",
+        &Signal::concat(&[lit(3, 0), inner.clone()]).zext(12),
+    );
+    m.output(
+        "padded",
+        &Signal::concat(&[lit(1, 0), lit(16, 14)]).zext(17),
+    );
+    m.output(
+        "fields",
+        &Signal::concat(&[b.clone(), lit(8, 255), lit(7, 0)]),
+    );
+    m.output("both", &Signal::concat(&[lit(1, 0), lit(1, 1), b.zext(5)]));
+    let m = m.finish().unwrap();
+    let v = emit(&m).unwrap().verilog();
+    for want in [
+        "assign nested = {6'd0, a, 2'd0};",
+        "assign padded = 17'd14;",
+        "assign fields = {b, 8'd255, 7'd0};",
+        "assign both = {2'd1, 2'd0, b};",
+    ] {
+        assert!(v.contains(want), "{want}:\n{v}");
+    }
+    check("flat_concat", m);
+}

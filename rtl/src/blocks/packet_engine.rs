@@ -1653,6 +1653,18 @@ const ROCE_XRAW_BYTES: u32 = 28;
 /// AtomicETH, AETH, AtomicAckETH, ImmDt, IETH.
 const ROCE_EXT_SIZES: [u64; 7] = [8, 16, 28, 4, 8, 4, 4];
 
+/// Names of the extension headers of [`roce_ext_mask`]'s bits 0..6 (the wires holding their
+/// bytes).
+const ROCE_EXT_NAMES: [&str; 7] = [
+    "deth",
+    "reth",
+    "atomiceth",
+    "aeth",
+    "atomicacketh",
+    "immdt",
+    "ieth",
+];
+
 /// The extension-header fields of the metadata: (name, header bit of the mask, first byte
 /// in the header, bytes).
 const ROCE_EXT_FIELDS: [(&str, usize, u32, u32); 14] = [
@@ -1727,13 +1739,37 @@ fn roce_ext_fields(b: &mut B, prefix: &str, xraw: &Signal, xmask: &Signal) -> Ve
     let offs: Vec<Signal> = (0..7)
         .map(|k| b.w(&format!("{prefix}_o{k}"), &offs[k]))
         .collect();
+    // Each header's bytes, shifted into place once (as far as its last field reaches), with
+    // the bytes no field reads (DETH's reserved byte) named as such for the lint.
+    let hdrs: Vec<Option<Signal>> = ROCE_EXT_NAMES
+        .iter()
+        .enumerate()
+        .map(|(k, hname)| {
+            let fields: Vec<_> = ROCE_EXT_FIELDS.iter().filter(|f| f.1 == k).collect();
+            let end = fields.iter().map(|f| f.2 + f.3).max()?;
+            let amt = Signal::concat(&[offs[k].clone(), lit(3, 0)]);
+            let v = xraw.shr_var(&amt.zext(11)).slice(0, end * 8);
+            let v = b.w(&format!("{prefix}_{hname}_bytes"), &v);
+            let unread: Vec<Signal> = (0..end)
+                .rev()
+                .filter(|&i| !fields.iter().any(|f| (f.2..f.2 + f.3).contains(&i)))
+                .map(|i| byte(&v, i))
+                .collect();
+            if !unread.is_empty() {
+                b.w(
+                    &format!("{prefix}_{hname}_reserved_unused"),
+                    &Signal::concat(&unread),
+                );
+            }
+            Some(v)
+        })
+        .collect();
     ROCE_EXT_FIELDS
         .iter()
         .map(|&(name, k, at, n)| {
-            let amt = Signal::concat(&[offs[k].clone(), lit(3, 0)]);
-            let v = xraw.shr_var(&amt.zext(11)).slice(0, xraw.width());
             let short = name.strip_prefix("roce_").unwrap_or(name);
-            b.w(&format!("{prefix}_{short}"), &be(&v, at, n))
+            let h = hdrs[k].as_ref().expect("a field's header has fields");
+            b.w(&format!("{prefix}_{short}"), &be(h, at, n))
         })
         .collect()
 }

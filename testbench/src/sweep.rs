@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 use thiserror::Error;
 
@@ -244,9 +245,13 @@ impl SweepResult {
         }
         let json = stem.with_extension("json");
         let text = serde_json::to_string_pretty(self).expect("sweep results serialise");
-        std::fs::write(&json, text + "\n").map_err(io_err(&json))?;
+        let text = text + "\n";
+        crate::outputs::write_atomically(&json, |w| w.write_all(text.as_bytes()), |e| e)
+            .map_err(io_err(&json))?;
         let csv = stem.with_extension("csv");
-        std::fs::write(&csv, self.to_csv()).map_err(io_err(&csv))?;
+        let csv_text = self.to_csv();
+        crate::outputs::write_atomically(&csv, |w| w.write_all(csv_text.as_bytes()), |e| e)
+            .map_err(io_err(&csv))?;
         Ok(())
     }
 

@@ -444,7 +444,8 @@ pub fn sim_jsonl(params: &ButterflyParams, input: &Path, output: &Path) -> anyho
         writeln!(out)?;
         vectors += 1;
     }
-    std::fs::write(output, out).with_context(|| format!("writing {}", output.display()))?;
+    crate::outputs::write_atomically(output, |w| w.write_all(&out), |e| e)
+        .with_context(|| format!("writing {}", output.display()))?;
     Ok(Summary {
         vectors,
         mismatches: 0,

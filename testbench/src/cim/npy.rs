@@ -12,7 +12,7 @@ use super::golden::signed_range;
 use nicc_rtl::blocks::cim::CimParams;
 use npyz::{DType, TypeChar, WriterBuilder};
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -519,15 +519,20 @@ fn write_matrix<T: npyz::AutoSerialize + Copy>(
     cols: usize,
     data: &[T],
 ) -> Result<(), NpyIoError> {
-    let f = File::create(path).map_err(io_err(path))?;
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&[rows as u64, cols as u64])
-        .writer(BufWriter::new(f))
-        .begin_nd()
-        .map_err(io_err(path))?;
-    w.extend(data.iter().copied()).map_err(io_err(path))?;
-    w.finish().map_err(io_err(path))
+    crate::outputs::write_atomically(
+        path,
+        |f| {
+            let mut w = npyz::WriteOptions::new()
+                .default_dtype()
+                .shape(&[rows as u64, cols as u64])
+                .writer(f)
+                .begin_nd()
+                .map_err(io_err(path))?;
+            w.extend(data.iter().copied()).map_err(io_err(path))?;
+            w.finish().map_err(io_err(path))
+        },
+        |e| io_err(path)(e),
+    )
 }
 
 #[cfg(test)]
@@ -544,7 +549,7 @@ mod tests {
             .default_dtype()
             .shape(shape)
             .order(order)
-            .writer(BufWriter::new(File::create(path).unwrap()))
+            .writer(std::io::BufWriter::new(File::create(path).unwrap()))
             .begin_nd()
             .unwrap();
         w.extend(data.iter().copied()).unwrap();

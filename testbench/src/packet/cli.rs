@@ -98,12 +98,16 @@ pub fn sim_pcap(
         path: meta_out.display().to_string(),
         source,
     };
-    let f = std::fs::File::create(meta_out).map_err(io)?;
-    let mut w = std::io::BufWriter::new(f);
-    for m in &run.metas {
-        writeln!(w, "{}", m.to_json()).map_err(io)?;
-    }
-    w.flush().map_err(io)?;
+    crate::outputs::write_atomically(
+        meta_out,
+        |w| {
+            for m in &run.metas {
+                writeln!(w, "{}", m.to_json()).map_err(io)?;
+            }
+            Ok(())
+        },
+        io,
+    )?;
     if let Some(out) = pcap_out {
         write_frames(out, run.passed.iter().map(|(b, _)| b.as_slice()))?;
     }

@@ -266,11 +266,12 @@ pub fn write_frames<'a>(
     frames: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<(), CaptureError> {
     let name = path.display().to_string();
-    let file = std::fs::File::create(path).map_err(|source| CaptureError::Io {
-        path: name.clone(),
-        source,
-    })?;
-    let mut w = write_frames_to(std::io::BufWriter::new(file), frames, &name)?;
-    w.flush()
-        .map_err(|source| CaptureError::Io { path: name, source })
+    crate::outputs::write_atomically(
+        path,
+        |w| write_frames_to(w, frames, &name).map(|_| ()),
+        |source| CaptureError::Io {
+            path: name.clone(),
+            source,
+        },
+    )
 }

@@ -114,6 +114,11 @@ enum Cmd {
         /// number of CPUs; 1 runs everything in turn).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         jobs: Option<u32>,
+        /// Stop any one tool run (a proof's Yosys or ABC, a synthesis flow's Yosys, OpenSTA
+        /// or nextpnr seed) that takes longer than this: `90`, `90s`, `30m`, `2h`. The block
+        /// then fails, naming the tool and the limit; the other blocks still run.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        time_limit: Option<f64>,
     },
     /// Sweep a design's parameters through synthesis flows (CSV, JSON and SVG plots), or
     /// `nicc sweep merge PARTS...` to join shards.
@@ -420,6 +425,7 @@ fn real_main() -> Result<()> {
             only,
             quick,
             jobs,
+            time_limit,
         } => {
             let opts = nicc_testbench::run::RunOptions {
                 out: out.clone(),
@@ -429,6 +435,7 @@ fn real_main() -> Result<()> {
                     || std::thread::available_parallelism().map_or(1, |n| n.get()),
                     |j| j as usize,
                 ),
+                time_limit: duration(time_limit)?,
             };
             let rows = nicc_testbench::run::run(&nicc_testbench::jobs::all(), &opts)?;
             print!("{}", nicc_testbench::run::markdown(&rows));

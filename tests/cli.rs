@@ -794,3 +794,44 @@ fn demo_designs_refuse_parameters_they_do_not_read() {
     let (ok, _, err) = nicc(&["gen", "memory", "--set", "depth=4", "-o", d]);
     assert!(ok, "{err}");
 }
+
+/// `nicc run --time-limit` bounds every tool run of a block: hier-sum4's proof (a Yosys run,
+/// never cached) cannot start within a millisecond, so the block fails naming the tool and
+/// the limit, and the command exits non-zero naming the block.
+#[test]
+fn run_time_limit_fails_the_block_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    fails_with(
+        &[
+            "run",
+            "--quick",
+            "--only",
+            "hier-sum4",
+            "--time-limit",
+            "0.001",
+            "--jobs",
+            "1",
+            "-o",
+            out,
+        ],
+        "blocks failed: hier-sum4",
+    );
+    let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(
+        report.contains("proof: yosys did not finish within the time limit of 0.001 s"),
+        "{report}"
+    );
+    fails_with(
+        &[
+            "run",
+            "--only",
+            "hier-sum4",
+            "--time-limit",
+            "0s",
+            "-o",
+            out,
+        ],
+        "`0s` is not a positive duration",
+    );
+}

@@ -7,6 +7,7 @@ use nicc_rtl::{blocks::demo, emit, Bits, Design};
 use nicc_synth::{AlgebraVerdict, Flow};
 use rand::{Rng, SeedableRng};
 use std::path::Path;
+use std::time::Duration;
 
 /// The HDL core's two-level adder hierarchy (`hier-sum4`, 8 bits): the smallest end-to-end
 /// example of the ladder.
@@ -117,9 +118,9 @@ impl Job for AdderTreeJob {
 
     /// The algebraic proof (backward rewriting, final adder split off and checked
     /// exhaustively) against `out_sum = sum of the operands`, written from the interface.
-    fn prove(&self, d: &Design) -> Result<Option<(bool, String)>> {
+    fn prove(&self, d: &Design, limit: Option<Duration>) -> Result<Option<(bool, String)>> {
         let r =
-            crate::adder_tree::formal::prove_design(d, &AdderTreeParams::default(), true, None)?;
+            crate::adder_tree::formal::prove_design(d, &AdderTreeParams::default(), true, limit)?;
         Ok(Some((r.verdict == AlgebraVerdict::Proven, r.to_string())))
     }
 

@@ -8,7 +8,7 @@ use nicc_synth::{Flow, FlowResult, Options, SynthReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a co-simulation run found.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -37,11 +37,16 @@ pub trait Job: Sync {
     /// Proves `d` (the job's design) formally: `Some((proven, what the prover said))`, `None`
     /// for a block without a proof. By default, equivalence with [`Job::reference`]
     /// (Yosys/ABC, [`nicc_synth::check_equiv`]).
-    fn prove(&self, d: &Design) -> Result<Option<(bool, String)>> {
+    /// `limit` stops each tool run of the proof that takes longer (`nicc run --time-limit`).
+    fn prove(&self, d: &Design, limit: Option<Duration>) -> Result<Option<(bool, String)>> {
         let Some(r) = self.reference()? else {
             return Ok(None);
         };
-        let res = nicc_synth::check_equiv(&r, d, &nicc_synth::EquivOptions::default())?;
+        let opts = nicc_synth::EquivOptions {
+            time_limit: limit,
+            ..Default::default()
+        };
+        let res = nicc_synth::check_equiv(&r, d, &opts)?;
         Ok(Some((res.is_equivalent(), res.to_string())))
     }
     /// Derived throughput at `fmax_mhz`: (value, unit), e.g. (12.8, "GOPS").
@@ -169,6 +174,9 @@ pub struct RunOptions {
     pub quick: bool,
     /// Parallel blocks.
     pub jobs: usize,
+    /// Stop any one tool run (a proof's Yosys or ABC, a synthesis flow's tool) that takes
+    /// longer; the block then fails naming the tool and the limit. `None`: no limit.
+    pub time_limit: Option<Duration>,
 }
 
 /// One row of the report.
@@ -288,7 +296,7 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
         }
         bar.inc(1);
         stage("prove");
-        match job.prove(&d) {
+        match job.prove(&d, opts.time_limit) {
             Ok(Some((proven, said))) => {
                 row.equivalent = Some(proven);
                 if !proven {
@@ -310,7 +318,11 @@ fn one(job: &dyn Job, opts: &RunOptions, bar: &ProgressBar) -> Row {
         let parallel = opts.jobs > 1;
         let names: Vec<&str> = flows.iter().map(|f| f.name()).collect();
         stage(&format!("synth {}", names.join("+")));
-        let results: Vec<_> = nicc_synth::run_flows(&d, &flows, &Options::default(), parallel)
+        let synth_opts = Options {
+            time_limit_s: opts.time_limit.map(|t| t.as_secs_f64()),
+            ..Options::default()
+        };
+        let results: Vec<_> = nicc_synth::run_flows(&d, &flows, &synth_opts, parallel)
             .into_iter()
             .map(|r| {
                 bar.inc(1);

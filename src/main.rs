@@ -9,7 +9,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(
@@ -74,7 +74,7 @@ enum Cmd {
         /// Stop a synthesis tool run (Yosys with the ABC it runs, OpenSTA, a nextpnr seed) that
         /// takes longer than this: `90`, `90s`, `30m`, `2h`. It fails with the tool's last output.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-        time_limit: Option<f64>,
+        time_limit: Option<Duration>,
     },
     /// Prove a design formally equal to its behavioural reference (Yosys/ABC).
     ///
@@ -96,7 +96,7 @@ enum Cmd {
         /// 600 s) and, cut short, fails as inconclusive, naming the cycles it covered; ABC
         /// counts it in CPU time, so on a busy machine nicc stops ABC a little later instead.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-        time_limit: Option<f64>,
+        time_limit: Option<Duration>,
     },
     /// The main job: every block generated, linted, co-simulated, proven and synthesised,
     /// into OUT/<block>/ and OUT/report.md + OUT/report.json.
@@ -118,7 +118,7 @@ enum Cmd {
         /// or nextpnr seed) that takes longer than this: `90`, `90s`, `30m`, `2h`. The block
         /// then fails, naming the tool and the limit; the other blocks still run.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-        time_limit: Option<f64>,
+        time_limit: Option<Duration>,
     },
     /// Sweep a design's parameters through synthesis flows (CSV, JSON and SVG plots), or
     /// `nicc sweep merge PARTS...` to join shards.
@@ -159,7 +159,7 @@ struct SweepArgs {
     /// the point becomes a failed row and the sweep goes on (it exits non-zero at the end, as
     /// for any failed point, after writing every result).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    time_limit: Option<f64>,
+    time_limit: Option<Duration>,
 }
 
 #[derive(Subcommand)]
@@ -335,8 +335,8 @@ fn parse_bench_inputs(text: &str) -> Result<usize, String> {
     }
 }
 
-/// A duration in seconds from `90`, `90s`, `1.5m` or `2h` (`--time-limit`).
-fn parse_duration(text: &str) -> Result<f64, String> {
+/// A duration from `90`, `90s`, `1.5m` or `2h` (`--time-limit`): positive and finite.
+fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (number, unit) = match t.char_indices().last() {
         Some((i, c @ ('s' | 'm' | 'h'))) => (&t[..i], c),
@@ -347,18 +347,14 @@ fn parse_duration(text: &str) -> Result<f64, String> {
         'm' => 60.0,
         _ => 1.0,
     };
-    match number.trim().parse::<f64>() {
-        Ok(n) if nicc_synth::time_limit_from_secs(n * scale).is_ok() => Ok(n * scale),
-        _ => Err(format!(
+    let limit = number.trim().parse::<f64>().ok();
+    match limit.and_then(|n| nicc_synth::time_limit_from_secs(n * scale).ok()) {
+        Some(d) => Ok(d),
+        None => Err(format!(
             "`{text}` is not a positive duration: give seconds (`90`, `90s`), minutes (`30m`) \
              or hours (`2h`)"
         )),
     }
-}
-
-/// A `--time-limit` (seconds from [`parse_duration`]) as a duration.
-fn duration(seconds: Option<f64>) -> Result<Option<std::time::Duration>> {
-    Ok(seconds.map(nicc_synth::time_limit_from_secs).transpose()?)
 }
 
 /// Splits `key=value` settings, naming a malformed one or a key given twice (which of the
@@ -435,7 +431,7 @@ fn real_main() -> Result<()> {
                     || std::thread::available_parallelism().map_or(1, |n| n.get()),
                     |j| j as usize,
                 ),
-                time_limit: duration(time_limit)?,
+                time_limit,
             };
             let rows = nicc_testbench::run::run(&nicc_testbench::jobs::all(), &opts)?;
             print!("{}", nicc_testbench::run::markdown(&rows));
@@ -528,7 +524,7 @@ fn real_main() -> Result<()> {
                 use_cache: !no_cache,
                 abc_fast,
                 keep_dir: keep,
-                time_limit_s: time_limit,
+                time_limit_s: time_limit.map(|d| d.as_secs_f64()),
                 ..Default::default()
             };
             let r = nicc_synth::run_flow(&d, flow, &opts)?;
@@ -543,10 +539,8 @@ fn real_main() -> Result<()> {
             sets,
             time_limit,
         } if design == "adder-tree" => {
-            let (text, proven) = nicc_testbench::adder_tree::formal::equiv_cli(
-                &parse_sets(&sets)?,
-                duration(time_limit)?,
-            )?;
+            let (text, proven) =
+                nicc_testbench::adder_tree::formal::equiv_cli(&parse_sets(&sets)?, time_limit)?;
             println!("{text}");
             if !proven {
                 bail!("the adder tree is not proven equal to its reference");
@@ -558,15 +552,14 @@ fn real_main() -> Result<()> {
             time_limit,
         } if design == "cim" => {
             let p = nicc_rtl::blocks::cim::CimParams::from_sets(&parse_sets(&sets)?)?;
-            let limit = duration(time_limit)?;
             let frames = nicc_testbench::cim::formal::frames_for(&p);
             // --time-limit replaces ABC's own limit of 600 s (0: none of its own).
             let (abc_s, limit_s) = match time_limit {
-                Some(s) => (0, s),
+                Some(d) => (0, d.as_secs_f64()),
                 None => (600, 600.0),
             };
             let t = Instant::now();
-            let v = nicc_testbench::cim::formal::check(&p, frames, abc_s, limit)?;
+            let v = nicc_testbench::cim::formal::check(&p, frames, abc_s, time_limit)?;
             println!(
                 "{}: bounded check against sum x * W (one MVM from reset, every input): {v} ({:.1} s)",
                 p.module_name(),
@@ -591,7 +584,7 @@ fn real_main() -> Result<()> {
         } if design == "butterfly" => {
             let p = butterfly_params(&sets)?;
             let t = Instant::now();
-            let r = nicc_testbench::butterfly::formal::prove(&p, duration(time_limit)?)?;
+            let r = nicc_testbench::butterfly::formal::prove(&p, time_limit)?;
             println!(
                 "butterfly ({} lanes x {} bits, {}, mask {}) vs its definition (rank decoder + AND-OR crossbar): {r} ({:.1} s)",
                 p.lanes,
@@ -611,7 +604,7 @@ fn real_main() -> Result<()> {
         } => {
             let sets = parse_sets(&sets)?;
             let opts = nicc_synth::EquivOptions {
-                time_limit: duration(time_limit)?,
+                time_limit,
                 ..Default::default()
             };
             let entry = nicc_rtl::blocks::registry::entry(&design)?;
@@ -841,7 +834,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         }
         let opts = nicc_synth::Options {
             abc_fast,
-            time_limit_s: *time_limit,
+            time_limit_s: time_limit.map(|d| d.as_secs_f64()),
             ..Default::default()
         };
         sweep::prepare_output(out, &[])?;

@@ -7,6 +7,7 @@
 //! sign extension of an expression) becomes a temporary named `<dest>_t<k>`, counted per
 //! destination, so an edit elsewhere never renames it.
 
+use crate::bits::Bits;
 use crate::design::{Design, Dir, PortInfo, VerilogFile};
 use crate::error::RtlError;
 use crate::eval::known_constant;
@@ -94,7 +95,7 @@ fn range(width: u32) -> String {
 }
 
 /// A sized literal: decimal up to 32 bits, hexadecimal beyond.
-fn literal(b: &crate::bits::Bits) -> String {
+fn literal(b: &Bits) -> String {
     let w = b.width();
     if w == 1 {
         return format!("1'b{}", b.bit(0) as u8);
@@ -133,9 +134,10 @@ enum Prec {
 }
 
 impl<'a> ModEmitter<'a> {
-    fn begin_dest(&mut self, name: &str, path: &str) {
+    /// Starts destination `name` whose value is `root`.
+    fn begin_dest(&mut self, name: &str, path: &str, root: &ExprRef) {
         self.temps.clear();
-        self.hulls.clear();
+        self.hulls = slice_hulls(root);
         self.hull_temps.clear();
         self.temp_prefix = name.to_string();
         self.temp_path = path.to_string();
@@ -175,6 +177,7 @@ impl<'a> ModEmitter<'a> {
     /// A slice of an unnamed expression: a temporary holding exactly the selected bits, the
     /// bits above and below going to `<temp>_unused_hi` / `<temp>_unused_lo` (Verilator's
     /// convention for intentionally unread bits), so no temporary has unread bits.
+    ///
     /// An operand sliced several times in one destination, where the slices cover one
     /// unbroken range, gets one temporary holding that range, and each slice selects from it
     /// (`{x_t0[7:0], x_t0[15:8]}`): the operand is printed once, not once per slice.
@@ -298,11 +301,11 @@ impl<'a> ModEmitter<'a> {
             ExprKind::Zext(b) => {
                 let bw = b.width;
                 if lo >= bw {
-                    return Some(literal(&crate::bits::Bits::zero(w)));
+                    return Some(literal(&Bits::zero(w)));
                 }
                 let low = self.select_bits(b, lo, w.min(bw - lo))?;
                 Some(if lo + w > bw {
-                    let pad = literal(&crate::bits::Bits::zero(lo + w - bw));
+                    let pad = literal(&Bits::zero(lo + w - bw));
                     format!("{{{pad}, {low}}}")
                 } else {
                     low
@@ -467,30 +470,31 @@ impl<'a> ModEmitter<'a> {
                 self.concat_pieces(e, &mut pieces);
                 let constant = pieces.iter().all(|p| p.is_ok());
                 let mut text: Vec<String> = Vec::new();
-                let mut lit: Vec<crate::bits::Bits> = Vec::new();
+                // Constants waiting to be printed as one literal.
+                let mut lit: Vec<Bits> = Vec::new();
+                let flush = |lit: &mut Vec<Bits>, text: &mut Vec<String>| {
+                    if !lit.is_empty() {
+                        text.push(literal(&Bits::concat(lit)));
+                        lit.clear();
+                    }
+                };
                 for p in pieces {
                     match p {
                         // Leading zeros join the constant after them; a constant with a
                         // value keeps its own literal (`{sign, 8'd255, 7'd0}` stays).
                         Ok(b) => {
                             if lit.iter().any(|l| !l.is_zero()) {
-                                text.push(literal(&crate::bits::Bits::concat(&lit)));
-                                lit.clear();
+                                flush(&mut lit, &mut text);
                             }
                             lit.push(b)
                         }
                         Err(t) => {
-                            if !lit.is_empty() {
-                                text.push(literal(&crate::bits::Bits::concat(&lit)));
-                                lit.clear();
-                            }
+                            flush(&mut lit, &mut text);
                             text.push(t);
                         }
                     }
                 }
-                if !lit.is_empty() {
-                    text.push(literal(&crate::bits::Bits::concat(&lit)));
-                }
+                flush(&mut lit, &mut text);
                 if constant && text.len() == 1 {
                     (text.remove(0), Prec::Atom)
                 } else {
@@ -555,8 +559,7 @@ impl<'a> ModEmitter<'a> {
         if slices_in_place(a) {
             return None;
         }
-        self.begin_dest(name, path);
-        self.hulls = slice_hulls(e);
+        self.begin_dest(name, path, e);
         let value = self.expr(a);
         self.assign_cut(name, false, &value, a.width, *lo, e.width);
         Some(std::mem::take(&mut self.pending))
@@ -565,12 +568,12 @@ impl<'a> ModEmitter<'a> {
     /// The parts of concatenation or zero extension `e`, most significant first, nested ones
     /// spliced in: constants as `Ok(bits)` (leading zeros are joined to what follows), anything
     /// else printed, as `Err(text)`.
-    fn concat_pieces(&mut self, e: &ExprRef, out: &mut Vec<Result<crate::bits::Bits, String>>) {
+    fn concat_pieces(&mut self, e: &ExprRef, out: &mut Vec<Result<Bits, String>>) {
         match &e.kind {
             ExprKind::Concat(v) => v.iter().for_each(|x| self.concat_pieces(x, out)),
             ExprKind::Zext(a) => {
                 if e.width > a.width {
-                    out.push(Ok(crate::bits::Bits::zero(e.width - a.width)));
+                    out.push(Ok(Bits::zero(e.width - a.width)));
                 }
                 self.concat_pieces(a, out);
             }
@@ -581,8 +584,7 @@ impl<'a> ModEmitter<'a> {
 
     /// Prints `e` for destination `name` and returns (pending temporaries, text).
     fn dest_expr(&mut self, name: &str, path: &str, e: &ExprRef) -> (String, String) {
-        self.begin_dest(name, path);
-        self.hulls = slice_hulls(e);
+        self.begin_dest(name, path, e);
         let s = self.expr(e);
         (std::mem::take(&mut self.pending), s)
     }

@@ -154,17 +154,14 @@ impl Signal {
                 // Bits of a constant are a constant (a mux on one then picks its arm).
                 ExprKind::Const(b) => return Signal::constant(b.slice(lo, width), false),
                 // Bits of bits of `b` are bits of `b`.
-                ExprKind::Slice(b, lo2) => {
-                    return Signal::from_expr(b.clone(), false, self.owner).slice(lo + lo2, width)
-                }
+                ExprKind::Slice(b, lo2) => return self.part(b).slice(lo + lo2, width),
                 // Bits within one part of a concatenation are bits of that part.
                 ExprKind::Concat(parts) => {
                     let mut base = self.width();
                     for p in parts {
                         base -= p.width;
                         if lo >= base && lo + width <= base + p.width {
-                            return Signal::from_expr(p.clone(), false, self.owner)
-                                .slice(lo - base, width);
+                            return self.part(p).slice(lo - base, width);
                         }
                     }
                 }

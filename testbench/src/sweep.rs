@@ -243,16 +243,14 @@ impl SweepResult {
         if let Some(dir) = stem.parent() {
             std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         }
-        let json = stem.with_extension("json");
-        let text = serde_json::to_string_pretty(self).expect("sweep results serialise");
-        let text = text + "\n";
-        crate::outputs::write_atomically(&json, |w| w.write_all(text.as_bytes()), |e| e)
-            .map_err(io_err(&json))?;
-        let csv = stem.with_extension("csv");
-        let csv_text = self.to_csv();
-        crate::outputs::write_atomically(&csv, |w| w.write_all(csv_text.as_bytes()), |e| e)
-            .map_err(io_err(&csv))?;
-        Ok(())
+        let put = |ext: &str, text: &str| {
+            let path = stem.with_extension(ext);
+            crate::outputs::write_atomically(&path, |w| w.write_all(text.as_bytes()), |e| e)
+                .map_err(io_err(&path))
+        };
+        let json = serde_json::to_string_pretty(self).expect("sweep results serialise");
+        put("json", &(json + "\n"))?;
+        put("csv", &self.to_csv())
     }
 
     /// Reads a result written by [`SweepResult::write`] (the `.json` file), checked with

@@ -201,7 +201,7 @@ enum SimCmd {
         /// Output file (B, cols), what the RTL produced: int64 (int), float32 (bf16).
         #[arg(long)]
         out: PathBuf,
-        /// Run-time input precision (0 = xbits; format=int only).
+        /// Run-time input precision (1..=xbits, 0 = xbits; format=int only).
         #[arg(long, default_value_t = 0)]
         bx: u32,
     },

@@ -122,12 +122,18 @@ fn run_time_precision() {
         ),
         "{err}"
     );
-    let (ok, _, err) = sim(dir.path(), &["--bx", "9"]);
-    assert!(!ok);
-    assert!(
-        err.contains("--bx 9 does not fit the 3-bit in_bx port"),
-        "{err}"
-    );
+    // 5 fits the 3-bit in_bx port (the RTL would run it at xbits = 4) and 9 does not:
+    // both are refused, naming xbits.
+    for bx in ["5", "9"] {
+        let (ok, _, err) = sim(dir.path(), &["--bx", bx]);
+        assert!(!ok);
+        assert!(
+            err.contains(&format!(
+                "--bx {bx} is above the macro's xbits = 4: use 1..=4 (0 = xbits)"
+            )),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -483,14 +483,15 @@ pub fn sim_npy_int(
             "sim_npy_int runs format=int macros (set format=int)".into(),
         ));
     }
-    if bx as u64 >= 1u64 << p.planes_width() {
+    if bx > p.xbits {
+        // The port would take it (values above `xbits` mean `xbits`), but a user asking
+        // for more planes than the macro has meant something else: say so.
         return Err(CimCliError::Unsupported(format!(
-            "--bx {bx} does not fit the {}-bit in_bx port: use 1..={} (0 = xbits)",
-            p.planes_width(),
-            p.xbits
+            "--bx {bx} is above the macro's xbits = {}: use 1..={} (0 = xbits)",
+            p.xbits, p.xbits
         )));
     }
-    let ebx = if bx == 0 || bx > p.xbits { p.xbits } else { bx };
+    let ebx = if bx == 0 { p.xbits } else { bx };
     let w = read_int_matrix(weights)?;
     check_weights(weights, &w, p)?;
     let x = read_int_matrix(inputs)?;

@@ -9,11 +9,16 @@
 //! 2. Optionally a *region* (the final carry-propagate adder) is split off: the gates behind
 //!    the output bits whose nets carry a name with the given prefix. Its boundary nets C are
 //!    found on the netlist. The region's weights are measured by simulation (value at 0 and at
-//!    each unit vector), and the region is checked **exhaustively** (bit-parallel, all 2^|C|
-//!    values of C) to equal that linear form L(C) = w0 + sum w_k c_k mod 2^ow.
+//!    each unit vector), and the region is shown to equal that linear form
+//!    L(C) = w0 + sum w_k c_k mod 2^ow for **every** value of C: exhaustively (bit-parallel,
+//!    all 2^|C| values) up to [`AlgebraOptions::max_region_inputs`] nets, and above that by
+//!    `yosys-abc cec` of the region, printed as a module of its own, against L written as a
+//!    sum of rows (a two-operand adder against `+`: easy for SAT sweeping, which finds the
+//!    equal carries).
 //! 3. Backward rewriting: the polynomial P = L(C) - spec(inputs) over the integers mod 2^ow
 //!    (variables are nets, x^2 = x) has each gate output replaced by the gate's polynomial in
-//!    its inputs (AND: ab, XOR: a + b - 2ab, ...), outputs first. Monomials holding two nets
+//!    its inputs (AND: ab, XOR: a + b - 2ab, ...), nearest the outputs first (by the longest
+//!    path to them: see the comment at the sort, why not by logic level). Monomials holding two nets
 //!    that can never both be 1 (two gates over the same two nets whose truth tables do not
 //!    overlap, e.g. a carry-generate a&b and a propagate a^b) are dropped: they are 0 for every
 //!    input. What remains is a polynomial in the primary inputs only.
@@ -28,12 +33,14 @@
 //! L(C(x)) = spec(x) mod 2^ow for every x (step 3). Hence out(x) = spec(x) mod 2^ow, and as
 //! out(x) < 2^ow every output bit is determined. The region prefix is only a hint where to
 //! cut: a wrong hint makes step 2 or 3 fail, it cannot make a wrong design pass. Trusted: Yosys
-//! (Verilog front end, techmap) and this module.
+//! (Verilog front end, techmap), this module, and for a region wider than
+//! `max_region_inputs` the `cec` check ([`crate::check_equiv`]: Yosys `synth` and ABC).
 
+use crate::equiv::{check_equiv, EquivMode, EquivOptions, EquivResult};
 use crate::error::SynthError;
 use crate::tools::run_yosys;
 use crate::{check_time_limit, render, validate_design};
-use nicc_rtl::{Bits, Design, Dir};
+use nicc_rtl::{emit, Bits, Design, Dir, ModuleBuilder, Signal};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -77,7 +84,8 @@ pub struct AlgebraOptions {
     /// monomials (default 100 000); a design is then simulated on random
     /// inputs to find a counterexample.
     pub max_terms: usize,
-    /// Largest region boundary checked exhaustively (default 26 nets: 2^26 values).
+    /// Largest region boundary checked exhaustively (default 26 nets: 2^26 values); a wider
+    /// region is proven equal to its linear form by `yosys-abc cec` instead.
     pub max_region_inputs: usize,
     /// Stop the Yosys run after this long ([`SynthError::TimedOut`]), and the proof in Rust
     /// (the region check, the backward rewriting) when it has run this long, counted from its
@@ -94,6 +102,27 @@ impl Default for AlgebraOptions {
             max_region_inputs: 26,
             time_limit: None,
         }
+    }
+}
+
+/// How the final-adder region of a proof was shown to be linear in its boundary nets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionCheck {
+    /// No region was split off.
+    NoRegion,
+    /// Simulated on all 2^boundary values (at most [`AlgebraOptions::max_region_inputs`]).
+    Exhaustive,
+    /// Proven equal to its linear form by `yosys-abc cec` (a wider boundary).
+    Cec,
+}
+
+impl fmt::Display for RegionCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RegionCheck::NoRegion => "no region",
+            RegionCheck::Exhaustive => "checked exhaustively",
+            RegionCheck::Cec => "proven linear by cec",
+        })
     }
 }
 
@@ -125,15 +154,18 @@ pub struct AlgebraReport {
     pub gates: usize,
     /// Gates in the final-adder region (0 without one).
     pub region_gates: usize,
-    /// Boundary nets of the region (checked over 2^this values).
+    /// Boundary nets of the region.
     pub region_inputs: usize,
+    /// How the region was shown to equal its linear form.
+    pub region_check: RegionCheck,
     /// Gates substituted by backward rewriting.
     pub rewritten: usize,
     /// Largest polynomial seen (monomials).
     pub peak_terms: usize,
     /// Exclusive net pairs used to drop monomials.
     pub exclusive_pairs: usize,
-    /// Wall time of the Rust part (without Yosys), seconds.
+    /// Wall time of the proof after Yosys made the netlist (with the region's `cec` when
+    /// [`RegionCheck::Cec`]), seconds.
     pub seconds: f64,
 }
 
@@ -155,17 +187,19 @@ impl fmt::Display for AlgebraVerdict {
 
 impl fmt::Display for AlgebraReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} gates; ", self.verdict, self.gates)?;
+        match self.region_check {
+            RegionCheck::NoRegion => write!(f, "no region")?,
+            how => write!(
+                f,
+                "region {} gates over {} nets {how}",
+                self.region_gates, self.region_inputs
+            )?,
+        }
         write!(
             f,
-            "{} ({} gates; region {} gates over {} nets checked exhaustively; {} rewritten, peak {} monomials, {} exclusive pairs; {:.3} s)",
-            self.verdict,
-            self.gates,
-            self.region_gates,
-            self.region_inputs,
-            self.rewritten,
-            self.peak_terms,
-            self.exclusive_pairs,
-            self.seconds
+            "; {} rewritten, peak {} monomials, {} exclusive pairs; {:.3} s)",
+            self.rewritten, self.peak_terms, self.exclusive_pairs, self.seconds
         )
     }
 }
@@ -887,6 +921,7 @@ pub fn prove_netlist(
         gates: net.gates.len(),
         region_gates: 0,
         region_inputs: 0,
+        region_check: RegionCheck::NoRegion,
         rewritten: 0,
         peak_terms: 0,
         exclusive_pairs: 0,
@@ -966,24 +1001,21 @@ pub fn prove_netlist(
         .map(|k| region_value(&|j| j == k).wrapping_sub(w0) & mask)
         .collect();
     if !region.is_empty() {
-        if cut.len() > opts.max_region_inputs {
-            report.verdict = AlgebraVerdict::Unknown {
-                reason: format!(
-                    "the final-adder region has {} boundary nets, more than the {} checked exhaustively",
-                    cut.len(),
-                    opts.max_region_inputs
-                ),
-            };
-            report.seconds = t0.elapsed().as_secs_f64();
-            return Ok(report);
-        }
-        if let Some(bad) = region_mismatch(net, &region, &cut, &out_bits, w0, &weights, &budget)? {
+        let mismatch = if cut.len() <= opts.max_region_inputs {
+            report.region_check = RegionCheck::Exhaustive;
+            region_mismatch(net, &region, &cut, &out_bits, w0, &weights, &budget)?
+                .map(|v| format!("{v:#x}"))
+        } else {
+            report.region_check = RegionCheck::Cec;
+            region_mismatch_cec(net, &region, &cut, &out_bits, w0, &weights, opts.time_limit)?
+        };
+        if let Some(bad) = mismatch {
             // Not linear: look for a real counterexample by simulation.
             report.verdict = match random_counterexample(net, spec, &drv, &out_bits, mask)? {
                 Some(v) => AlgebraVerdict::Refuted { counterexample: v },
                 None => AlgebraVerdict::Unknown {
                     reason: format!(
-                        "the final-adder region is not a weighted sum of its {} boundary nets (differs at boundary value {bad:#x}) and random simulation found no failing input",
+                        "the final-adder region is not a weighted sum of its {} boundary nets (differs at boundary value {bad}) and random simulation found no failing input",
                         cut.len()
                     ),
                 },
@@ -1015,23 +1047,27 @@ pub fn prove_netlist(
         }
     }
     let mut order = net.cone(&drv, &cut, &|_| false)?;
-    // Outputs first by logic level (every consumer has a higher level than its driver, so
-    // this is a reverse topological order); keeps a full adder's sum and carry together.
-    let mut level = vec![0u32; nets];
-    for &g in &order {
-        let gate = &net.gates[g];
-        let l = gate
-            .ins
-            .iter()
-            .map(|s| match s {
-                Sig::N(n) => level[*n as usize] + 1,
-                Sig::C(_) => 1,
-            })
-            .max()
-            .unwrap_or(1);
-        level[gate.out as usize] = l;
+    // Substitution order: nearest the outputs first. A gate's height is the longest path
+    // from its output to the cut; every driver is higher than each of its consumers, so
+    // this is a reverse topological order. Unlike an order by logic level from the inputs,
+    // it substitutes a gate right after its last consumer: in a ripple carry chain whose sum
+    // bit is `(a ^ b) ^ c`, the early `a ^ b` goes in next to the sum, before the carry `c`
+    // is expanded, so the carry's terms cancel bit by bit instead of multiplying with every
+    // `a ^ b` below them (the chain's polynomial grows exponentially the other way: 200 000
+    // monomials after 36 gates of a 22-bit ripple adder).
+    let mut height = vec![0u32; nets];
+    for &g in order.iter().rev() {
+        let h = height[net.gates[g].out as usize] + 1;
+        for s in &net.gates[g].ins {
+            if let Sig::N(n) = s {
+                height[*n as usize] = height[*n as usize].max(h);
+            }
+        }
     }
-    order.sort_by_key(|g| (level[net.gates[*g].out as usize], net.gates[*g].out));
+    order.sort_by_key(|g| {
+        let out = net.gates[*g].out;
+        (std::cmp::Reverse(height[out as usize]), out)
+    });
     let excl = exclusive_pairs(net, &order);
     report.exclusive_pairs = excl.values().map(Vec::len).sum::<usize>() / 2;
     report.peak_terms = p.t.len();
@@ -1213,6 +1249,152 @@ fn region_mismatch(
     Ok(None)
 }
 
+/// The region as a module `nicc_region` of its own: input `c` (bit k is `cut[k]`), output
+/// `y` (the output bits), one wire `n<net>` per gate.
+fn region_design(
+    net: &Netlist,
+    region: &[usize],
+    cut: &[u32],
+    out_bits: &[Sig],
+) -> Result<Design, SynthError> {
+    let mut m = ModuleBuilder::new("nicc_region");
+    let c = m.input("c", cut.len() as u32);
+    let mut sig: HashMap<u32, Signal> = cut
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (*n, c.bit(k as u32)))
+        .collect();
+    let get = |sig: &HashMap<u32, Signal>, s: Sig| -> Result<Signal, SynthError> {
+        match s {
+            Sig::C(b) => Ok(Signal::lit(1, b as u64)),
+            Sig::N(n) => sig.get(&n).cloned().ok_or_else(|| {
+                SynthError::InvalidDesign(format!(
+                    "net {n} is read by the final-adder region but is neither in it nor on its boundary"
+                ))
+            }),
+        }
+    };
+    for &g in region {
+        let gate = &net.gates[g];
+        let v: Vec<Signal> = gate
+            .ins
+            .iter()
+            .map(|s| get(&sig, *s))
+            .collect::<Result<_, _>>()?;
+        use GateKind::*;
+        let y = match gate.kind {
+            Buf => v[0].clone(),
+            Not => !&v[0],
+            And => &v[0] & &v[1],
+            Or => &v[0] | &v[1],
+            Xor => &v[0] ^ &v[1],
+            Nand => !(&v[0] & &v[1]),
+            Nor => !(&v[0] | &v[1]),
+            Xnor => !(&v[0] ^ &v[1]),
+            AndNot => &v[0] & !&v[1],
+            OrNot => &v[0] | !&v[1],
+            Mux => v[2].mux(&v[1], &v[0]),
+            NMux => !v[2].mux(&v[1], &v[0]),
+            Aoi3 => !((&v[0] & &v[1]) | &v[2]),
+            Oai3 => !((&v[0] | &v[1]) & &v[2]),
+            Aoi4 => !((&v[0] & &v[1]) | (&v[2] & &v[3])),
+            Oai4 => !((&v[0] | &v[1]) & (&v[2] | &v[3])),
+        };
+        let w = m.wire(&format!("n{}", gate.out), &y);
+        sig.insert(gate.out, w);
+    }
+    let bits: Vec<Signal> = out_bits
+        .iter()
+        .rev()
+        .map(|s| get(&sig, *s))
+        .collect::<Result<_, _>>()?;
+    m.output("y", &Signal::concat(&bits));
+    let module = m
+        .finish()
+        .map_err(|e| SynthError::InvalidDesign(format!("the final-adder region: {e}")))?;
+    emit(&module).map_err(|e| SynthError::InvalidDesign(format!("the final-adder region: {e}")))
+}
+
+/// `y = w0 + sum_k weights[k] * c[k] mod 2^ow` as a module with [`region_design`]'s ports.
+/// Boundary nets whose weight is a power of two are laid into rows (one net per bit
+/// position per row), so a two-row carry-propagate adder's form is `w0 + row0 + row1`, an
+/// addition `cec` proves against any adder structure in well under a second; other
+/// weights are added as `{ow{c[k]}} & weight`.
+fn linear_design(w0: u64, weights: &[u64], ow: u32) -> Result<Design, SynthError> {
+    let mut m = ModuleBuilder::new("nicc_region");
+    let c = m.input("c", weights.len() as u32);
+    let mut rows: Vec<Vec<Option<usize>>> = Vec::new();
+    let mut terms: Vec<Signal> = Vec::new();
+    for (k, w) in weights.iter().enumerate() {
+        if *w == 0 {
+            continue;
+        }
+        if w.is_power_of_two() {
+            let b = w.trailing_zeros() as usize;
+            match rows.iter_mut().find(|r| r[b].is_none()) {
+                Some(r) => r[b] = Some(k),
+                None => {
+                    let mut r = vec![None; ow as usize];
+                    r[b] = Some(k);
+                    rows.push(r);
+                }
+            }
+        } else {
+            terms.push(&c.bit(k as u32).repeat(ow) & &Signal::lit(ow, *w));
+        }
+    }
+    for r in &rows {
+        let bits: Vec<Signal> = r
+            .iter()
+            .rev()
+            .map(|b| match b {
+                Some(k) => c.bit(*k as u32),
+                None => Signal::lit(1, 0),
+            })
+            .collect();
+        terms.push(Signal::concat(&bits));
+    }
+    let y = terms
+        .iter()
+        .fold(Signal::lit(ow, w0), |acc, t| acc.add_w(t, ow));
+    m.output("y", &y);
+    let module = m
+        .finish()
+        .map_err(|e| SynthError::InvalidDesign(format!("the region's linear form: {e}")))?;
+    emit(&module).map_err(|e| SynthError::InvalidDesign(format!("the region's linear form: {e}")))
+}
+
+/// [`region_mismatch`] for a boundary too wide to enumerate: `yosys-abc cec` of the region
+/// against its linear form (each tool run within `time_limit`); a boundary value where they
+/// differ, in hex.
+fn region_mismatch_cec(
+    net: &Netlist,
+    region: &[usize],
+    cut: &[u32],
+    out_bits: &[Sig],
+    w0: u64,
+    weights: &[u64],
+    time_limit: Option<Duration>,
+) -> Result<Option<String>, SynthError> {
+    let region = region_design(net, region, cut, out_bits)?;
+    let linear = linear_design(w0, weights, out_bits.len() as u32)?;
+    let opts = EquivOptions {
+        mode: EquivMode::Combinational,
+        time_limit,
+        ..EquivOptions::default()
+    };
+    Ok(match check_equiv(&linear, &region, &opts)? {
+        EquivResult::NotEquivalent { counterexample, .. } => Some(
+            counterexample
+                .iter()
+                .find(|(n, _)| n == "c")
+                .map(|(_, v)| format!("{}'h{}", v.width(), v.to_hex()))
+                .unwrap_or_else(|| "(none reported)".into()),
+        ),
+        _ => None,
+    })
+}
+
 /// Random simulation of the whole netlist against the spec (64 x 256 vectors).
 fn random_counterexample(
     net: &Netlist,
@@ -1377,6 +1559,113 @@ mod tests {
         let mut p = gate_poly(&mux);
         p.sort();
         assert_eq!(p, vec![(vec![1], 1), (vec![1, 2], u64::MAX), (vec![2], 1)]);
+    }
+
+    /// Every gate kind as [`region_design`] prints it equals its truth table from
+    /// [`GateKind::eval`]: one region with one gate of each kind over the boundary nets 1..=4,
+    /// proven equal (`cec`) to a module that looks each gate's output up in its table.
+    #[test]
+    fn region_design_prints_every_gate_kind_as_its_truth_table() {
+        use GateKind::*;
+        let kinds = [
+            Buf, Not, And, Or, Xor, Nand, Nor, Xnor, AndNot, OrNot, Mux, NMux, Aoi3, Oai3, Aoi4,
+            Oai4,
+        ];
+        let arity = |k: GateKind| match k {
+            Buf | Not => 1,
+            Mux | NMux | Aoi3 | Oai3 => 3,
+            Aoi4 | Oai4 => 4,
+            _ => 2,
+        };
+        let gates: Vec<Gate> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Gate {
+                kind: *k,
+                ins: (1..=arity(*k)).map(Sig::N).collect(),
+                out: 10 + i as u32,
+            })
+            .collect();
+        let net = Netlist {
+            gates,
+            ..Netlist::default()
+        };
+        let region: Vec<usize> = (0..kinds.len()).collect();
+        let out_bits: Vec<Sig> = (0..kinds.len()).map(|i| Sig::N(10 + i as u32)).collect();
+        let printed = region_design(&net, &region, &[1, 2, 3, 4], &out_bits).unwrap();
+        let mut m = ModuleBuilder::new("nicc_region");
+        let c = m.input("c", 4);
+        let bits: Vec<Signal> = kinds
+            .iter()
+            .rev()
+            .map(|k| {
+                let table = (0..16u64).fold(0u64, |t, v| {
+                    let ins: Vec<u64> = (0..4).map(|b| 0u64.wrapping_sub((v >> b) & 1)).collect();
+                    t | ((k.eval(&ins[..arity(*k) as usize]) & 1) << v)
+                });
+                Signal::lit(16, table).shr_var(&c).bit(0)
+            })
+            .collect();
+        m.output("y", &Signal::concat(&bits));
+        let tables = emit(&m.finish().unwrap()).unwrap();
+        let r = check_equiv(&tables, &printed, &EquivOptions::default()).unwrap();
+        assert_eq!(r, EquivResult::Equivalent, "{r}");
+    }
+
+    /// [`linear_design`] computes `w0 + sum w_k c_k mod 2^ow` for every boundary value: two
+    /// nets of one power-of-two weight (two rows), a weight that is not a power of two, a
+    /// zero weight; against a module that selects the sum computed here for each value.
+    #[test]
+    fn linear_design_is_the_weighted_sum() {
+        let (w0, weights, ow) = (3u64, [1u64, 2, 2, 5, 0, 8], 4u32);
+        let form = linear_design(w0, &weights, ow).unwrap();
+        let mut m = ModuleBuilder::new("nicc_region");
+        let c = m.input("c", weights.len() as u32);
+        let y = (0..1u64 << weights.len()).fold(Signal::lit(ow, 0), |acc, v| {
+            let sum = weights
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| (v >> k) & 1 == 1)
+                .fold(w0, |s, (_, w)| s + w)
+                % (1 << ow);
+            c.eq_lit(v).mux(&Signal::lit(ow, sum), &acc)
+        });
+        m.output("y", &y);
+        let table = emit(&m.finish().unwrap()).unwrap();
+        let r = check_equiv(&table, &form, &EquivOptions::default()).unwrap();
+        assert_eq!(r, EquivResult::Equivalent, "{r}");
+    }
+
+    /// The `cec` region check and the exhaustive one agree on the full adder (the whole
+    /// netlist as the region, its inputs the boundary): linear when it is right; when its carry
+    /// is broken both find a boundary value, and the one `cec` reports is a real mismatch.
+    #[test]
+    fn the_cec_region_check_agrees_with_the_exhaustive_one() {
+        let budget = Budget {
+            start: Instant::now(),
+            limit: None,
+        };
+        let cut = [2u32, 3, 4];
+        let out = [Sig::N(6), Sig::N(9)];
+        let weights = [1u64, 1, 1];
+        for broken in [false, true] {
+            let net = full_adder(broken);
+            let region: Vec<usize> = (0..net.gates.len()).collect();
+            let exhaustive =
+                region_mismatch(&net, &region, &cut, &out, 0, &weights, &budget).unwrap();
+            let cec = region_mismatch_cec(&net, &region, &cut, &out, 0, &weights, None).unwrap();
+            assert_eq!(exhaustive.is_some(), broken, "{exhaustive:?}");
+            assert_eq!(cec.is_some(), broken, "{cec:?}");
+            if let Some(v) = cec {
+                let v = u64::from_str_radix(v.trim_start_matches("3'h"), 16).unwrap();
+                let mut vals = vec![0u64; net.net_count()];
+                for (k, n) in cut.iter().enumerate() {
+                    vals[*n as usize] = 0u64.wrapping_sub((v >> k) & 1);
+                }
+                simulate(&net, &region, &mut vals);
+                assert_ne!(lane_value(&out, &vals, 0), v.count_ones() as u64, "{v:#x}");
+            }
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod tools;
 
 pub use algebra::{
     prove_linear, AlgebraOptions, AlgebraReport, AlgebraVerdict, LinearSpec, LinearTerm,
+    RegionCheck,
 };
 pub use bmc::{bounded_check, BmcOptions, BmcVerdict};
 pub use equiv::{check_equiv, EquivMode, EquivOptions, EquivResult};

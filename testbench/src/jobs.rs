@@ -116,8 +116,8 @@ impl Job for AdderTreeJob {
         })
     }
 
-    /// The algebraic proof (backward rewriting, final adder split off and checked
-    /// exhaustively) against `out_sum = sum of the operands`, written from the interface.
+    /// The algebraic proof (backward rewriting, final adder split off and shown linear on
+    /// every value of its boundary) against `out_sum = sum of the operands`, written from the interface.
     fn prove(&self, d: &Design, limit: Option<Duration>) -> Result<Option<(bool, String)>> {
         let r =
             crate::adder_tree::formal::prove_design(d, &AdderTreeParams::default(), true, limit)?;

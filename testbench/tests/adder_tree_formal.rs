@@ -6,8 +6,10 @@
 
 use nicc_rtl::blocks::adder_tree::{generate, AdderTreeParams, FinalAdder, TreeStyle};
 use nicc_rtl::{emit, Bits, Design};
-use nicc_synth::{AlgebraReport, AlgebraVerdict};
-use nicc_testbench::adder_tree::formal::{prove_design, prove_reference, prove_tree};
+use nicc_synth::{prove_linear, AlgebraOptions, AlgebraReport, AlgebraVerdict, RegionCheck};
+use nicc_testbench::adder_tree::formal::{
+    prove_design, prove_reference, prove_tree, spec, FINAL_ADDER_PREFIX,
+};
 use nicc_testbench::adder_tree::golden::golden_sum;
 use std::time::Instant;
 
@@ -151,5 +153,40 @@ fn an_inverted_final_adder_bit_is_refuted() {
     let p = params(TreeStyle::Dadda, false, FinalAdder::BrentKung);
     let d = mutate(&p, "cpa_s7");
     let r = prove_design(&d, &p, true, None).unwrap();
+    assert_eq!(r.region_check, RegionCheck::Exhaustive, "{r}");
     assert_refuted(&p, &d, &r);
+    // The same with the region's check done by `cec` (as for a boundary too wide to
+    // enumerate): it must find the region non-linear, else the rewriting would take the
+    // weights measured at the unit vectors and prove the wrong tree.
+    let opts = AlgebraOptions {
+        region_prefix: Some(FINAL_ADDER_PREFIX.into()),
+        max_region_inputs: 0,
+        ..AlgebraOptions::default()
+    };
+    let r = prove_linear(&d, &spec(&p), &opts).unwrap();
+    assert_eq!(r.region_check, RegionCheck::Cec, "{r}");
+    assert_refuted(&p, &d, &r);
+}
+
+/// N = 64, W = 16: the final adder's boundary (38 to 42 nets) is too wide to enumerate, so
+/// it is proven linear by `cec` (before, the verdict was "not proven"); the rest of the tree
+/// is rewritten as at N = 16. The widest-region style with the prefix adder whose polynomial
+/// is largest.
+#[test]
+fn n64_w16_is_proven_with_the_final_adder_checked_by_cec() {
+    let p = AdderTreeParams {
+        inputs: 64,
+        width: 16,
+        ..params(TreeStyle::Dadda, true, FinalAdder::KoggeStone)
+    };
+    let t = Instant::now();
+    let r = prove_tree(&p, None).unwrap();
+    eprintln!(
+        "{}: {r} ({:.1} s)",
+        p.module_name(),
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
+    assert_eq!(r.region_check, RegionCheck::Cec, "{r}");
+    assert!(r.region_inputs > 26, "{r}");
 }

@@ -1001,13 +1001,20 @@ pub fn prove_netlist(
         .map(|k| region_value(&|j| j == k).wrapping_sub(w0) & mask)
         .collect();
     if !region.is_empty() {
+        let r = Region {
+            net,
+            gates: &region,
+            cut: &cut,
+            out_bits: &out_bits,
+            w0,
+            weights: &weights,
+        };
         let mismatch = if cut.len() <= opts.max_region_inputs {
             report.region_check = RegionCheck::Exhaustive;
-            region_mismatch(net, &region, &cut, &out_bits, w0, &weights, &budget)?
-                .map(|v| format!("{v:#x}"))
+            r.mismatch_exhaustive(&budget)?.map(|v| format!("{v:#x}"))
         } else {
             report.region_check = RegionCheck::Cec;
-            region_mismatch_cec(net, &region, &cut, &out_bits, w0, &weights, opts.time_limit)?
+            r.mismatch_cec(opts.time_limit)?
         };
         if let Some(bad) = mismatch {
             // Not linear: look for a real counterexample by simulation.
@@ -1172,100 +1179,117 @@ fn input_values(net: &Netlist, vals: &[u64], lane: u32) -> Vec<(String, Bits)> {
         .collect()
 }
 
-/// Checks the region on every value of the cut (64 at a time); the first failing cut value.
-fn region_mismatch(
-    net: &Netlist,
-    region: &[usize],
-    cut: &[u32],
-    out_bits: &[Sig],
+/// A final-adder region and the linear form `w0 + sum weights[k] * cut[k] mod 2^ow` it must
+/// equal for every value of its boundary (bit k of a boundary value is net `cut[k]`).
+#[derive(Clone, Copy)]
+struct Region<'a> {
+    net: &'a Netlist,
+    /// Its gates, in topological order.
+    gates: &'a [usize],
+    cut: &'a [u32],
+    /// The output port's bits (ow of them).
+    out_bits: &'a [Sig],
     w0: u64,
-    weights: &[u64],
-    budget: &Budget,
-) -> Result<Option<u64>, SynthError> {
-    let ow = out_bits.len() as u32;
-    let k = cut.len();
-    let low = k.min(6);
-    const PAT: [u64; 6] = [
-        0xaaaa_aaaa_aaaa_aaaa,
-        0xcccc_cccc_cccc_cccc,
-        0xf0f0_f0f0_f0f0_f0f0,
-        0xff00_ff00_ff00_ff00,
-        0xffff_0000_ffff_0000,
-        0xffff_ffff_0000_0000,
-    ];
-    // Expected value per lane from the low nets, bit-sliced.
-    let mut low_val = [0u64; 64];
-    for (lane, lv) in low_val.iter_mut().enumerate() {
-        let mut v = w0;
-        for (j, w) in weights.iter().enumerate().take(low) {
-            if (lane >> j) & 1 == 1 {
-                v = v.wrapping_add(*w);
-            }
-        }
-        *lv = v;
-    }
-    let slice = |vals: &[u64; 64], i: u32| -> u64 {
-        vals.iter()
-            .enumerate()
-            .fold(0u64, |acc, (l, v)| acc | (((v >> i) & 1) << l))
-    };
-    let low_sliced: Vec<u64> = (0..ow).map(|i| slice(&low_val, i)).collect();
-    let blocks: u64 = 1u64 << (k - low);
-    let mut vals = vec![0u64; net.net_count()];
-    for blk in 0..blocks {
-        if blk % 1024 == 0 {
-            budget.check("the exhaustive check of the final-adder region", || {
-                format!("after {} of 2^{k} boundary values", blk << low)
-            })?;
-        }
-        let mut high = 0u64;
-        for (j, n) in cut.iter().enumerate() {
-            let v = if j < low {
-                PAT[j]
-            } else if (blk >> (j - low)) & 1 == 1 {
-                high = high.wrapping_add(weights[j]);
-                u64::MAX
-            } else {
-                0
-            };
-            vals[*n as usize] = v;
-        }
-        simulate(net, region, &mut vals);
-        // Expected = low_sliced + high (bit-sliced add of a scalar).
-        let mut carry = 0u64;
-        let mut diff = 0u64;
-        for i in 0..ow {
-            let a = low_sliced[i as usize];
-            let b = if (high >> i) & 1 == 1 { u64::MAX } else { 0 };
-            let e = a ^ b ^ carry;
-            carry = (a & b) | (a & carry) | (b & carry);
-            diff |= e ^ sig_val(out_bits[i as usize], &vals);
-        }
-        if diff != 0 {
-            let lane = diff.trailing_zeros() as u64;
-            return Ok(Some((blk << low) | lane));
-        }
-    }
-    Ok(None)
+    weights: &'a [u64],
 }
 
-/// The region as a module `nicc_region` of its own: input `c` (bit k is `cut[k]`), output
-/// `y` (the output bits), one wire `n<net>` per gate.
-fn region_design(
-    net: &Netlist,
-    region: &[usize],
-    cut: &[u32],
-    out_bits: &[Sig],
-) -> Result<Design, SynthError> {
-    let mut m = ModuleBuilder::new("nicc_region");
-    let c = m.input("c", cut.len() as u32);
-    let mut sig: HashMap<u32, Signal> = cut
-        .iter()
-        .enumerate()
-        .map(|(k, n)| (*n, c.bit(k as u32)))
-        .collect();
-    let get = |sig: &HashMap<u32, Signal>, s: Sig| -> Result<Signal, SynthError> {
-        match s {
+impl Region<'_> {
+    /// Checks the region on every value of the cut (64 at a time); the first failing cut value.
+    fn mismatch_exhaustive(&self, budget: &Budget) -> Result<Option<u64>, SynthError> {
+        let Region {
+            net,
+            gates: region,
+            cut,
+            out_bits,
+            w0,
+            weights,
+        } = *self;
+        let ow = out_bits.len() as u32;
+        let k = cut.len();
+        let low = k.min(6);
+        const PAT: [u64; 6] = [
+            0xaaaa_aaaa_aaaa_aaaa,
+            0xcccc_cccc_cccc_cccc,
+            0xf0f0_f0f0_f0f0_f0f0,
+            0xff00_ff00_ff00_ff00,
+            0xffff_0000_ffff_0000,
+            0xffff_ffff_0000_0000,
+        ];
+        // Expected value per lane from the low nets, bit-sliced.
+        let mut low_val = [0u64; 64];
+        for (lane, lv) in low_val.iter_mut().enumerate() {
+            let mut v = w0;
+            for (j, w) in weights.iter().enumerate().take(low) {
+                if (lane >> j) & 1 == 1 {
+                    v = v.wrapping_add(*w);
+                }
+            }
+            *lv = v;
+        }
+        let slice = |vals: &[u64; 64], i: u32| -> u64 {
+            vals.iter()
+                .enumerate()
+                .fold(0u64, |acc, (l, v)| acc | (((v >> i) & 1) << l))
+        };
+        let low_sliced: Vec<u64> = (0..ow).map(|i| slice(&low_val, i)).collect();
+        let blocks: u64 = 1u64 << (k - low);
+        let mut vals = vec![0u64; net.net_count()];
+        for blk in 0..blocks {
+            if blk % 1024 == 0 {
+                budget.check("the exhaustive check of the final-adder region", || {
+                    format!("after {} of 2^{k} boundary values", blk << low)
+                })?;
+            }
+            let mut high = 0u64;
+            for (j, n) in cut.iter().enumerate() {
+                let v = if j < low {
+                    PAT[j]
+                } else if (blk >> (j - low)) & 1 == 1 {
+                    high = high.wrapping_add(weights[j]);
+                    u64::MAX
+                } else {
+                    0
+                };
+                vals[*n as usize] = v;
+            }
+            simulate(net, region, &mut vals);
+            // Expected = low_sliced + high (bit-sliced add of a scalar).
+            let mut carry = 0u64;
+            let mut diff = 0u64;
+            for i in 0..ow {
+                let a = low_sliced[i as usize];
+                let b = if (high >> i) & 1 == 1 { u64::MAX } else { 0 };
+                let e = a ^ b ^ carry;
+                carry = (a & b) | (a & carry) | (b & carry);
+                diff |= e ^ sig_val(out_bits[i as usize], &vals);
+            }
+            if diff != 0 {
+                let lane = diff.trailing_zeros() as u64;
+                return Ok(Some((blk << low) | lane));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The region as a module `nicc_region` of its own: input `c` (bit k is `cut[k]`), output
+    /// `y` (the output bits), one wire `n<net>` per gate.
+    fn design(&self) -> Result<Design, SynthError> {
+        let Region {
+            net,
+            gates: region,
+            cut,
+            out_bits,
+            ..
+        } = *self;
+        let mut m = ModuleBuilder::new("nicc_region");
+        let c = m.input("c", cut.len() as u32);
+        let mut sig: HashMap<u32, Signal> = cut
+            .iter()
+            .enumerate()
+            .map(|(k, n)| (*n, c.bit(k as u32)))
+            .collect();
+        let get = |sig: &HashMap<u32, Signal>, s: Sig| -> Result<Signal, SynthError> {
+            match s {
             Sig::C(b) => Ok(Signal::lit(1, b as u64)),
             Sig::N(n) => sig.get(&n).cloned().ok_or_else(|| {
                 SynthError::InvalidDesign(format!(
@@ -1273,49 +1297,73 @@ fn region_design(
                 ))
             }),
         }
-    };
-    for &g in region {
-        let gate = &net.gates[g];
-        let v: Vec<Signal> = gate
-            .ins
+        };
+        for &g in region {
+            let gate = &net.gates[g];
+            let v: Vec<Signal> = gate
+                .ins
+                .iter()
+                .map(|s| get(&sig, *s))
+                .collect::<Result<_, _>>()?;
+            use GateKind::*;
+            let y = match gate.kind {
+                Buf => v[0].clone(),
+                Not => !&v[0],
+                And => &v[0] & &v[1],
+                Or => &v[0] | &v[1],
+                Xor => &v[0] ^ &v[1],
+                Nand => !(&v[0] & &v[1]),
+                Nor => !(&v[0] | &v[1]),
+                Xnor => !(&v[0] ^ &v[1]),
+                AndNot => &v[0] & !&v[1],
+                OrNot => &v[0] | !&v[1],
+                Mux => v[2].mux(&v[1], &v[0]),
+                NMux => !v[2].mux(&v[1], &v[0]),
+                Aoi3 => !((&v[0] & &v[1]) | &v[2]),
+                Oai3 => !((&v[0] | &v[1]) & &v[2]),
+                Aoi4 => !((&v[0] & &v[1]) | (&v[2] & &v[3])),
+                Oai4 => !((&v[0] | &v[1]) & (&v[2] | &v[3])),
+            };
+            let w = m.wire(&format!("n{}", gate.out), &y);
+            sig.insert(gate.out, w);
+        }
+        let bits: Vec<Signal> = out_bits
             .iter()
+            .rev()
             .map(|s| get(&sig, *s))
             .collect::<Result<_, _>>()?;
-        use GateKind::*;
-        let y = match gate.kind {
-            Buf => v[0].clone(),
-            Not => !&v[0],
-            And => &v[0] & &v[1],
-            Or => &v[0] | &v[1],
-            Xor => &v[0] ^ &v[1],
-            Nand => !(&v[0] & &v[1]),
-            Nor => !(&v[0] | &v[1]),
-            Xnor => !(&v[0] ^ &v[1]),
-            AndNot => &v[0] & !&v[1],
-            OrNot => &v[0] | !&v[1],
-            Mux => v[2].mux(&v[1], &v[0]),
-            NMux => !v[2].mux(&v[1], &v[0]),
-            Aoi3 => !((&v[0] & &v[1]) | &v[2]),
-            Oai3 => !((&v[0] | &v[1]) & &v[2]),
-            Aoi4 => !((&v[0] & &v[1]) | (&v[2] & &v[3])),
-            Oai4 => !((&v[0] | &v[1]) & (&v[2] | &v[3])),
-        };
-        let w = m.wire(&format!("n{}", gate.out), &y);
-        sig.insert(gate.out, w);
+        m.output("y", &Signal::concat(&bits));
+        let module = m
+            .finish()
+            .map_err(|e| SynthError::InvalidDesign(format!("the final-adder region: {e}")))?;
+        emit(&module).map_err(|e| SynthError::InvalidDesign(format!("the final-adder region: {e}")))
     }
-    let bits: Vec<Signal> = out_bits
-        .iter()
-        .rev()
-        .map(|s| get(&sig, *s))
-        .collect::<Result<_, _>>()?;
-    m.output("y", &Signal::concat(&bits));
-    let module = m
-        .finish()
-        .map_err(|e| SynthError::InvalidDesign(format!("the final-adder region: {e}")))?;
-    emit(&module).map_err(|e| SynthError::InvalidDesign(format!("the final-adder region: {e}")))
+
+    /// [`Region::mismatch_exhaustive`] for a boundary too wide to enumerate: `yosys-abc cec` of
+    /// the region against its linear form (each tool run within `time_limit`); a boundary value
+    /// where they differ, in hex.
+    fn mismatch_cec(&self, time_limit: Option<Duration>) -> Result<Option<String>, SynthError> {
+        let region = self.design()?;
+        let linear = linear_design(self.w0, self.weights, self.out_bits.len() as u32)?;
+        let opts = EquivOptions {
+            mode: EquivMode::Combinational,
+            time_limit,
+            ..EquivOptions::default()
+        };
+        Ok(match check_equiv(&linear, &region, &opts)? {
+            EquivResult::NotEquivalent { counterexample, .. } => Some(
+                counterexample
+                    .iter()
+                    .find(|(n, _)| n == "c")
+                    .map(|(_, v)| format!("{}'h{}", v.width(), v.to_hex()))
+                    .unwrap_or_else(|| "(none reported)".into()),
+            ),
+            _ => None,
+        })
+    }
 }
 
-/// `y = w0 + sum_k weights[k] * c[k] mod 2^ow` as a module with [`region_design`]'s ports.
+/// `y = w0 + sum_k weights[k] * c[k] mod 2^ow` as a module with [`Region::design`]'s ports.
 /// Boundary nets whose weight is a power of two are laid into rows (one net per bit
 /// position per row), so a two-row carry-propagate adder's form is `w0 + row0 + row1`, an
 /// addition `cec` proves against any adder structure in well under a second; other
@@ -1362,37 +1410,6 @@ fn linear_design(w0: u64, weights: &[u64], ow: u32) -> Result<Design, SynthError
         .finish()
         .map_err(|e| SynthError::InvalidDesign(format!("the region's linear form: {e}")))?;
     emit(&module).map_err(|e| SynthError::InvalidDesign(format!("the region's linear form: {e}")))
-}
-
-/// [`region_mismatch`] for a boundary too wide to enumerate: `yosys-abc cec` of the region
-/// against its linear form (each tool run within `time_limit`); a boundary value where they
-/// differ, in hex.
-fn region_mismatch_cec(
-    net: &Netlist,
-    region: &[usize],
-    cut: &[u32],
-    out_bits: &[Sig],
-    w0: u64,
-    weights: &[u64],
-    time_limit: Option<Duration>,
-) -> Result<Option<String>, SynthError> {
-    let region = region_design(net, region, cut, out_bits)?;
-    let linear = linear_design(w0, weights, out_bits.len() as u32)?;
-    let opts = EquivOptions {
-        mode: EquivMode::Combinational,
-        time_limit,
-        ..EquivOptions::default()
-    };
-    Ok(match check_equiv(&linear, &region, &opts)? {
-        EquivResult::NotEquivalent { counterexample, .. } => Some(
-            counterexample
-                .iter()
-                .find(|(n, _)| n == "c")
-                .map(|(_, v)| format!("{}'h{}", v.width(), v.to_hex()))
-                .unwrap_or_else(|| "(none reported)".into()),
-        ),
-        _ => None,
-    })
 }
 
 /// Random simulation of the whole netlist against the spec (64 x 256 vectors).
@@ -1561,7 +1578,7 @@ mod tests {
         assert_eq!(p, vec![(vec![1], 1), (vec![1, 2], u64::MAX), (vec![2], 1)]);
     }
 
-    /// Every gate kind as [`region_design`] prints it equals its truth table from
+    /// Every gate kind as [`Region::design`] prints it equals its truth table from
     /// [`GateKind::eval`]: one region with one gate of each kind over the boundary nets 1..=4,
     /// proven equal (`cec`) to a module that looks each gate's output up in its table.
     #[test]
@@ -1592,7 +1609,16 @@ mod tests {
         };
         let region: Vec<usize> = (0..kinds.len()).collect();
         let out_bits: Vec<Sig> = (0..kinds.len()).map(|i| Sig::N(10 + i as u32)).collect();
-        let printed = region_design(&net, &region, &[1, 2, 3, 4], &out_bits).unwrap();
+        let printed = Region {
+            net: &net,
+            gates: &region,
+            cut: &[1, 2, 3, 4],
+            out_bits: &out_bits,
+            w0: 0,
+            weights: &[],
+        }
+        .design()
+        .unwrap();
         let mut m = ModuleBuilder::new("nicc_region");
         let c = m.input("c", 4);
         let bits: Vec<Signal> = kinds
@@ -1651,9 +1677,16 @@ mod tests {
         for broken in [false, true] {
             let net = full_adder(broken);
             let region: Vec<usize> = (0..net.gates.len()).collect();
-            let exhaustive =
-                region_mismatch(&net, &region, &cut, &out, 0, &weights, &budget).unwrap();
-            let cec = region_mismatch_cec(&net, &region, &cut, &out, 0, &weights, None).unwrap();
+            let r = Region {
+                net: &net,
+                gates: &region,
+                cut: &cut,
+                out_bits: &out,
+                w0: 0,
+                weights: &weights,
+            };
+            let exhaustive = r.mismatch_exhaustive(&budget).unwrap();
+            let cec = r.mismatch_cec(None).unwrap();
             assert_eq!(exhaustive.is_some(), broken, "{exhaustive:?}");
             assert_eq!(cec.is_some(), broken, "{cec:?}");
             if let Some(v) = cec {

@@ -634,6 +634,9 @@ fn gate_poly(g: &Gate) -> Vec<(Vec<u32>, u64)> {
 struct Poly {
     mask: u64,
     t: HashMap<Mono, u64>,
+    /// Net -> the monomials added with it (a monomial whose coefficient later cancelled
+    /// stays listed; [`Poly::take_with`] skips it).
+    occ: HashMap<u32, Vec<Mono>>,
 }
 
 impl Poly {
@@ -645,7 +648,19 @@ impl Poly {
                 (1u64 << bits) - 1
             },
             t: HashMap::new(),
+            occ: HashMap::new(),
         }
+    }
+
+    /// Removes every monomial holding `y` and returns them with their coefficients (sorted:
+    /// the rewriting then adds in the same order each run).
+    fn take_with(&mut self, y: u32) -> Vec<(Mono, u64)> {
+        let mut ms = self.occ.remove(&y).unwrap_or_default();
+        ms.sort_unstable();
+        ms.dedup();
+        ms.into_iter()
+            .filter_map(|m| self.t.remove(&m).map(|c| (m, c)))
+            .collect()
     }
 
     fn add(&mut self, m: Mono, c: u64) {
@@ -664,6 +679,9 @@ impl Poly {
                 }
             }
             Entry::Vacant(v) => {
+                for n in v.key().iter() {
+                    self.occ.entry(*n).or_default().push(v.key().clone());
+                }
                 v.insert(c);
             }
         }
@@ -1087,17 +1105,12 @@ pub fn prove_netlist(
             )
         })?;
         let y = net.gates[g].out;
-        let hits: Vec<Mono> =
-            p.t.keys()
-                .filter(|m| m.binary_search(&y).is_ok())
-                .cloned()
-                .collect();
+        let hits = p.take_with(y);
         if hits.is_empty() {
             continue;
         }
         let gp = gate_poly(&net.gates[g]);
-        for m in hits {
-            let c = p.t.remove(&m).unwrap_or(0);
+        for (m, c) in hits {
             let rest: Vec<u32> = m.iter().copied().filter(|v| *v != y).collect();
             for (gm, gc) in &gp {
                 let nm = union_sorted(&rest, gm);

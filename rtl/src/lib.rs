@@ -22,7 +22,7 @@ pub mod wrap;
 
 pub use bits::Bits;
 pub use builder::{InstanceOutputs, MemHandle, ModuleBuilder, RegHandle, WireHandle};
-pub use design::{Design, Dir, PortInfo, VerilogFile};
+pub use design::{write_atomically, Design, Dir, PortInfo, VerilogFile};
 pub use emit::emit;
 pub use error::{CheckError, ParamError, RtlError};
 pub use ir::Module;

@@ -3,8 +3,7 @@
 //! end before finding that its output directory does not exist, or wrote over the file it
 //! was reading.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+pub use nicc_rtl::write_atomically;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -204,60 +203,9 @@ pub fn check(inputs: &[Arg], outputs: &[(&str, &Path, &str)]) -> Result<(), Outp
     Ok(())
 }
 
-/// Writes `path` all or nothing: `write` fills a file beside it (`.<name>.partial-<pid>`),
-/// which replaces `path` only once it is complete and flushed. If `write` fails, or the disk
-/// fills up, an existing `path` keeps what it held and the partial file is removed. `io`
-/// turns an I/O error of this function's own steps into the caller's error type.
-pub fn write_atomically<E>(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<(), E>,
-    io: impl Fn(std::io::Error) -> E,
-) -> Result<(), E> {
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = parent_of(path).join(format!(".{name}.partial-{}", std::process::id()));
-    let result = (|| {
-        let mut w = BufWriter::new(File::create(&tmp).map_err(&io)?);
-        write(&mut w)?;
-        w.flush().map_err(&io)?;
-        drop(w);
-        std::fs::rename(&tmp, path).map_err(&io)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_failed_write_leaves_the_old_file_and_no_partial_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("out.jsonl");
-        std::fs::write(&out, "old\n").unwrap();
-        let failed = write_atomically(
-            &out,
-            |w| {
-                w.write_all(b"half of the new")?;
-                Err(std::io::Error::other("disk full"))
-            },
-            |e| e,
-        );
-        assert_eq!(failed.unwrap_err().to_string(), "disk full");
-        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old\n");
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(left.len(), 1, "a partial file was left: {left:?}");
-        write_atomically(&out, |w| w.write_all(b"new\n"), |e| e).unwrap();
-        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new\n");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        // A directory that does not exist: an error, nothing created.
-        let missing = dir.path().join("no/such/out.jsonl");
-        assert!(write_atomically(&missing, |w| w.write_all(b"x"), |e| e).is_err());
-    }
 
     #[test]
     fn outputs_are_checked_before_anything_runs() {

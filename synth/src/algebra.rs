@@ -46,6 +46,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
+/// A word value mod 2^ow (ow <= 128): polynomial coefficients, weights, output values.
+type Word = u128;
+
+/// Widest output the proofs take.
+const MAX_OUTPUT_BITS: usize = 128;
+
 const NETLIST: &str = include_str!("../scripts/netlist_gates.ys");
 const RIPPLE_LCU: &str = include_str!("../scripts/ripple_lcu.v");
 
@@ -67,7 +73,7 @@ pub struct LinearTerm {
 /// `output = constant + sum of terms`, modulo 2^(width of the output port).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinearSpec {
-    /// Output port whose bits are checked (at most 64 bits).
+    /// Output port whose bits are checked (at most 128 bits).
     pub output: String,
     /// Constant added.
     pub constant: i64,
@@ -584,7 +590,7 @@ type Mono = Box<[u32]>;
 
 /// The multilinear polynomial of a gate in its distinct input nets (constants folded), from
 /// its truth table by the Moebius transform.
-fn gate_poly(g: &Gate) -> Vec<(Vec<u32>, u64)> {
+fn gate_poly(g: &Gate) -> Vec<(Vec<u32>, Word)> {
     let mut vars: Vec<u32> = g
         .ins
         .iter()
@@ -626,14 +632,14 @@ fn gate_poly(g: &Gate) -> Vec<(Vec<u32>, u64)> {
                 .filter(|i| m & (1 << i) != 0)
                 .map(|i| vars[i])
                 .collect();
-            (mono, *c as u64)
+            (mono, *c as i128 as Word)
         })
         .collect()
 }
 
 struct Poly {
-    mask: u64,
-    t: HashMap<Mono, u64>,
+    mask: Word,
+    t: HashMap<Mono, Word>,
     /// Net -> the monomials added with it (a monomial whose coefficient later cancelled
     /// stays listed; [`Poly::take_with`] skips it).
     occ: HashMap<u32, Vec<Mono>>,
@@ -642,10 +648,10 @@ struct Poly {
 impl Poly {
     fn new(bits: u32) -> Poly {
         Poly {
-            mask: if bits >= 64 {
-                u64::MAX
+            mask: if bits as usize >= MAX_OUTPUT_BITS {
+                Word::MAX
             } else {
-                (1u64 << bits) - 1
+                (1 << bits) - 1
             },
             t: HashMap::new(),
             occ: HashMap::new(),
@@ -654,7 +660,7 @@ impl Poly {
 
     /// Removes every monomial holding `y` and returns them with their coefficients (sorted:
     /// the rewriting then adds in the same order each run).
-    fn take_with(&mut self, y: u32) -> Vec<(Mono, u64)> {
+    fn take_with(&mut self, y: u32) -> Vec<(Mono, Word)> {
         let mut ms = self.occ.remove(&y).unwrap_or_default();
         ms.sort_unstable();
         ms.dedup();
@@ -663,7 +669,7 @@ impl Poly {
             .collect()
     }
 
-    fn add(&mut self, m: Mono, c: u64) {
+    fn add(&mut self, m: Mono, c: Word) {
         use std::collections::hash_map::Entry;
         let c = c & self.mask;
         if c == 0 {
@@ -687,7 +693,7 @@ impl Poly {
         }
     }
 
-    fn add_sig(&mut self, s: Sig, c: u64) {
+    fn add_sig(&mut self, s: Sig, c: Word) {
         match s {
             Sig::C(false) => {}
             Sig::C(true) => self.add(Box::new([]), c),
@@ -803,24 +809,24 @@ fn sig_val(s: Sig, vals: &[u64]) -> u64 {
     }
 }
 
-/// Value of bit vector `bits` in lane `lane`, mod 2^64.
-fn lane_value(bits: &[Sig], vals: &[u64], lane: u32) -> u64 {
-    bits.iter().enumerate().fold(0u64, |acc, (i, s)| {
-        if i < 64 && (sig_val(*s, vals) >> lane) & 1 == 1 {
-            acc | (1u64 << i)
+/// Value of bit vector `bits` in lane `lane`, mod 2^128.
+fn lane_value(bits: &[Sig], vals: &[u64], lane: u32) -> Word {
+    bits.iter().enumerate().fold(0, |acc, (i, s)| {
+        if i < MAX_OUTPUT_BITS && (sig_val(*s, vals) >> lane) & 1 == 1 {
+            acc | (1 << i)
         } else {
             acc
         }
     })
 }
 
-fn pow2(i: u32) -> u64 {
-    1u64.checked_shl(i).unwrap_or(0)
+fn pow2(i: u32) -> Word {
+    (1 as Word).checked_shl(i).unwrap_or(0)
 }
 
-/// The spec's value in one lane, mod 2^64.
-fn spec_value(net: &Netlist, spec: &LinearSpec, vals: &[u64], lane: u32) -> u64 {
-    let mut acc = spec.constant as u64;
+/// The spec's value in one lane, mod 2^128.
+fn spec_value(net: &Netlist, spec: &LinearSpec, vals: &[u64], lane: u32) -> Word {
+    let mut acc = spec.constant as i128 as Word;
     for t in &spec.terms {
         let bits = &net
             .inputs
@@ -842,9 +848,9 @@ fn spec_value(net: &Netlist, spec: &LinearSpec, vals: &[u64], lane: u32) -> u64 
     acc
 }
 
-/// Weight of bit `b` of term `t` (mod 2^64).
-fn bit_weight(t: &LinearTerm, b: u32) -> u64 {
-    let w = pow2(b).wrapping_mul(t.weight as u64);
+/// Weight of bit `b` of term `t` (mod 2^128).
+fn bit_weight(t: &LinearTerm, b: u32) -> Word {
+    let w = pow2(b).wrapping_mul(t.weight as i128 as Word);
     if t.signed && b + 1 == t.width {
         w.wrapping_neg()
     } else {
@@ -914,13 +920,17 @@ pub fn prove_netlist(
             SynthError::InvalidOption(format!("no output port `{}` in the netlist", spec.output))
         })?;
     let ow = out_bits.len() as u32;
-    if ow == 0 || ow > 64 {
+    if ow == 0 || ow as usize > MAX_OUTPUT_BITS {
         return Err(SynthError::InvalidOption(format!(
-            "output `{}` has {ow} bits: algebraic proofs take 1 to 64 output bits",
+            "output `{}` has {ow} bits: algebraic proofs take 1 to {MAX_OUTPUT_BITS} output bits",
             spec.output
         )));
     }
-    let mask = if ow == 64 { u64::MAX } else { pow2(ow) - 1 };
+    let mask = if ow as usize == MAX_OUTPUT_BITS {
+        Word::MAX
+    } else {
+        pow2(ow) - 1
+    };
     let drv = net.drivers()?;
     let nets = net.net_count();
     let input_nets: HashMap<u32, (usize, u32)> = net
@@ -1006,7 +1016,7 @@ pub fn prove_netlist(
     report.region_gates = region.len();
     report.region_inputs = if region.is_empty() { 0 } else { cut.len() };
     // Weights of the cut nets: w0 at zero, w_k = R(e_k) - w0.
-    let region_value = |assign: &dyn Fn(usize) -> bool| -> u64 {
+    let region_value = |assign: &dyn Fn(usize) -> bool| -> Word {
         let mut vals = vec![0u64; nets];
         for (k, n) in cut.iter().enumerate() {
             vals[*n as usize] = if assign(k) { u64::MAX } else { 0 };
@@ -1015,7 +1025,7 @@ pub fn prove_netlist(
         lane_value(&out_bits, &vals, 0) & mask
     };
     let w0 = region_value(&|_| false);
-    let weights: Vec<u64> = (0..cut.len())
+    let weights: Vec<Word> = (0..cut.len())
         .map(|k| region_value(&|j| j == k).wrapping_sub(w0) & mask)
         .collect();
     if !region.is_empty() {
@@ -1052,7 +1062,7 @@ pub fn prove_netlist(
 
     // Step 3: backward rewriting of L(C) - spec.
     let mut p = Poly::new(ow);
-    p.add(Box::new([]), w0.wrapping_sub(spec.constant as u64));
+    p.add(Box::new([]), w0.wrapping_sub(spec.constant as i128 as Word));
     for (k, n) in cut.iter().enumerate() {
         p.add(Box::new([*n]), weights[k]);
     }
@@ -1202,8 +1212,8 @@ struct Region<'a> {
     cut: &'a [u32],
     /// The output port's bits (ow of them).
     out_bits: &'a [Sig],
-    w0: u64,
-    weights: &'a [u64],
+    w0: Word,
+    weights: &'a [Word],
 }
 
 impl Region<'_> {
@@ -1229,7 +1239,7 @@ impl Region<'_> {
             0xffff_ffff_0000_0000,
         ];
         // Expected value per lane from the low nets, bit-sliced.
-        let mut low_val = [0u64; 64];
+        let mut low_val: [Word; 64] = [0; 64];
         for (lane, lv) in low_val.iter_mut().enumerate() {
             let mut v = w0;
             for (j, w) in weights.iter().enumerate().take(low) {
@@ -1239,10 +1249,10 @@ impl Region<'_> {
             }
             *lv = v;
         }
-        let slice = |vals: &[u64; 64], i: u32| -> u64 {
+        let slice = |vals: &[Word; 64], i: u32| -> u64 {
             vals.iter()
                 .enumerate()
-                .fold(0u64, |acc, (l, v)| acc | (((v >> i) & 1) << l))
+                .fold(0u64, |acc, (l, v)| acc | ((((v >> i) & 1) as u64) << l))
         };
         let low_sliced: Vec<u64> = (0..ow).map(|i| slice(&low_val, i)).collect();
         let blocks: u64 = 1u64 << (k - low);
@@ -1253,7 +1263,7 @@ impl Region<'_> {
                     format!("after {} of 2^{k} boundary values", blk << low)
                 })?;
             }
-            let mut high = 0u64;
+            let mut high: Word = 0;
             for (j, n) in cut.iter().enumerate() {
                 let v = if j < low {
                     PAT[j]
@@ -1376,12 +1386,21 @@ impl Region<'_> {
     }
 }
 
+/// The constant `v` in `ow` bits (up to 128, wider than [`Signal::lit`] takes).
+fn word_lit(ow: u32, v: Word) -> Signal {
+    let mut b = Bits::zero(ow);
+    for i in 0..ow.min(Word::BITS) {
+        b.set_bit(i, (v >> i) & 1 == 1);
+    }
+    Signal::constant(b, false)
+}
+
 /// `y = w0 + sum_k weights[k] * c[k] mod 2^ow` as a module with [`Region::design`]'s ports.
 /// Boundary nets whose weight is a power of two are laid into rows (one net per bit
 /// position per row), so a two-row carry-propagate adder's form is `w0 + row0 + row1`, an
 /// addition `cec` proves against any adder structure in well under a second; other
 /// weights are added as `{ow{c[k]}} & weight`.
-fn linear_design(w0: u64, weights: &[u64], ow: u32) -> Result<Design, SynthError> {
+fn linear_design(w0: Word, weights: &[Word], ow: u32) -> Result<Design, SynthError> {
     let mut m = ModuleBuilder::new("nicc_region");
     let c = m.input("c", weights.len() as u32);
     let mut rows: Vec<Vec<Option<usize>>> = Vec::new();
@@ -1401,7 +1420,7 @@ fn linear_design(w0: u64, weights: &[u64], ow: u32) -> Result<Design, SynthError
                 }
             }
         } else {
-            terms.push(&c.bit(k as u32).repeat(ow) & &Signal::lit(ow, *w));
+            terms.push(&c.bit(k as u32).repeat(ow) & &word_lit(ow, *w));
         }
     }
     for r in &rows {
@@ -1417,7 +1436,7 @@ fn linear_design(w0: u64, weights: &[u64], ow: u32) -> Result<Design, SynthError
     }
     let y = terms
         .iter()
-        .fold(Signal::lit(ow, w0), |acc, t| acc.add_w(t, ow));
+        .fold(word_lit(ow, w0), |acc, t| acc.add_w(t, ow));
     m.output("y", &y);
     let module = m
         .finish()
@@ -1431,7 +1450,7 @@ fn random_counterexample(
     spec: &LinearSpec,
     drv: &HashMap<u32, usize>,
     out_bits: &[Sig],
-    mask: u64,
+    mask: Word,
 ) -> Result<Option<Vec<(String, Bits)>>, SynthError> {
     let roots: Vec<u32> = out_bits
         .iter()
@@ -1578,7 +1597,7 @@ mod tests {
         p.sort();
         assert_eq!(
             p,
-            vec![(vec![1], 1), (vec![1, 2], (-2i64) as u64), (vec![2], 1)]
+            vec![(vec![1], 1), (vec![1, 2], (-2i128) as Word), (vec![2], 1)]
         );
         let mux = Gate {
             kind: GateKind::Mux,
@@ -1588,7 +1607,7 @@ mod tests {
         // s ? 1 : a = a + s - a s
         let mut p = gate_poly(&mux);
         p.sort();
-        assert_eq!(p, vec![(vec![1], 1), (vec![1, 2], u64::MAX), (vec![2], 1)]);
+        assert_eq!(p, vec![(vec![1], 1), (vec![1, 2], Word::MAX), (vec![2], 1)]);
     }
 
     /// Every gate kind as [`Region::design`] prints it equals its truth table from
@@ -1656,7 +1675,7 @@ mod tests {
     /// zero weight; against a module that selects the sum computed here for each value.
     #[test]
     fn linear_design_is_the_weighted_sum() {
-        let (w0, weights, ow) = (3u64, [1u64, 2, 2, 5, 0, 8], 4u32);
+        let (w0, weights, ow): (Word, [Word; 6], u32) = (3, [1, 2, 2, 5, 0, 8], 4);
         let form = linear_design(w0, &weights, ow).unwrap();
         let mut m = ModuleBuilder::new("nicc_region");
         let c = m.input("c", weights.len() as u32);
@@ -1667,7 +1686,7 @@ mod tests {
                 .filter(|(k, _)| (v >> k) & 1 == 1)
                 .fold(w0, |s, (_, w)| s + w)
                 % (1 << ow);
-            c.eq_lit(v).mux(&Signal::lit(ow, sum), &acc)
+            c.eq_lit(v).mux(&word_lit(ow, sum), &acc)
         });
         m.output("y", &y);
         let table = emit(&m.finish().unwrap()).unwrap();
@@ -1686,7 +1705,7 @@ mod tests {
         };
         let cut = [2u32, 3, 4];
         let out = [Sig::N(6), Sig::N(9)];
-        let weights = [1u64, 1, 1];
+        let weights: [Word; 3] = [1, 1, 1];
         for broken in [false, true] {
             let net = full_adder(broken);
             let region: Vec<usize> = (0..net.gates.len()).collect();
@@ -1709,7 +1728,7 @@ mod tests {
                     vals[*n as usize] = 0u64.wrapping_sub((v >> k) & 1);
                 }
                 simulate(&net, &region, &mut vals);
-                assert_ne!(lane_value(&out, &vals, 0), v.count_ones() as u64, "{v:#x}");
+                assert_ne!(lane_value(&out, &vals, 0), v.count_ones() as Word, "{v:#x}");
             }
         }
     }

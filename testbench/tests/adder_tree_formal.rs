@@ -168,6 +168,28 @@ fn an_inverted_final_adder_bit_is_refuted() {
     assert_refuted(&p, &d, &r);
 }
 
+/// Outputs wider than 64 bits (the polynomial's coefficients are 128-bit): 4 x 64-bit signed
+/// operands, a 66-bit sum, proven; a carry of weight 2^64 inverted in the reduction is refuted
+/// by the rewriting's remainder (a coefficient a 64-bit word would have lost), and the top sum
+/// bit inverted in the final adder by the region's `cec` check. Icarus and the golden model
+/// confirm both counterexamples.
+#[test]
+fn a_66_bit_sum_is_proven_and_its_high_bits_checked() {
+    let p = AdderTreeParams {
+        inputs: 4,
+        width: 64,
+        ..params(TreeStyle::Dadda, true, FinalAdder::KoggeStone)
+    };
+    let r = prove_tree(&p, None).unwrap();
+    assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
+    assert_eq!(r.region_check, RegionCheck::Cec, "{r}");
+    for wire in ["s1_col63_fa0_c", "cpa_s65"] {
+        let d = mutate(&p, wire);
+        let r = prove_design(&d, &p, true, None).unwrap();
+        assert_refuted(&p, &d, &r);
+    }
+}
+
 /// N = 64, W = 16: the final adder's boundary (38 to 42 nets) is too wide to enumerate, so
 /// it is proven linear by `cec` (before, the verdict was "not proven"); the rest of the tree
 /// is rewritten as at N = 16. The widest-region style with the prefix adder whose polynomial

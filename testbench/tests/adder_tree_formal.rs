@@ -175,14 +175,7 @@ fn an_inverted_final_adder_bit_is_refuted() {
 /// confirm both counterexamples.
 #[test]
 fn a_66_bit_sum_is_proven_and_its_high_bits_checked() {
-    let p = AdderTreeParams {
-        inputs: 4,
-        width: 64,
-        ..params(TreeStyle::Dadda, true, FinalAdder::KoggeStone)
-    };
-    let r = prove_tree(&p, None).unwrap();
-    assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
-    assert_eq!(r.region_check, RegionCheck::Cec, "{r}");
+    let p = proven_with_cec(4, 64);
     for wire in ["s1_col63_fa0_c", "cpa_s65"] {
         let d = mutate(&p, wire);
         let r = prove_design(&d, &p, true, None).unwrap();
@@ -196,9 +189,16 @@ fn a_66_bit_sum_is_proven_and_its_high_bits_checked() {
 /// is largest.
 #[test]
 fn n64_w16_is_proven_with_the_final_adder_checked_by_cec() {
+    proven_with_cec(64, 16);
+}
+
+/// Proves the signed Dadda tree with a Kogge-Stone final adder of `inputs` x `width` bits,
+/// asserting that its final adder is too wide to enumerate and was proven linear by `cec`;
+/// returns its parameters.
+fn proven_with_cec(inputs: u32, width: u32) -> AdderTreeParams {
     let p = AdderTreeParams {
-        inputs: 64,
-        width: 16,
+        inputs,
+        width,
         ..params(TreeStyle::Dadda, true, FinalAdder::KoggeStone)
     };
     let t = Instant::now();
@@ -211,4 +211,5 @@ fn n64_w16_is_proven_with_the_final_adder_checked_by_cec() {
     assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
     assert_eq!(r.region_check, RegionCheck::Cec, "{r}");
     assert!(r.region_inputs > 26, "{r}");
+    p
 }

@@ -1378,21 +1378,12 @@ impl Region<'_> {
                 counterexample
                     .iter()
                     .find(|(n, _)| n == "c")
-                    .map(|(_, v)| format!("{}'h{}", v.width(), v.to_hex()))
+                    .map(|(_, v)| v.to_string())
                     .unwrap_or_else(|| "(none reported)".into()),
             ),
             _ => None,
         })
     }
-}
-
-/// The constant `v` in `ow` bits (up to 128, wider than [`Signal::lit`] takes).
-fn word_lit(ow: u32, v: Word) -> Signal {
-    let mut b = Bits::zero(ow);
-    for i in 0..ow.min(Word::BITS) {
-        b.set_bit(i, (v >> i) & 1 == 1);
-    }
-    Signal::constant(b, false)
 }
 
 /// `y = w0 + sum_k weights[k] * c[k] mod 2^ow` as a module with [`Region::design`]'s ports.
@@ -1420,7 +1411,9 @@ fn linear_design(w0: Word, weights: &[Word], ow: u32) -> Result<Design, SynthErr
                 }
             }
         } else {
-            terms.push(&c.bit(k as u32).repeat(ow) & &word_lit(ow, *w));
+            terms.push(
+                &c.bit(k as u32).repeat(ow) & &Signal::constant(Bits::from_u128(ow, *w), false),
+            );
         }
     }
     for r in &rows {
@@ -1434,9 +1427,10 @@ fn linear_design(w0: Word, weights: &[Word], ow: u32) -> Result<Design, SynthErr
             .collect();
         terms.push(Signal::concat(&bits));
     }
-    let y = terms
-        .iter()
-        .fold(word_lit(ow, w0), |acc, t| acc.add_w(t, ow));
+    let y = terms.iter().fold(
+        Signal::constant(Bits::from_u128(ow, w0), false),
+        |acc, t| acc.add_w(t, ow),
+    );
     m.output("y", &y);
     let module = m
         .finish()
@@ -1686,7 +1680,8 @@ mod tests {
                 .filter(|(k, _)| (v >> k) & 1 == 1)
                 .fold(w0, |s, (_, w)| s + w)
                 % (1 << ow);
-            c.eq_lit(v).mux(&word_lit(ow, sum), &acc)
+            c.eq_lit(v)
+                .mux(&Signal::constant(Bits::from_u128(ow, sum), false), &acc)
         });
         m.output("y", &y);
         let table = emit(&m.finish().unwrap()).unwrap();

@@ -114,11 +114,7 @@ pub fn write_atomically<E>(
     let name = path
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
+    let tmp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let result = (|| {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(&io)?);
         write(&mut w)?;

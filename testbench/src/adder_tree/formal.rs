@@ -1,7 +1,8 @@
 //! Formal proofs of the adder tree at any size the polynomial method handles (N = 16, W = 8
-//! in well under a second, N = 256, W = 32 in about half a minute): the specification `out_sum = sum of the operands mod 2^out_width` is
-//! written here from the interface alone (operand i is `in_data[i*W +: W]`, two's complement
-//! when signed), never from the generator, and [`nicc_synth::prove_linear`] proves the
+//! in well under a second, N = 256, W = 32 in about 20 s): the specification
+//! `out_sum = sum of the operands mod 2^out_width` is written here from the interface alone
+//! (operand i is `in_data[i*W +: W]`, two's complement when signed), never from the
+//! generator, and [`nicc_synth::prove_linear`] proves the
 //! emitted Verilog's gate netlist against it by backward rewriting.
 //!
 //! The generated tree is proven with its final adder split off at the nets named `cpa_*`

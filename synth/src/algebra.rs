@@ -18,8 +18,8 @@
 //! 3. Backward rewriting: the polynomial P = L(C) - spec(inputs) over the integers mod 2^ow
 //!    (variables are nets, x^2 = x) has each gate output replaced by the gate's polynomial in
 //!    its inputs (AND: ab, XOR: a + b - 2ab, ...), nearest the outputs first (by the longest
-//!    path to them: see the comment at the sort, why not by logic level). Monomials holding two nets
-//!    that can never both be 1 (two gates over the same two nets whose truth tables do not
+//!    path to them: see the comment at the sort, why not by logic level). Monomials holding
+//!    two nets that can never both be 1 (two gates over the same two nets whose truth tables do not
 //!    overlap, e.g. a carry-generate a&b and a propagate a^b) are dropped: they are 0 for every
 //!    input. What remains is a polynomial in the primary inputs only.
 //! 4. Zero remainder: proven. A multilinear polynomial mod 2^ow is zero as a function on

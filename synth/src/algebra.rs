@@ -27,6 +27,12 @@
 //!    smallest monomial, its variables set to 1 and all others 0, evaluates to that monomial's
 //!    coefficient, a counterexample (confirmed by simulating the netlist).
 //!
+//! A clocked design is taken when it is a balanced feed-forward pipeline of plain flip-flops:
+//! [`Netlist::collapse_flops`] checks that every path from an input to the output crosses the
+//! same number of them (the specification's [`LinearSpec::latency`]) and replaces each by a
+//! wire, and the combinational netlist is proven as above (the output at cycle t is then the
+//! specification of the inputs at cycle t - latency).
+//!
 //! # Why the composition is sound
 //! For every input x: out(x) = R(C(x)) because C is a cut (every region gate reads only region
 //! nets, cut nets or constants); R(c) = L(c) for **every** c (step 2, exhaustive); and
@@ -79,6 +85,10 @@ pub struct LinearSpec {
     pub constant: i64,
     /// The weighted input words.
     pub terms: Vec<LinearTerm>,
+    /// Clock cycles from the input words to the output: 0 for a combinational design. With
+    /// `n > 0` the output at cycle t is the sum of the inputs at cycle t - n, and the proof
+    /// needs every path from an input to the output to cross exactly n plain flip-flops.
+    pub latency: u32,
 }
 
 /// Options of [`prove_linear`].
@@ -156,8 +166,13 @@ pub enum AlgebraVerdict {
 pub struct AlgebraReport {
     /// The verdict.
     pub verdict: AlgebraVerdict,
-    /// Gates in the netlist.
+    /// Gates in the netlist (in the output's cone when it has flip-flops).
     pub gates: usize,
+    /// Flip-flops in the output's cone, each looked through as a wire (0: combinational).
+    pub flops: usize,
+    /// Flip-flops on every path from an input to the output: the cycles the output lags
+    /// its inputs (0: combinational).
+    pub latency: u32,
     /// Gates in the final-adder region (0 without one).
     pub region_gates: usize,
     /// Boundary nets of the region.
@@ -193,7 +208,16 @@ impl fmt::Display for AlgebraVerdict {
 
 impl fmt::Display for AlgebraReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({} gates; ", self.verdict, self.gates)?;
+        write!(f, "{} ({} gates", self.verdict, self.gates)?;
+        if self.flops > 0 {
+            let s = if self.latency == 1 { "" } else { "s" };
+            write!(
+                f,
+                ", {} flip-flops, latency {} cycle{s}",
+                self.flops, self.latency
+            )?;
+        }
+        write!(f, "; ")?;
         match self.region_check {
             RegionCheck::NoRegion => write!(f, "no region")?,
             how => write!(
@@ -210,8 +234,9 @@ impl fmt::Display for AlgebraReport {
     }
 }
 
-/// Proves `design` (combinational) computes `spec`: Yosys makes the gate netlist, then
-/// [`prove_netlist`].
+/// Proves `design` computes `spec`: Yosys makes the gate netlist, then [`prove_netlist`]. A
+/// clocked design is taken when it is a feed-forward pipeline of plain flip-flops with
+/// `spec.latency` of them on every path to the output (see [`Netlist::collapse_flops`]).
 pub fn prove_linear(
     design: &Design,
     spec: &LinearSpec,
@@ -219,12 +244,6 @@ pub fn prove_linear(
 ) -> Result<AlgebraReport, SynthError> {
     validate_design(design)?;
     check_time_limit(opts.time_limit)?;
-    if design.clock.is_some() {
-        return Err(SynthError::InvalidDesign(format!(
-            "`{}` has a clock: algebraic proofs take combinational designs (pipeline = 0)",
-            design.top
-        )));
-    }
     for t in &spec.terms {
         let ok = design
             .port(&t.port)
@@ -391,8 +410,31 @@ pub struct Netlist {
     pub outputs: Vec<(String, Vec<Sig>)>,
     /// The gates.
     pub gates: Vec<Gate>,
+    /// The flip-flops and latches (cells with a `Q` output).
+    pub flops: Vec<Flop>,
     /// Public (user-visible) names of nets.
     pub names: HashMap<u32, Vec<String>>,
+}
+
+/// A flip-flop or latch of a [`Netlist`]. Only a plain positive-edge D flip-flop
+/// (`$_DFF_P_`: no reset, no enable) can be looked through by a proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flop {
+    /// Yosys cell name.
+    pub name: String,
+    /// Yosys cell type, e.g. `$_DFF_P_` or `$_DFFE_PP_`.
+    pub kind: String,
+    /// D input (constant 0 for a cell without one).
+    pub d: Sig,
+    /// Clock (`C` pin; constant 0 for a cell without one).
+    pub clk: Sig,
+    /// Q output net.
+    pub q: u32,
+}
+
+impl Flop {
+    /// The Yosys type of a plain positive-edge D flip-flop.
+    pub const PLAIN: &'static str = "$_DFF_P_";
 }
 
 fn json_sig(v: &Value, what: &str) -> Result<Sig, SynthError> {
@@ -445,13 +487,35 @@ impl Netlist {
         if let Some(cells) = m.get("cells").and_then(Value::as_object) {
             for (name, c) in cells {
                 let t = c["type"].as_str().unwrap_or("?");
+                let conn = &c["connections"];
+                if conn.get("Q").is_some() {
+                    let pin = |p: &str| -> Result<Sig, SynthError> {
+                        match conn.get(p) {
+                            None => Ok(Sig::C(false)),
+                            Some(v) => json_bits(v, &format!("cell {name} pin {p}"))?
+                                .first()
+                                .copied()
+                                .ok_or_else(|| perr(format!("{name}.{p} empty"))),
+                        }
+                    };
+                    let Sig::N(q) = pin("Q")? else {
+                        return Err(perr(format!("flip-flop {name} drives no net")));
+                    };
+                    net.flops.push(Flop {
+                        name: name.clone(),
+                        kind: t.to_string(),
+                        d: pin("D")?,
+                        clk: pin("C")?,
+                        q,
+                    });
+                    continue;
+                }
                 let Some((kind, pins)) = GateKind::from_yosys(t) else {
                     return Err(SynthError::InvalidDesign(format!(
-                        "cell {name} of type {t} is not a combinational single-bit gate: \
-                         algebraic proofs take combinational designs"
+                        "cell {name} of type {t} is neither a single-bit gate nor a flip-flop: \
+                         algebraic proofs take gate netlists"
                     )));
                 };
-                let conn = &c["connections"];
                 let mut ins = Vec::new();
                 for p in pins {
                     let b = json_bits(&conn[*p], &format!("cell {name} pin {p}"))?;
@@ -499,9 +563,11 @@ impl Netlist {
             .gates
             .iter()
             .flat_map(|g| g.ins.iter().copied().chain([Sig::N(g.out)]));
+        let flops = self.flops.iter().flat_map(|f| [f.d, f.clk, Sig::N(f.q)]);
         ports
             .copied()
             .chain(gates)
+            .chain(flops)
             .filter_map(|s| match s {
                 Sig::N(n) => Some(n as usize + 1),
                 Sig::C(_) => None,
@@ -522,6 +588,220 @@ impl Netlist {
             }
         }
         Ok(d)
+    }
+
+    /// A net's public name, or `net N` when it has none.
+    fn describe(&self, n: u32) -> String {
+        match self.names.get(&n).and_then(|v| v.iter().min()) {
+            Some(name) => format!("`{name}`"),
+            None => format!("net {n}"),
+        }
+    }
+
+    /// The combinational netlist of a feed-forward pipeline: the fan-in cone of output port
+    /// `output` with every flip-flop replaced by a wire from its D to its Q, and the number
+    /// of flip-flops on every path from an input to the output (`None`: the output does not
+    /// depend on the inputs), and the flip-flops looked through.
+    ///
+    /// Sound when every flip-flop in the cone is a plain `$_DFF_P_` on one clock input and
+    /// each gate reads its non-constant inputs through the same number of flip-flops (checked
+    /// here, an error otherwise): then by induction over the cone, a net k flip-flops after
+    /// the inputs carries at cycle t >= k its combinational function of the inputs at cycle
+    /// t - k. So a proof of the returned netlist proves the output at cycle t equals the
+    /// specification of the inputs at cycle t - latency (from the cycle the pipeline has
+    /// filled). Flip-flops are constants when their D is (a constant column bit).
+    pub fn collapse_flops(
+        &self,
+        output: &str,
+    ) -> Result<(Netlist, Option<u32>, usize), SynthError> {
+        let out_bits = self
+            .outputs
+            .iter()
+            .find(|(n, _)| n == output)
+            .map(|(_, b)| b.clone())
+            .ok_or_else(|| {
+                SynthError::InvalidOption(format!("no output port `{output}` in the netlist"))
+            })?;
+        let gate_of = self.drivers()?;
+        let mut flop_of: HashMap<u32, usize> = HashMap::new();
+        for (i, f) in self.flops.iter().enumerate() {
+            if gate_of.contains_key(&f.q) || flop_of.insert(f.q, i).is_some() {
+                return Err(SynthError::InvalidDesign(format!(
+                    "{} has more than one driver",
+                    self.describe(f.q)
+                )));
+            }
+        }
+        let inputs: HashSet<u32> = self
+            .inputs
+            .iter()
+            .flat_map(|(_, b)| b.iter())
+            .filter_map(|s| match s {
+                Sig::N(n) => Some(*n),
+                Sig::C(_) => None,
+            })
+            .collect();
+        // Depth of each net in the cone (None = constant), by an iterative depth-first walk;
+        // `alias` maps a flip-flop's Q to what its D resolves to.
+        let mut depth: HashMap<u32, Option<u32>> = HashMap::new();
+        let mut alias: HashMap<u32, Sig> = HashMap::new();
+        let mut on_stack: HashSet<u32> = HashSet::new();
+        let mut clock: Option<Sig> = None;
+        let mut flops = 0usize;
+        let mut cone_gates: Vec<usize> = Vec::new();
+        let reads = |n: u32| -> Vec<Sig> {
+            if let Some(&g) = gate_of.get(&n) {
+                self.gates[g].ins.clone()
+            } else if let Some(&f) = flop_of.get(&n) {
+                vec![self.flops[f].d]
+            } else {
+                Vec::new()
+            }
+        };
+        let roots: Vec<u32> = out_bits
+            .iter()
+            .filter_map(|s| match s {
+                Sig::N(n) => Some(*n),
+                Sig::C(_) => None,
+            })
+            .collect();
+        for &r in &roots {
+            let mut stack = vec![(r, false)];
+            while let Some((n, expanded)) = stack.pop() {
+                if depth.contains_key(&n) {
+                    continue;
+                }
+                if !expanded {
+                    if !on_stack.insert(n) {
+                        return Err(SynthError::InvalidDesign(format!(
+                            "a feedback loop through {}: algebraic proofs take feed-forward \
+                             designs (combinational, or a pipeline without feedback)",
+                            self.describe(n)
+                        )));
+                    }
+                    stack.push((n, true));
+                    for s in reads(n) {
+                        if let Sig::N(m) = s {
+                            if !depth.contains_key(&m) {
+                                if on_stack.contains(&m) {
+                                    return Err(SynthError::InvalidDesign(format!(
+                                        "a feedback loop through {}: algebraic proofs take \
+                                         feed-forward designs (combinational, or a pipeline \
+                                         without feedback)",
+                                        self.describe(m)
+                                    )));
+                                }
+                                stack.push((m, false));
+                            }
+                        }
+                    }
+                    continue;
+                }
+                on_stack.remove(&n);
+                let of = |s: Sig| match s {
+                    Sig::C(_) => None,
+                    Sig::N(m) => depth[&m],
+                };
+                let d = if inputs.contains(&n) {
+                    Some(0)
+                } else if let Some(&g) = gate_of.get(&n) {
+                    cone_gates.push(g);
+                    let mut first: Option<(u32, u32)> = None;
+                    for s in &self.gates[g].ins {
+                        let (Sig::N(m), Some(k)) = (*s, of(*s)) else {
+                            continue;
+                        };
+                        match first {
+                            None => first = Some((m, k)),
+                            Some((m0, k0)) if k0 != k => {
+                                return Err(SynthError::InvalidDesign(format!(
+                                    "`{output}` is not a balanced pipeline: the gate driving {} \
+                                     reads {} at register depth {k0} and {} at depth {k}; \
+                                     every path from an input to the output must cross the \
+                                     same number of flip-flops",
+                                    self.describe(n),
+                                    self.describe(m0),
+                                    self.describe(m)
+                                )));
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    first.map(|(_, k)| k)
+                } else if let Some(&fi) = flop_of.get(&n) {
+                    let f = &self.flops[fi];
+                    if f.kind != Flop::PLAIN {
+                        return Err(SynthError::InvalidDesign(format!(
+                            "flip-flop {} ({}) drives {} in the cone of `{output}`: algebraic \
+                             proofs look only through plain positive-edge flip-flops ({}: no \
+                             reset, no enable)",
+                            f.name,
+                            f.kind,
+                            self.describe(n),
+                            Flop::PLAIN
+                        )));
+                    }
+                    let clk_ok = matches!(f.clk, Sig::N(c) if inputs.contains(&c));
+                    if !clk_ok || clock.is_some_and(|c| c != f.clk) {
+                        return Err(SynthError::InvalidDesign(format!(
+                            "flip-flop {} is not clocked by the one clock input of the \
+                             other flip-flops in the cone of `{output}`: algebraic proofs take \
+                             single-clock pipelines",
+                            f.name
+                        )));
+                    }
+                    clock = Some(f.clk);
+                    flops += 1;
+                    let to = match f.d {
+                        Sig::N(m) => alias.get(&m).copied().unwrap_or(Sig::N(m)),
+                        c => c,
+                    };
+                    alias.insert(n, to);
+                    of(f.d).map(|k| k + 1)
+                } else {
+                    None
+                };
+                depth.insert(n, d);
+            }
+        }
+        let mut latency: Option<(u32, u32)> = None;
+        for &r in &roots {
+            match (latency, depth[&r]) {
+                (None, Some(k)) => latency = Some((r, k)),
+                (Some((r0, k0)), Some(k)) if k != k0 => {
+                    return Err(SynthError::InvalidDesign(format!(
+                        "`{output}` is not a balanced pipeline: its bit {} is at register depth \
+                         {k0} and its bit {} at depth {k}",
+                        self.describe(r0),
+                        self.describe(r)
+                    )))
+                }
+                _ => {}
+            }
+        }
+        let resolve = |s: Sig| match s {
+            Sig::N(m) => alias.get(&m).copied().unwrap_or(s),
+            c => c,
+        };
+        cone_gates.sort_unstable();
+        let comb = Netlist {
+            inputs: self.inputs.clone(),
+            outputs: vec![(
+                output.to_string(),
+                out_bits.iter().map(|s| resolve(*s)).collect(),
+            )],
+            gates: cone_gates
+                .iter()
+                .map(|&g| Gate {
+                    kind: self.gates[g].kind,
+                    ins: self.gates[g].ins.iter().map(|s| resolve(*s)).collect(),
+                    out: self.gates[g].out,
+                })
+                .collect(),
+            flops: Vec::new(),
+            names: self.names.clone(),
+        };
+        Ok((comb, latency.map(|(_, k)| k), flops))
     }
 
     /// Gates in the fan-in cone of `roots`, in topological order (inputs first); stops at nets
@@ -911,6 +1191,23 @@ pub fn prove_netlist(
         start: t0,
         limit: opts.time_limit,
     };
+    let collapsed;
+    let (net, flops, latency) = if net.flops.is_empty() {
+        (net, 0, 0)
+    } else {
+        collapsed = net.collapse_flops(&spec.output)?;
+        let (comb, latency, flops) = &collapsed;
+        // An output that depends on no input has no latency of its own.
+        let latency = latency.unwrap_or(spec.latency);
+        (comb, *flops, latency)
+    };
+    if latency != spec.latency {
+        return Err(SynthError::InvalidDesign(format!(
+            "`{}` lags its inputs by {latency} cycles (flip-flops on every path), the \
+             specification by {}",
+            spec.output, spec.latency
+        )));
+    }
     let out_bits: Vec<Sig> = net
         .outputs
         .iter()
@@ -947,6 +1244,8 @@ pub fn prove_netlist(
     let mut report = AlgebraReport {
         verdict: AlgebraVerdict::Proven,
         gates: net.gates.len(),
+        flops,
+        latency,
         region_gates: 0,
         region_inputs: 0,
         region_check: RegionCheck::NoRegion,
@@ -1505,6 +1804,7 @@ mod tests {
                     9,
                 ),
             ],
+            flops: Vec::new(),
             names: HashMap::new(),
         }
     }
@@ -1521,6 +1821,7 @@ mod tests {
             output: "y".into(),
             constant: 0,
             terms: vec![t("a"), t("b"), t("ci")],
+            latency: 0,
         }
     }
 
@@ -1725,6 +2026,134 @@ mod tests {
                 simulate(&net, &region, &mut vals);
                 assert_ne!(lane_value(&out, &vals, 0), v.count_ones() as Word, "{v:#x}");
             }
+        }
+    }
+
+    /// [`full_adder`] with a flip-flop of type `kinds[i]` (clock net 1) on input i: nets 12,
+    /// 13 and 14 are a, b and ci one cycle late.
+    fn piped_full_adder(broken: bool, kinds: [&str; 3]) -> Netlist {
+        let mut net = full_adder(broken);
+        for g in &mut net.gates {
+            for s in &mut g.ins {
+                if let Sig::N(n @ 2..=4) = s {
+                    *n += 10;
+                }
+            }
+        }
+        net.inputs.push(("clk".into(), vec![Sig::N(1)]));
+        net.flops = (0..3u32)
+            .map(|i| Flop {
+                name: format!("q{i}"),
+                kind: kinds[i as usize].into(),
+                d: Sig::N(2 + i),
+                clk: Sig::N(1),
+                q: 12 + i,
+            })
+            .collect();
+        net
+    }
+
+    fn with_latency(latency: u32) -> LinearSpec {
+        LinearSpec { latency, ..spec() }
+    }
+
+    fn refusal(net: &Netlist, spec: &LinearSpec) -> String {
+        prove_netlist(net, spec, &AlgebraOptions::default())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn a_pipelined_full_adder_is_proven_with_its_latency() {
+        let plain = [Flop::PLAIN; 3];
+        let net = piped_full_adder(false, plain);
+        let r = prove_netlist(&net, &with_latency(1), &AlgebraOptions::default()).unwrap();
+        assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
+        assert_eq!((r.flops, r.latency, r.gates), (3, 1, 5), "{r}");
+        assert!(
+            r.to_string().contains("3 flip-flops, latency 1 cycle;"),
+            "{r}"
+        );
+        let e = refusal(&net, &spec());
+        assert!(e.contains("lags its inputs by 1 cycles"), "{e}");
+        let e = refusal(&net, &with_latency(2));
+        assert!(e.contains("the specification by 2"), "{e}");
+        let r = prove_netlist(
+            &piped_full_adder(true, plain),
+            &with_latency(1),
+            &AlgebraOptions::default(),
+        )
+        .unwrap();
+        assert!(matches!(r.verdict, AlgebraVerdict::Refuted { .. }), "{r}");
+    }
+
+    /// A flip-flop whose D is a constant is that constant (from the first edge on).
+    #[test]
+    fn a_flip_flop_of_a_constant_is_the_constant() {
+        let mut net = piped_full_adder(false, [Flop::PLAIN; 3]);
+        net.flops[2].d = Sig::C(true);
+        let spec = LinearSpec {
+            constant: 1,
+            terms: spec().terms[..2].to_vec(),
+            ..with_latency(1)
+        };
+        let r = prove_netlist(&net, &spec, &AlgebraOptions::default()).unwrap();
+        assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
+        let without = LinearSpec {
+            constant: 0,
+            ..spec
+        };
+        let r = prove_netlist(&net, &without, &AlgebraOptions::default()).unwrap();
+        assert!(matches!(r.verdict, AlgebraVerdict::Refuted { .. }), "{r}");
+    }
+
+    #[test]
+    fn unbalanced_and_feedback_pipelines_are_refused() {
+        // ci's flip-flop bypassed: the sum's first XOR reads depth 1, the second depth 0.
+        let mut net = piped_full_adder(false, [Flop::PLAIN; 3]);
+        for g in &mut net.gates {
+            for s in &mut g.ins {
+                if *s == Sig::N(14) {
+                    *s = Sig::N(4);
+                }
+            }
+        }
+        let e = refusal(&net, &with_latency(1));
+        assert!(
+            e.contains("not a balanced pipeline: the gate driving net 6 reads"),
+            "{e}"
+        );
+        // The carry registered once more than the sum.
+        let mut net = full_adder(false);
+        net.inputs.push(("clk".into(), vec![Sig::N(1)]));
+        net.flops.push(Flop {
+            name: "cq".into(),
+            kind: Flop::PLAIN.into(),
+            d: Sig::N(9),
+            clk: Sig::N(1),
+            q: 19,
+        });
+        net.outputs[0].1[1] = Sig::N(19);
+        let e = refusal(&net, &with_latency(1));
+        assert!(e.contains("its bit net 6 is at register depth 0"), "{e}");
+        // a's flip-flop reads the sum's first XOR: a loop.
+        let mut net = piped_full_adder(false, [Flop::PLAIN; 3]);
+        net.flops[0].d = Sig::N(5);
+        let e = refusal(&net, &with_latency(1));
+        assert!(e.contains("a feedback loop through"), "{e}");
+    }
+
+    #[test]
+    fn flip_flops_with_an_enable_or_another_clock_are_refused() {
+        let net = piped_full_adder(false, [Flop::PLAIN, "$_DFFE_PP_", Flop::PLAIN]);
+        let e = refusal(&net, &with_latency(1));
+        assert!(e.contains("flip-flop q1 ($_DFFE_PP_) drives net 13"), "{e}");
+        for clk in [Sig::N(5), Sig::N(20)] {
+            let mut net = piped_full_adder(false, [Flop::PLAIN; 3]);
+            net.inputs.push(("clk2".into(), vec![Sig::N(20)]));
+            net.flops[1].clk = clk;
+            let e = refusal(&net, &with_latency(1));
+            assert!(e.contains("single-clock pipelines"), "{e}");
         }
     }
 

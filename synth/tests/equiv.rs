@@ -229,6 +229,7 @@ fn the_time_limit_stops_each_kind_of_proof() {
                 weight: 1,
             })
             .into(),
+        latency: 0,
     };
     let algebra = |time_limit| AlgebraOptions {
         time_limit,

@@ -5,7 +5,7 @@
 //! final adder) refuted with a counterexample that Icarus and the golden model confirm.
 
 use nicc_rtl::blocks::adder_tree::{generate, AdderTreeParams, FinalAdder, TreeStyle};
-use nicc_rtl::{emit, Bits, Design};
+use nicc_rtl::{emit, Bits, Design, Dir};
 use nicc_synth::{prove_linear, AlgebraOptions, AlgebraReport, AlgebraVerdict, RegionCheck};
 use nicc_testbench::adder_tree::formal::{
     prove_design, prove_reference, prove_tree, spec, FINAL_ADDER_PREFIX,
@@ -126,18 +126,56 @@ fn assert_refuted(p: &AdderTreeParams, d: &Design, r: &AlgebraReport) {
     let AlgebraVerdict::Refuted { counterexample } = &r.verdict else {
         panic!("expected a refutation, got {r}");
     };
-    let (_, in_data) = counterexample
-        .iter()
-        .find(|(n, _)| n == "in_data")
-        .expect("in_data in the counterexample");
+    let value = |port: &str| {
+        counterexample
+            .iter()
+            .find(|(n, _)| n == port)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{port} in the counterexample"))
+    };
+    let in_data = value("in_data");
     assert_eq!(in_data.width(), p.inputs * p.width);
-    // Icarus runs the wrong design on the counterexample; the golden model disagrees.
-    let out = nicc_sim::icarus::run_batch(d, &[vec![in_data.clone()]]).unwrap();
-    let want: Bits = golden_sum(p, in_data);
+    // Icarus runs the wrong design on the counterexample, held for `pipeline` clock edges
+    // (one cycle when combinational); the golden model disagrees with the sum it shows.
+    let cycle: Vec<Bits> = d
+        .ports
+        .iter()
+        .filter(|q| q.dir == Dir::Input && Some(q.name.as_str()) != d.clock.as_deref())
+        .map(|q| value(&q.name))
+        .collect();
+    let cycles = p.pipeline.max(1) as usize;
+    let out = nicc_sim::icarus::run_batch(&zero_registers(d), &vec![cycle; cycles]).unwrap();
+    let sum_at = d
+        .ports
+        .iter()
+        .filter(|q| q.dir == Dir::Output)
+        .position(|q| q.name == "out_sum")
+        .expect("an out_sum port");
+    let want: Bits = golden_sum(p, &in_data);
     assert_ne!(
-        out[0][0], want,
+        out[cycles - 1][sum_at],
+        want,
         "the counterexample {in_data:?} is not a failing input"
     );
+}
+
+/// `d` with every `reg` starting at 0, so that Icarus shows no unknown bits while the
+/// pipeline fills (the generated registers have no reset; the sum counts from the
+/// `pipeline`-th edge on, whatever they started at).
+fn zero_registers(d: &Design) -> Design {
+    let mut d = d.clone();
+    let f = &mut d.files[0].text;
+    let inits: String = f
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("reg "))
+        .map(|r| {
+            let name = r.trim_end_matches(';').rsplit(' ').next().unwrap_or(r);
+            format!("    initial {name} = 0;\n")
+        })
+        .collect();
+    let end = f.rfind("endmodule").expect("one module");
+    f.insert_str(end, &inits);
+    d
 }
 
 #[test]
@@ -212,4 +250,109 @@ fn proven_with_cec(inputs: u32, width: u32) -> AdderTreeParams {
     assert_eq!(r.region_check, RegionCheck::Cec, "{r}");
     assert!(r.region_inputs > 26, "{r}");
     p
+}
+
+/// Pipelined trees: every style at two register depths (its deepest and 2), signed and
+/// unsigned in turn, the final adders cycled. The proof looks through the registers and
+/// shows every path from an operand to `out_sum` crosses `pipeline` of them.
+#[test]
+fn pipelined_trees_are_proven_with_their_latency() {
+    let mut k = 0;
+    for style in TreeStyle::ALL {
+        for deepest in [true, false] {
+            k += 1;
+            let base = params(style, k % 2 == 0, FinalAdder::ALL[k % 3]);
+            let p = AdderTreeParams {
+                pipeline: if deepest { base.max_pipeline() } else { 2 },
+                ..base
+            };
+            let r = prove_tree(&p, None).unwrap();
+            eprintln!("{}: {r}", p.module_name());
+            assert_eq!(
+                r.verdict,
+                AlgebraVerdict::Proven,
+                "{}: {r}",
+                p.module_name()
+            );
+            assert_eq!(r.latency, p.pipeline, "{r}");
+            assert!(
+                r.flops >= p.pipeline as usize * p.out_width() as usize / 2,
+                "{r}"
+            );
+        }
+    }
+}
+
+/// The pipelined tree of `p` with one read of register `reg` in a `wire` replaced by the
+/// register's D expression: a path that skips a register stage.
+fn bypass(p: &AdderTreeParams, reg: &str) -> Design {
+    let mut d = emit(&generate(p, "adder_tree").unwrap()).unwrap();
+    let f = &mut d.files[0].text;
+    let assign = format!("always @(posedge clk) {reg} <= ");
+    let at = f
+        .find(&assign)
+        .unwrap_or_else(|| panic!("no register {reg}"))
+        + assign.len();
+    let next = f[at..f[at..].find(';').unwrap() + at].to_string();
+    let line = f
+        .lines()
+        .find(|l| {
+            l.trim_start().starts_with("wire ")
+                && l.split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|t| t == reg)
+        })
+        .unwrap_or_else(|| panic!("no wire reads {reg}"))
+        .to_string();
+    let mut tokens = String::new();
+    let mut word = String::new();
+    for c in line.chars().chain(['\n']) {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        tokens.push_str(if word == reg { &next } else { &word });
+        word.clear();
+        tokens.push(c);
+    }
+    *f = f.replacen(&line, tokens.trim_end(), 1);
+    d
+}
+
+#[test]
+fn a_skipped_or_missing_register_stage_is_refused() {
+    let p = AdderTreeParams {
+        pipeline: 2,
+        ..params(TreeStyle::Wallace, true, FinalAdder::Ripple)
+    };
+    let d = bypass(&p, "s4_col3_q0");
+    let e = prove_design(&d, &p, true, None).unwrap_err().to_string();
+    assert!(e.contains("`out_sum` is not a balanced pipeline"), "{e}");
+    // The tree as generated, against a specification with another latency.
+    let d = emit(&generate(&p, "adder_tree").unwrap()).unwrap();
+    for wrong in [1, 3] {
+        let q = AdderTreeParams {
+            pipeline: wrong,
+            ..p
+        };
+        let e = prove_design(&d, &q, true, None).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("lags its inputs by 2 cycles (flip-flops on every path), the specification by {wrong}")),
+            "{e}"
+        );
+    }
+}
+
+/// Inverted bits in the reduction and in the final adder of a pipelined tree are refuted;
+/// Icarus, clocking the wrong tree with the counterexample held, confirms each.
+#[test]
+fn an_inverted_bit_of_a_pipelined_tree_is_refuted() {
+    let p = AdderTreeParams {
+        pipeline: 3,
+        ..params(TreeStyle::Dadda, false, FinalAdder::BrentKung)
+    };
+    for wire in ["s2_col4_fa0_s", "cpa_s6"] {
+        let d = mutate(&p, wire);
+        let r = prove_design(&d, &p, true, None).unwrap();
+        assert_refuted(&p, &d, &r);
+    }
 }

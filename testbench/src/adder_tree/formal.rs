@@ -10,7 +10,8 @@
 //! adder shown linear on every value of its boundary, exhaustively up to 26 nets and by
 //! `cec` above; see `nicc_synth::algebra`).
 //! The registry's reference `assign out_sum = in_0 + in_1 + ...` is proven against the same
-//! specification, so a tree proven here equals the reference.
+//! specification, so a tree proven here equals the reference. A pipelined tree is proven
+//! through its registers, which must delay every path by exactly `pipeline` cycles.
 
 use crate::adder_tree::golden::out_width;
 use nicc_rtl::blocks::adder_tree::{generate, reference, AdderTreeParams};
@@ -33,13 +34,10 @@ pub enum FormalError {
     /// Yosys or the prover failed.
     #[error(transparent)]
     Synth(#[from] SynthError),
-    /// A pipelined tree was given.
-    #[error("pipeline = {0}: the proofs take the combinational tree; set pipeline=0 (the registers only delay the same sum, see the co-simulation)")]
-    Pipelined(u32),
 }
 
 /// The specification of `p`: `out_sum = sum_i in_data[i*W +: W]` (signed or unsigned words),
-/// modulo 2^out_width.
+/// modulo 2^out_width, `p.pipeline` cycles after the operands.
 pub fn spec(p: &AdderTreeParams) -> LinearSpec {
     LinearSpec {
         output: "out_sum".into(),
@@ -53,6 +51,7 @@ pub fn spec(p: &AdderTreeParams) -> LinearSpec {
                 weight: 1,
             })
             .collect(),
+        latency: p.pipeline,
     }
 }
 
@@ -82,27 +81,26 @@ pub fn prove_design(
     Ok(prove_linear(design, &spec(p), &opts)?)
 }
 
-/// Generates the tree of `p` (`pipeline` must be 0) and proves it (`time_limit` as in
-/// [`prove_design`]).
+/// Generates the tree of `p` and proves it (`time_limit` as in [`prove_design`]). A
+/// pipelined tree's registers are looked through: the proof also shows that every path
+/// from an operand to `out_sum` crosses exactly `pipeline` of them.
 pub fn prove_tree(
     p: &AdderTreeParams,
     time_limit: Option<Duration>,
 ) -> Result<AlgebraReport, FormalError> {
-    if p.pipeline > 0 {
-        return Err(FormalError::Pipelined(p.pipeline));
-    }
     let d = emit(&generate(p, "adder_tree")?)?;
     prove_design(&d, p, true, time_limit)
 }
 
-/// Proves the registry's behavioural reference of `p` (the flat `+` chain; `time_limit` as in
-/// [`prove_design`]).
+/// Proves the registry's behavioural reference of `p` (the flat `+` chain, combinational
+/// whatever `p.pipeline`; `time_limit` as in [`prove_design`]).
 pub fn prove_reference(
     p: &AdderTreeParams,
     time_limit: Option<Duration>,
 ) -> Result<AlgebraReport, FormalError> {
     let d = emit(&reference(p)?)?;
-    prove_design(&d, p, false, time_limit)
+    let comb = AdderTreeParams { pipeline: 0, ..*p };
+    prove_design(&d, &comb, false, time_limit)
 }
 
 /// `nicc equiv adder-tree --set ... [--time-limit ...]`: proves the tree and the reference

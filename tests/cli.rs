@@ -156,6 +156,45 @@ fn equiv_proves_a_small_compaction_network() {
     );
 }
 
+/// `nicc equiv adder-tree` proves the tree and the reference against the sum; a pipelined
+/// tree through its registers, with its latency.
+#[test]
+fn equiv_proves_adder_trees_pipelined_or_not() {
+    let tree = |pipeline: &str| {
+        let p = format!("pipeline={pipeline}");
+        let args = [
+            "equiv",
+            "adder-tree",
+            "--set",
+            "inputs=8",
+            "--set",
+            "width=4",
+        ];
+        let (ok, out, err) = nicc(&[&args[..], &["--set", &p, "--set", "style=dadda"]].concat());
+        assert!(ok, "{out}\n{err}");
+        assert!(
+            out.contains("equivalent: both equal the sum of the operands mod 2^out_width"),
+            "{out}"
+        );
+        out
+    };
+    let out = tree("0");
+    assert!(
+        out.starts_with("adder_tree_dadda_rc_n8_w4_u_p0_o7: proven ("),
+        "{out}"
+    );
+    assert!(!out.contains("flip-flops"), "{out}");
+    let out = tree("3");
+    assert!(
+        out.starts_with("adder_tree_dadda_rc_n8_w4_u_p3_o7: proven ("),
+        "{out}"
+    );
+    assert!(
+        out.contains(" flip-flops, latency 3 cycles; region "),
+        "{out}"
+    );
+}
+
 #[test]
 fn equiv_checks_a_small_cim_macro_within_one_mvm() {
     let (ok, out, err) = nicc(&[

@@ -300,6 +300,16 @@ pub enum Sig {
     N(u32),
 }
 
+impl Sig {
+    /// The net id, `None` for a constant.
+    pub fn net(self) -> Option<u32> {
+        match self {
+            Sig::N(n) => Some(n),
+            Sig::C(_) => None,
+        }
+    }
+}
+
 /// The Yosys internal gate types the prover understands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GateKind {
@@ -568,10 +578,7 @@ impl Netlist {
             .copied()
             .chain(gates)
             .chain(flops)
-            .filter_map(|s| match s {
-                Sig::N(n) => Some(n as usize + 1),
-                Sig::C(_) => None,
-            })
+            .filter_map(|s| s.net().map(|n| n as usize + 1))
             .max()
             .unwrap_or(0)
     }
@@ -636,10 +643,7 @@ impl Netlist {
             .inputs
             .iter()
             .flat_map(|(_, b)| b.iter())
-            .filter_map(|s| match s {
-                Sig::N(n) => Some(*n),
-                Sig::C(_) => None,
-            })
+            .filter_map(|s| s.net())
             .collect();
         // Depth of each net in the cone (None = constant), by an iterative depth-first walk;
         // `alias` maps a flip-flop's Q to what its D resolves to.
@@ -658,13 +662,7 @@ impl Netlist {
                 Vec::new()
             }
         };
-        let roots: Vec<u32> = out_bits
-            .iter()
-            .filter_map(|s| match s {
-                Sig::N(n) => Some(*n),
-                Sig::C(_) => None,
-            })
-            .collect();
+        let roots: Vec<u32> = out_bits.iter().filter_map(|s| s.net()).collect();
         for &r in &roots {
             let mut stack = vec![(r, false)];
             while let Some((n, expanded)) = stack.pop() {
@@ -871,14 +869,7 @@ type Mono = Box<[u32]>;
 /// The multilinear polynomial of a gate in its distinct input nets (constants folded), from
 /// its truth table by the Moebius transform.
 fn gate_poly(g: &Gate) -> Vec<(Vec<u32>, Word)> {
-    let mut vars: Vec<u32> = g
-        .ins
-        .iter()
-        .filter_map(|s| match s {
-            Sig::N(n) => Some(*n),
-            Sig::C(_) => None,
-        })
-        .collect();
+    let mut vars: Vec<u32> = g.ins.iter().filter_map(|s| s.net()).collect();
     vars.sort_unstable();
     vars.dedup();
     let k = vars.len();
@@ -1013,14 +1004,7 @@ fn vanishes(m: &[u32], excl: &HashMap<u32, Vec<u32>>) -> bool {
 fn exclusive_pairs(net: &Netlist, gates: &[usize]) -> HashMap<u32, Vec<u32>> {
     let mut by_support: HashMap<Vec<u32>, Vec<usize>> = HashMap::new();
     for &g in gates {
-        let mut s: Vec<u32> = net.gates[g]
-            .ins
-            .iter()
-            .filter_map(|x| match x {
-                Sig::N(n) => Some(*n),
-                Sig::C(_) => None,
-            })
-            .collect();
+        let mut s: Vec<u32> = net.gates[g].ins.iter().filter_map(|x| x.net()).collect();
         s.sort_unstable();
         s.dedup();
         if (2..=3).contains(&s.len()) {
@@ -1254,13 +1238,7 @@ pub fn prove_netlist(
         exclusive_pairs: 0,
         seconds: 0.0,
     };
-    let out_nets: Vec<u32> = out_bits
-        .iter()
-        .filter_map(|s| match s {
-            Sig::N(n) => Some(*n),
-            Sig::C(_) => None,
-        })
-        .collect();
+    let out_nets: Vec<u32> = out_bits.iter().filter_map(|s| s.net()).collect();
 
     // Step 2: the region and its linear form. An output net is in the region when it is
     // driven and carries a name with the prefix; a net read by a region gate also when it has
@@ -1745,13 +1723,7 @@ fn random_counterexample(
     out_bits: &[Sig],
     mask: Word,
 ) -> Result<Option<Vec<(String, Bits)>>, SynthError> {
-    let roots: Vec<u32> = out_bits
-        .iter()
-        .filter_map(|s| match s {
-            Sig::N(n) => Some(*n),
-            Sig::C(_) => None,
-        })
-        .collect();
+    let roots: Vec<u32> = out_bits.iter().filter_map(|s| s.net()).collect();
     let order = net.cone(drv, &roots, &|_| false)?;
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     for _ in 0..256 {

@@ -52,11 +52,38 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-/// A word value mod 2^ow (ow <= 128): polynomial coefficients, weights, output values.
-type Word = u128;
+/// A word value mod 2^ow (ow <= 512, the adder tree's widest `out_width`): polynomial
+/// coefficients, weights, output values.
+type Word = ruint::Uint<512, 8>;
 
 /// Widest output the proofs take.
-const MAX_OUTPUT_BITS: usize = 128;
+const MAX_OUTPUT_BITS: usize = 512;
+
+/// `x` mod 2^512 (two's complement).
+fn word(x: i64) -> Word {
+    let m = Word::from(x.unsigned_abs());
+    if x < 0 {
+        m.wrapping_neg()
+    } else {
+        m
+    }
+}
+
+/// 2^bits - 1 (every bit of an output of `bits` bits).
+fn low_mask(bits: u32) -> Word {
+    pow2(bits).wrapping_sub(Word::ONE)
+}
+
+/// The low `width` bits of `w`.
+fn word_bits(width: u32, w: Word) -> Bits {
+    let mut b = Bits::zero(width);
+    for i in 0..width.min(MAX_OUTPUT_BITS as u32) {
+        if w.bit(i as usize) {
+            b.set_bit(i, true);
+        }
+    }
+    b
+}
 
 const NETLIST: &str = include_str!("../scripts/netlist_gates.ys");
 const RIPPLE_LCU: &str = include_str!("../scripts/ripple_lcu.v");
@@ -79,7 +106,7 @@ pub struct LinearTerm {
 /// `output = constant + sum of terms`, modulo 2^(width of the output port).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinearSpec {
-    /// Output port whose bits are checked (at most 128 bits).
+    /// Output port whose bits are checked (1 to 512 bits).
     pub output: String,
     /// Constant added.
     pub constant: i64,
@@ -903,7 +930,7 @@ fn gate_poly(g: &Gate) -> Vec<(Vec<u32>, Word)> {
                 .filter(|i| m & (1 << i) != 0)
                 .map(|i| vars[i])
                 .collect();
-            (mono, *c as i128 as Word)
+            (mono, word(*c))
         })
         .collect()
 }
@@ -919,11 +946,7 @@ struct Poly {
 impl Poly {
     fn new(bits: u32) -> Poly {
         Poly {
-            mask: if bits as usize >= MAX_OUTPUT_BITS {
-                Word::MAX
-            } else {
-                (1 << bits) - 1
-            },
+            mask: low_mask(bits),
             t: HashMap::new(),
             occ: HashMap::new(),
         }
@@ -943,13 +966,13 @@ impl Poly {
     fn add(&mut self, m: Mono, c: Word) {
         use std::collections::hash_map::Entry;
         let c = c & self.mask;
-        if c == 0 {
+        if c.is_zero() {
             return;
         }
         match self.t.entry(m) {
             Entry::Occupied(mut o) => {
                 let v = o.get().wrapping_add(c) & self.mask;
-                if v == 0 {
+                if v.is_zero() {
                     o.remove();
                 } else {
                     *o.get_mut() = v;
@@ -1073,24 +1096,29 @@ fn sig_val(s: Sig, vals: &[u64]) -> u64 {
     }
 }
 
-/// Value of bit vector `bits` in lane `lane`, mod 2^128.
+/// Value of bit vector `bits` in lane `lane`, mod 2^512.
 fn lane_value(bits: &[Sig], vals: &[u64], lane: u32) -> Word {
-    bits.iter().enumerate().fold(0, |acc, (i, s)| {
-        if i < MAX_OUTPUT_BITS && (sig_val(*s, vals) >> lane) & 1 == 1 {
-            acc | (1 << i)
-        } else {
-            acc
+    let mut acc = Word::ZERO;
+    for (i, s) in bits.iter().enumerate().take(MAX_OUTPUT_BITS) {
+        if (sig_val(*s, vals) >> lane) & 1 == 1 {
+            acc.set_bit(i, true);
         }
-    })
+    }
+    acc
 }
 
+/// 2^i mod 2^512.
 fn pow2(i: u32) -> Word {
-    (1 as Word).checked_shl(i).unwrap_or(0)
+    if (i as usize) < MAX_OUTPUT_BITS {
+        Word::ONE << i as usize
+    } else {
+        Word::ZERO
+    }
 }
 
-/// The spec's value in one lane, mod 2^128.
+/// The spec's value in one lane, mod 2^512.
 fn spec_value(net: &Netlist, spec: &LinearSpec, vals: &[u64], lane: u32) -> Word {
-    let mut acc = spec.constant as i128 as Word;
+    let mut acc = word(spec.constant);
     for t in &spec.terms {
         let bits = &net
             .inputs
@@ -1112,9 +1140,9 @@ fn spec_value(net: &Netlist, spec: &LinearSpec, vals: &[u64], lane: u32) -> Word
     acc
 }
 
-/// Weight of bit `b` of term `t` (mod 2^128).
+/// Weight of bit `b` of term `t` (mod 2^512).
 fn bit_weight(t: &LinearTerm, b: u32) -> Word {
-    let w = pow2(b).wrapping_mul(t.weight as i128 as Word);
+    let w = pow2(b).wrapping_mul(word(t.weight));
     if t.signed && b + 1 == t.width {
         w.wrapping_neg()
     } else {
@@ -1207,11 +1235,7 @@ pub fn prove_netlist(
             spec.output
         )));
     }
-    let mask = if ow as usize == MAX_OUTPUT_BITS {
-        Word::MAX
-    } else {
-        pow2(ow) - 1
-    };
+    let mask = low_mask(ow);
     let drv = net.drivers()?;
     let nets = net.net_count();
     let input_nets: HashMap<u32, (usize, u32)> = net
@@ -1339,7 +1363,7 @@ pub fn prove_netlist(
 
     // Step 3: backward rewriting of L(C) - spec.
     let mut p = Poly::new(ow);
-    p.add(Box::new([]), w0.wrapping_sub(spec.constant as i128 as Word));
+    p.add(Box::new([]), w0.wrapping_sub(word(spec.constant)));
     for (k, n) in cut.iter().enumerate() {
         p.add(Box::new([*n]), weights[k]);
     }
@@ -1516,7 +1540,7 @@ impl Region<'_> {
             0xffff_ffff_0000_0000,
         ];
         // Expected value per lane from the low nets, bit-sliced.
-        let mut low_val: [Word; 64] = [0; 64];
+        let mut low_val: [Word; 64] = [Word::ZERO; 64];
         for (lane, lv) in low_val.iter_mut().enumerate() {
             let mut v = w0;
             for (j, w) in weights.iter().enumerate().take(low) {
@@ -1527,9 +1551,9 @@ impl Region<'_> {
             *lv = v;
         }
         let slice = |vals: &[Word; 64], i: u32| -> u64 {
-            vals.iter()
-                .enumerate()
-                .fold(0u64, |acc, (l, v)| acc | ((((v >> i) & 1) as u64) << l))
+            vals.iter().enumerate().fold(0u64, |acc, (l, v)| {
+                acc | (u64::from(v.bit(i as usize)) << l)
+            })
         };
         let low_sliced: Vec<u64> = (0..ow).map(|i| slice(&low_val, i)).collect();
         let blocks: u64 = 1u64 << (k - low);
@@ -1540,7 +1564,7 @@ impl Region<'_> {
                     format!("after {} of 2^{k} boundary values", blk << low)
                 })?;
             }
-            let mut high: Word = 0;
+            let mut high = Word::ZERO;
             for (j, n) in cut.iter().enumerate() {
                 let v = if j < low {
                     PAT[j]
@@ -1558,7 +1582,7 @@ impl Region<'_> {
             let mut diff = 0u64;
             for i in 0..ow {
                 let a = low_sliced[i as usize];
-                let b = if (high >> i) & 1 == 1 { u64::MAX } else { 0 };
+                let b = if high.bit(i as usize) { u64::MAX } else { 0 };
                 let e = a ^ b ^ carry;
                 carry = (a & b) | (a & carry) | (b & carry);
                 diff |= e ^ sig_val(out_bits[i as usize], &vals);
@@ -1674,11 +1698,11 @@ fn linear_design(w0: Word, weights: &[Word], ow: u32) -> Result<Design, SynthErr
     let mut rows: Vec<Vec<Option<usize>>> = Vec::new();
     let mut terms: Vec<Signal> = Vec::new();
     for (k, w) in weights.iter().enumerate() {
-        if *w == 0 {
+        if w.is_zero() {
             continue;
         }
         if w.is_power_of_two() {
-            let b = w.trailing_zeros() as usize;
+            let b = w.trailing_zeros();
             match rows.iter_mut().find(|r| r[b].is_none()) {
                 Some(r) => r[b] = Some(k),
                 None => {
@@ -1688,9 +1712,7 @@ fn linear_design(w0: Word, weights: &[Word], ow: u32) -> Result<Design, SynthErr
                 }
             }
         } else {
-            terms.push(
-                &c.bit(k as u32).repeat(ow) & &Signal::constant(Bits::from_u128(ow, *w), false),
-            );
+            terms.push(&c.bit(k as u32).repeat(ow) & &Signal::constant(word_bits(ow, *w), false));
         }
     }
     for r in &rows {
@@ -1704,10 +1726,11 @@ fn linear_design(w0: Word, weights: &[Word], ow: u32) -> Result<Design, SynthErr
             .collect();
         terms.push(Signal::concat(&bits));
     }
-    let y = terms.iter().fold(
-        Signal::constant(Bits::from_u128(ow, w0), false),
-        |acc, t| acc.add_w(t, ow),
-    );
+    let y = terms
+        .iter()
+        .fold(Signal::constant(word_bits(ow, w0), false), |acc, t| {
+            acc.add_w(t, ow)
+        });
     m.output("y", &y);
     let module = m
         .finish()
@@ -1864,7 +1887,11 @@ mod tests {
         p.sort();
         assert_eq!(
             p,
-            vec![(vec![1], 1), (vec![1, 2], (-2i128) as Word), (vec![2], 1)]
+            vec![
+                (vec![1], word(1)),
+                (vec![1, 2], word(-2)),
+                (vec![2], word(1))
+            ]
         );
         let mux = Gate {
             kind: GateKind::Mux,
@@ -1874,7 +1901,14 @@ mod tests {
         // s ? 1 : a = a + s - a s
         let mut p = gate_poly(&mux);
         p.sort();
-        assert_eq!(p, vec![(vec![1], 1), (vec![1, 2], Word::MAX), (vec![2], 1)]);
+        assert_eq!(
+            p,
+            vec![
+                (vec![1], word(1)),
+                (vec![1, 2], Word::MAX),
+                (vec![2], word(1))
+            ]
+        );
     }
 
     /// Every gate kind as [`Region::design`] prints it equals its truth table from
@@ -1913,7 +1947,7 @@ mod tests {
             gates: &region,
             cut: &[1, 2, 3, 4],
             out_bits: &out_bits,
-            w0: 0,
+            w0: Word::ZERO,
             weights: &[],
         }
         .design()
@@ -1942,8 +1976,8 @@ mod tests {
     /// zero weight; against a module that selects the sum computed here for each value.
     #[test]
     fn linear_design_is_the_weighted_sum() {
-        let (w0, weights, ow): (Word, [Word; 6], u32) = (3, [1, 2, 2, 5, 0, 8], 4);
-        let form = linear_design(w0, &weights, ow).unwrap();
+        let (w0, weights, ow) = (3u128, [1u128, 2, 2, 5, 0, 8], 4);
+        let form = linear_design(word(w0 as i64), &weights.map(|w| word(w as i64)), ow).unwrap();
         let mut m = ModuleBuilder::new("nicc_region");
         let c = m.input("c", weights.len() as u32);
         let y = (0..1u64 << weights.len()).fold(Signal::lit(ow, 0), |acc, v| {
@@ -1973,7 +2007,7 @@ mod tests {
         };
         let cut = [2u32, 3, 4];
         let out = [Sig::N(6), Sig::N(9)];
-        let weights: [Word; 3] = [1, 1, 1];
+        let weights = [Word::ONE; 3];
         for broken in [false, true] {
             let net = full_adder(broken);
             let region: Vec<usize> = (0..net.gates.len()).collect();
@@ -1982,7 +2016,7 @@ mod tests {
                 gates: &region,
                 cut: &cut,
                 out_bits: &out,
-                w0: 0,
+                w0: Word::ZERO,
                 weights: &weights,
             };
             let exhaustive = r.mismatch_exhaustive(&budget).unwrap();
@@ -1996,7 +2030,11 @@ mod tests {
                     vals[*n as usize] = 0u64.wrapping_sub((v >> k) & 1);
                 }
                 simulate(&net, &region, &mut vals);
-                assert_ne!(lane_value(&out, &vals, 0), v.count_ones() as Word, "{v:#x}");
+                assert_ne!(
+                    lane_value(&out, &vals, 0),
+                    word(v.count_ones().into()),
+                    "{v:#x}"
+                );
             }
         }
     }
@@ -2126,6 +2164,36 @@ mod tests {
             net.flops[1].clk = clk;
             let e = refusal(&net, &with_latency(1));
             assert!(e.contains("single-clock pipelines"), "{e}");
+        }
+    }
+
+    /// Outputs of 1 to 512 bits are taken (coefficients are 512-bit words); others are
+    /// refused naming the limit.
+    #[test]
+    fn output_widths_outside_1_to_512_bits_are_refused() {
+        for (bits, ok) in [(0, false), (1, true), (512, true), (513, false)] {
+            let net = Netlist {
+                outputs: vec![("y".into(), vec![Sig::C(false); bits])],
+                ..Netlist::default()
+            };
+            let spec = LinearSpec {
+                terms: Vec::new(),
+                ..spec()
+            };
+            let r = prove_netlist(&net, &spec, &AlgebraOptions::default());
+            match r {
+                Ok(r) => {
+                    assert!(ok, "{bits} bits: {r}");
+                    assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
+                }
+                Err(e) => {
+                    assert!(!ok, "{bits} bits: {e}");
+                    let want = format!(
+                        "output `y` has {bits} bits: algebraic proofs take 1 to 512 output bits"
+                    );
+                    assert!(e.to_string().contains(&want), "{e}");
+                }
+            }
         }
     }
 

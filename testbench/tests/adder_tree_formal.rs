@@ -206,15 +206,15 @@ fn an_inverted_final_adder_bit_is_refuted() {
     assert_refuted(&p, &d, &r);
 }
 
-/// Outputs wider than 64 bits (the polynomial's coefficients are 128-bit): 4 x 64-bit signed
-/// operands, a 66-bit sum, proven; a carry of weight 2^64 inverted in the reduction is refuted
-/// by the rewriting's remainder (a coefficient a 64-bit word would have lost), and the top sum
-/// bit inverted in the final adder by the region's `cec` check. Icarus and the golden model
-/// confirm both counterexamples.
+/// Outputs wider than 128 bits (the polynomial's coefficients are 512-bit words): 4 x 136-bit
+/// signed operands, a 138-bit sum (Brent-Kung final adder), proven; a carry of weight 2^128 inverted in the reduction
+/// is refuted by the rewriting's remainder (a coefficient a 128-bit word would have lost, as
+/// it did until 2026-12-08), and the top sum bit inverted in the final adder by the region's
+/// `cec` check. Icarus and the golden model confirm both counterexamples.
 #[test]
-fn a_66_bit_sum_is_proven_and_its_high_bits_checked() {
-    let p = proven_with_cec(4, 64);
-    for wire in ["s1_col63_fa0_c", "cpa_s65"] {
+fn a_138_bit_sum_is_proven_and_its_high_bits_checked() {
+    let p = proven_with_cec(4, 136, FinalAdder::BrentKung);
+    for wire in ["s1_col127_fa0_c", "cpa_s137"] {
         let d = mutate(&p, wire);
         let r = prove_design(&d, &p, true, None).unwrap();
         assert_refuted(&p, &d, &r);
@@ -227,17 +227,17 @@ fn a_66_bit_sum_is_proven_and_its_high_bits_checked() {
 /// is largest.
 #[test]
 fn n64_w16_is_proven_with_the_final_adder_checked_by_cec() {
-    proven_with_cec(64, 16);
+    proven_with_cec(64, 16, FinalAdder::KoggeStone);
 }
 
-/// Proves the signed Dadda tree with a Kogge-Stone final adder of `inputs` x `width` bits,
-/// asserting that its final adder is too wide to enumerate and was proven linear by `cec`;
-/// returns its parameters.
-fn proven_with_cec(inputs: u32, width: u32) -> AdderTreeParams {
+/// Proves the signed Dadda tree of `inputs` x `width` bits with final adder `fa`, asserting
+/// that its final adder is too wide to enumerate and was proven linear by `cec`; returns its
+/// parameters.
+fn proven_with_cec(inputs: u32, width: u32, fa: FinalAdder) -> AdderTreeParams {
     let p = AdderTreeParams {
         inputs,
         width,
-        ..params(TreeStyle::Dadda, true, FinalAdder::KoggeStone)
+        ..params(TreeStyle::Dadda, true, fa)
     };
     let t = Instant::now();
     let r = prove_tree(&p, None).unwrap();

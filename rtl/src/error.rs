@@ -130,6 +130,16 @@ impl ParamError {
     }
 }
 
+/// `n` and `noun`, plural unless `n` is 1: `counted(1, "level")` is `1 level`, `counted(3,
+/// "level")` is `3 levels`.
+pub(crate) fn counted(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A boolean parameter's `--set` spelling: `1`/`true`/`yes` or `0`/`false`/`no`.
 pub(crate) fn parse_bool(key: &str, value: &str) -> Result<bool, ParamError> {
     match value.trim() {

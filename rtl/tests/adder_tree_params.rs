@@ -32,6 +32,16 @@ fn invalid_parameters_are_explained() {
         ..d
     });
     assert!(e.contains(&format!("at most {max}")), "{e}");
+    // Counts in words: one input, one level, one cut.
+    let e = err(AdderTreeParams {
+        inputs: 1,
+        pipeline: 2,
+        ..d
+    });
+    assert!(
+        e.contains("this tree (binary style, 1 input) has 1 level, so at most 1 register cut"),
+        "{e}"
+    );
     assert!(generate(&AdderTreeParams { inputs: 0, ..d }, "t").is_err());
 }
 

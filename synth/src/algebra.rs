@@ -255,8 +255,12 @@ impl fmt::Display for AlgebraReport {
         }
         write!(
             f,
-            "; {} rewritten, peak {} monomials, {} exclusive pairs; {:.3} s)",
-            self.rewritten, self.peak_terms, self.exclusive_pairs, self.seconds
+            "; {} rewritten, peak {} monomials, {} exclusive pair{}; {:.3} s)",
+            self.rewritten,
+            self.peak_terms,
+            self.exclusive_pairs,
+            if self.exclusive_pairs == 1 { "" } else { "s" },
+            self.seconds
         )
     }
 }

@@ -21,7 +21,7 @@
 
 use crate::bits::Bits;
 use crate::builder::ModuleBuilder;
-use crate::error::{parse_bool, ParamError, RtlError};
+use crate::error::{counted, parse_bool, ParamError, RtlError};
 use crate::ir::Module;
 use crate::signal::Signal;
 use serde::{Deserialize, Serialize};
@@ -210,9 +210,11 @@ impl AdderTreeParams {
                 "pipeline",
                 self.pipeline,
                 format!(
-                    "this tree ({} style, {} inputs) has {max} levels, so at most {max} register cuts",
+                    "this tree ({} style, {}) has {}, so at most {}",
                     self.style.name(),
-                    self.inputs
+                    counted(self.inputs, "input"),
+                    counted(max, "level"),
+                    counted(max, "register cut")
                 ),
             ));
         }

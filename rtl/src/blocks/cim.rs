@@ -56,7 +56,7 @@
 //!   changes the planes issued after the write (avoid it).
 
 use crate::blocks::adder_tree::{self, AdderTreeParams, FinalAdder};
-use crate::error::{parse_bool, ParamError, RtlError};
+use crate::error::{counted, parse_bool, ParamError, RtlError};
 use crate::ir::Module;
 use crate::signal::Signal;
 use crate::ModuleBuilder;
@@ -266,8 +266,11 @@ impl CimParams {
                 "tree_pipeline",
                 self.tree_pipeline,
                 format!(
-                    "at most {max} register cuts: the {} column tree over {} rows has {max} levels",
-                    self.tree, self.rows
+                    "at most {}: the {} column tree over {} has {}",
+                    counted(max, "register cut"),
+                    self.tree,
+                    counted(self.rows, "row"),
+                    counted(max, "level")
                 ),
             ));
         }

@@ -200,6 +200,11 @@ pub struct AlgebraReport {
     /// Flip-flops on every path from an input to the output: the cycles the output lags
     /// its inputs (0: combinational).
     pub latency: u32,
+    /// The enable the flip-flops share (the pipeline advances when it is 1), by name.
+    pub enable: Option<String>,
+    /// The synchronous reset input the flip-flops share, by name: the proof holds while it
+    /// is 0.
+    pub reset: Option<String>,
     /// Gates in the final-adder region (0 without one).
     pub region_gates: usize,
     /// Boundary nets of the region.
@@ -237,11 +242,13 @@ impl fmt::Display for AlgebraReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({} gates", self.verdict, self.gates)?;
         if self.flops > 0 {
-            let s = if self.latency == 1 { "" } else { "s" };
-            write!(
+            write!(f, ", ")?;
+            write_pipeline(
                 f,
-                ", {} flip-flops, latency {} cycle{s}",
-                self.flops, self.latency
+                self.flops,
+                self.latency,
+                self.enable.as_deref(),
+                self.reset.as_deref(),
             )?;
         }
         write!(f, "; ")?;
@@ -261,6 +268,39 @@ impl fmt::Display for AlgebraReport {
             self.exclusive_pairs,
             if self.exclusive_pairs == 1 { "" } else { "s" },
             self.seconds
+        )
+    }
+}
+
+/// `N flip-flops, latency L cycles with EN = 1, RST held at 0` (the latency counts the clock
+/// edges at which the enable is 1).
+fn write_pipeline(
+    f: &mut fmt::Formatter<'_>,
+    flops: usize,
+    latency: u32,
+    enable: Option<&str>,
+    reset: Option<&str>,
+) -> fmt::Result {
+    let s = if latency == 1 { "" } else { "s" };
+    write!(f, "{flops} flip-flops, latency {latency} cycle{s}")?;
+    if let Some(en) = enable {
+        write!(f, " with {en} = 1")?;
+    }
+    if let Some(rst) = reset {
+        write!(f, ", {rst} held at 0")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Collapsed {
+    /// What was looked through: `N flip-flops, latency L cycles with EN = 1, RST held at 0`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_pipeline(
+            f,
+            self.flops,
+            self.latency.unwrap_or(0),
+            self.enable.as_deref(),
+            self.reset.as_deref(),
         )
     }
 }
@@ -295,6 +335,13 @@ pub fn prove_linear(
             spec.output, design.top
         )));
     }
+    let net = gate_netlist(design, opts.time_limit)?;
+    prove_netlist(&net, spec, opts)
+}
+
+/// Yosys' flat gate netlist of `design` (`scripts/netlist_gates.ys`), the Yosys run within
+/// `time_limit`.
+fn gate_netlist(design: &Design, time_limit: Option<Duration>) -> Result<Netlist, SynthError> {
     let dir = tempfile::Builder::new()
         .prefix("nicc-algebra-")
         .tempdir()
@@ -312,11 +359,29 @@ pub fn prove_linear(
             &[("FILE", "design.v"), ("TOP", design.top.as_str())],
         ),
     )?;
-    run_yosys("netlist.ys", d, opts.time_limit)?;
+    run_yosys("netlist.ys", d, time_limit)?;
     let json = std::fs::read_to_string(d.join("netlist.json"))
         .map_err(|e| SynthError::io("reading netlist.json", e))?;
-    let net = Netlist::from_yosys_json(&json, &design.top)?;
-    prove_netlist(&net, spec, opts)
+    Netlist::from_yosys_json(&json, &design.top)
+}
+
+/// The combinational core of a pipelined `design`, as a module for `cec`: Yosys makes its gate
+/// netlist, [`Netlist::collapse_flops`] replaces the flip-flops in the cone of the output
+/// ports `outputs` by wires (checking that they form a balanced feed-forward pipeline), and
+/// [`Netlist::design`] prints the result with the input ports `inputs` (the cone may read no
+/// other input). Proving the core equal to a combinational reference proves each output of
+/// `design` equal to the reference of its inputs `latency` enabled clock edges earlier. The
+/// Yosys run is stopped after `time_limit`.
+pub fn combinational_core(
+    design: &Design,
+    inputs: &[&str],
+    outputs: &[&str],
+    time_limit: Option<Duration>,
+) -> Result<(Design, Collapsed), SynthError> {
+    validate_design(design)?;
+    check_time_limit(time_limit)?;
+    let c = gate_netlist(design, time_limit)?.collapse_flops(outputs)?;
+    Ok((c.net.design(&design.top, inputs)?, c))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -457,18 +522,23 @@ pub struct Netlist {
     pub names: HashMap<u32, Vec<String>>,
 }
 
-/// A flip-flop or latch of a [`Netlist`]. Only a plain positive-edge D flip-flop
-/// (`$_DFF_P_`: no reset, no enable) can be looked through by a proof.
+/// A flip-flop or latch of a [`Netlist`]. A proof can look through positive-edge D
+/// flip-flops with, at most, an active-high enable and an active-high synchronous reset
+/// ([`Flop::can_collapse`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flop {
     /// Yosys cell name.
     pub name: String,
-    /// Yosys cell type, e.g. `$_DFF_P_` or `$_DFFE_PP_`.
+    /// Yosys cell type, e.g. `$_DFF_P_` or `$_SDFFE_PP0P_`.
     pub kind: String,
     /// D input (constant 0 for a cell without one).
     pub d: Sig,
     /// Clock (`C` pin; constant 0 for a cell without one).
     pub clk: Sig,
+    /// Enable (`E` pin), if the cell has one.
+    pub en: Option<Sig>,
+    /// Synchronous reset (`R` pin of a `$_SDFF*` cell), if the cell has one.
+    pub srst: Option<Sig>,
     /// Q output net.
     pub q: u32,
 }
@@ -476,6 +546,39 @@ pub struct Flop {
 impl Flop {
     /// The Yosys type of a plain positive-edge D flip-flop.
     pub const PLAIN: &'static str = "$_DFF_P_";
+
+    /// Whether [`Netlist::collapse_flops`] can replace it by a wire: a positive-edge clock,
+    /// no asynchronous set or reset, any enable and synchronous reset active high.
+    pub fn can_collapse(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "$_DFF_P_"
+                | "$_DFFE_PP_"
+                | "$_SDFF_PP0_"
+                | "$_SDFF_PP1_"
+                | "$_SDFFE_PP0P_"
+                | "$_SDFFE_PP1P_"
+                | "$_SDFFCE_PP0P_"
+                | "$_SDFFCE_PP1P_"
+        )
+    }
+}
+
+/// A feed-forward pipeline collapsed by [`Netlist::collapse_flops`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Collapsed {
+    /// The combinational netlist: the outputs' fan-in cone, each flip-flop a wire.
+    pub net: Netlist,
+    /// Flip-flops on every path from an input to the outputs (`None`: the outputs depend on
+    /// no input).
+    pub latency: Option<u32>,
+    /// Flip-flops looked through.
+    pub flops: usize,
+    /// The enable the flip-flops share, by name: the pipeline advances on the clock edges
+    /// where it is 1.
+    pub enable: Option<String>,
+    /// The synchronous reset input the flip-flops share, by name: held at 0.
+    pub reset: Option<String>,
 }
 
 fn json_sig(v: &Value, what: &str) -> Result<Sig, SynthError> {
@@ -542,11 +645,17 @@ impl Netlist {
                     let Sig::N(q) = pin("Q")? else {
                         return Err(perr(format!("flip-flop {name} drives no net")));
                     };
+                    let en = conn.get("E").is_some().then(|| pin("E")).transpose()?;
+                    let srst = (t.starts_with("$_SDFF") && conn.get("R").is_some())
+                        .then(|| pin("R"))
+                        .transpose()?;
                     net.flops.push(Flop {
                         name: name.clone(),
                         kind: t.to_string(),
                         d: pin("D")?,
                         clk: pin("C")?,
+                        en,
+                        srst,
                         q,
                     });
                     continue;
@@ -636,30 +745,39 @@ impl Netlist {
         }
     }
 
-    /// The combinational netlist of a feed-forward pipeline: the fan-in cone of output port
-    /// `output` with every flip-flop replaced by a wire from its D to its Q, and the number
-    /// of flip-flops on every path from an input to the output (`None`: the output does not
-    /// depend on the inputs), and the flip-flops looked through.
+    /// The combinational netlist of a feed-forward pipeline: the fan-in cone of the output
+    /// ports `outputs` with every flip-flop replaced by a wire from its D to its Q, with the
+    /// number of flip-flops on every path from an input to the outputs.
     ///
-    /// Sound when every flip-flop in the cone is a plain `$_DFF_P_` on one clock input and
-    /// each gate reads its non-constant inputs through the same number of flip-flops (checked
-    /// here, an error otherwise): then by induction over the cone, a net k flip-flops after
-    /// the inputs carries at cycle t >= k its combinational function of the inputs at cycle
-    /// t - k. So a proof of the returned netlist proves the output at cycle t equals the
-    /// specification of the inputs at cycle t - latency (from the cycle the pipeline has
-    /// filled). Flip-flops are constants when their D is (a constant column bit).
-    pub fn collapse_flops(
-        &self,
-        output: &str,
-    ) -> Result<(Netlist, Option<u32>, usize), SynthError> {
-        let out_bits = self
-            .outputs
+    /// Checked here (an error naming the net or flip-flop otherwise): every flip-flop in the
+    /// cone can be collapsed ([`Flop::can_collapse`]), all share one clock input, one enable
+    /// (or none) and one synchronous reset input (or none), no loop runs through one, and
+    /// each gate reads its non-constant inputs through the same number of flip-flops, as do
+    /// all output bits. Then, with the reset held at 0, by induction over the cone: after the
+    /// e-th clock edge at which the enable is 1 (every edge without an enable), a net k
+    /// flip-flops after the inputs carries its combinational function of the inputs as they
+    /// were at the (e - k + 1)-th such edge (for e >= k; between those edges the flip-flops
+    /// hold). So a proof of the returned netlist proves each output value equals the
+    /// specification of the inputs `latency` enabled edges earlier. A flip-flop whose D is a
+    /// constant is that constant.
+    pub fn collapse_flops(&self, outputs: &[&str]) -> Result<Collapsed, SynthError> {
+        let mut out_ports = Vec::new();
+        for o in outputs {
+            let bits = self
+                .outputs
+                .iter()
+                .find(|(n, _)| n == o)
+                .map(|(_, b)| b.clone())
+                .ok_or_else(|| {
+                    SynthError::InvalidOption(format!("no output port `{o}` in the netlist"))
+                })?;
+            out_ports.push((o.to_string(), bits));
+        }
+        let what = outputs
             .iter()
-            .find(|(n, _)| n == output)
-            .map(|(_, b)| b.clone())
-            .ok_or_else(|| {
-                SynthError::InvalidOption(format!("no output port `{output}` in the netlist"))
-            })?;
+            .map(|o| format!("`{o}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let gate_of = self.drivers()?;
         let mut flop_of: HashMap<u32, usize> = HashMap::new();
         for (i, f) in self.flops.iter().enumerate() {
@@ -676,12 +794,14 @@ impl Netlist {
             .flat_map(|(_, b)| b.iter())
             .filter_map(|s| s.net())
             .collect();
+        let is_input = |s: Sig| s.net().is_some_and(|n| inputs.contains(&n));
         // Depth of each net in the cone (None = constant), by an iterative depth-first walk;
         // `alias` maps a flip-flop's Q to what its D resolves to.
         let mut depth: HashMap<u32, Option<u32>> = HashMap::new();
         let mut alias: HashMap<u32, Sig> = HashMap::new();
         let mut on_stack: HashSet<u32> = HashSet::new();
-        let mut clock: Option<Sig> = None;
+        // The clock, enable and reset of the first flip-flop met; the others must match.
+        let mut shared: Option<(Sig, Option<Sig>, Option<Sig>)> = None;
         let mut flops = 0usize;
         let mut cone_gates: Vec<usize> = Vec::new();
         let reads = |n: u32| -> Vec<Sig> {
@@ -693,7 +813,18 @@ impl Netlist {
                 Vec::new()
             }
         };
-        let roots: Vec<u32> = out_bits.iter().filter_map(|s| s.net()).collect();
+        let feedback = |n: u32| {
+            SynthError::InvalidDesign(format!(
+                "a feedback loop through {}: algebraic proofs take feed-forward designs \
+                 (combinational, or a pipeline without feedback)",
+                self.describe(n)
+            ))
+        };
+        let roots: Vec<u32> = out_ports
+            .iter()
+            .flat_map(|(_, b)| b.iter())
+            .filter_map(|s| s.net())
+            .collect();
         for &r in &roots {
             let mut stack = vec![(r, false)];
             while let Some((n, expanded)) = stack.pop() {
@@ -702,49 +833,35 @@ impl Netlist {
                 }
                 if !expanded {
                     if !on_stack.insert(n) {
-                        return Err(SynthError::InvalidDesign(format!(
-                            "a feedback loop through {}: algebraic proofs take feed-forward \
-                             designs (combinational, or a pipeline without feedback)",
-                            self.describe(n)
-                        )));
+                        return Err(feedback(n));
                     }
                     stack.push((n, true));
-                    for s in reads(n) {
-                        if let Sig::N(m) = s {
-                            if !depth.contains_key(&m) {
-                                if on_stack.contains(&m) {
-                                    return Err(SynthError::InvalidDesign(format!(
-                                        "a feedback loop through {}: algebraic proofs take \
-                                         feed-forward designs (combinational, or a pipeline \
-                                         without feedback)",
-                                        self.describe(m)
-                                    )));
-                                }
-                                stack.push((m, false));
+                    for m in reads(n).into_iter().filter_map(|s| s.net()) {
+                        if !depth.contains_key(&m) {
+                            if on_stack.contains(&m) {
+                                return Err(feedback(m));
                             }
+                            stack.push((m, false));
                         }
                     }
                     continue;
                 }
                 on_stack.remove(&n);
-                let of = |s: Sig| match s {
-                    Sig::C(_) => None,
-                    Sig::N(m) => depth[&m],
-                };
+                let of = |s: Sig| s.net().and_then(|m| depth[&m]);
                 let d = if inputs.contains(&n) {
                     Some(0)
                 } else if let Some(&g) = gate_of.get(&n) {
                     cone_gates.push(g);
                     let mut first: Option<(u32, u32)> = None;
                     for s in &self.gates[g].ins {
-                        let (Sig::N(m), Some(k)) = (*s, of(*s)) else {
+                        let (Some(m), Some(k)) = (s.net(), of(*s)) else {
                             continue;
                         };
                         match first {
                             None => first = Some((m, k)),
                             Some((m0, k0)) if k0 != k => {
                                 return Err(SynthError::InvalidDesign(format!(
-                                    "`{output}` is not a balanced pipeline: the gate driving {} \
+                                    "{what}: not a balanced pipeline: the gate driving {} \
                                      reads {} at register depth {k0} and {} at depth {k}; \
                                      every path from an input to the output must cross the \
                                      same number of flip-flops",
@@ -759,32 +876,44 @@ impl Netlist {
                     first.map(|(_, k)| k)
                 } else if let Some(&fi) = flop_of.get(&n) {
                     let f = &self.flops[fi];
-                    if f.kind != Flop::PLAIN {
+                    if !f.can_collapse() {
                         return Err(SynthError::InvalidDesign(format!(
-                            "flip-flop {} ({}) drives {} in the cone of `{output}`: algebraic \
-                             proofs look only through plain positive-edge flip-flops ({}: no \
-                             reset, no enable)",
+                            "flip-flop {} ({}) drives {} in the cone of {what}: algebraic \
+                             proofs look only through positive-edge flip-flops without \
+                             asynchronous set or reset (an enable and a synchronous reset \
+                             active high)",
                             f.name,
                             f.kind,
-                            self.describe(n),
-                            Flop::PLAIN
+                            self.describe(n)
                         )));
                     }
-                    let clk_ok = matches!(f.clk, Sig::N(c) if inputs.contains(&c));
-                    if !clk_ok || clock.is_some_and(|c| c != f.clk) {
+                    if !is_input(f.clk) || f.srst.is_some_and(|r| !is_input(r)) {
                         return Err(SynthError::InvalidDesign(format!(
-                            "flip-flop {} is not clocked by the one clock input of the \
-                             other flip-flops in the cone of `{output}`: algebraic proofs take \
-                             single-clock pipelines",
+                            "flip-flop {} has a clock or synchronous reset that is not an \
+                             input port: algebraic proofs take single-clock pipelines whose \
+                             reset is an input (held at 0)",
                             f.name
                         )));
                     }
-                    clock = Some(f.clk);
+                    let this = (f.clk, f.en, f.srst);
+                    match shared {
+                        None => shared = Some(this),
+                        Some(s) if s != this => {
+                            return Err(SynthError::InvalidDesign(format!(
+                                "flip-flop {} does not share the clock, enable and reset of \
+                                 the other flip-flops in the cone of {what}: algebraic proofs \
+                                 take pipelines that advance all together (single-clock \
+                                 pipelines)",
+                                f.name
+                            )));
+                        }
+                        Some(_) => {}
+                    }
                     flops += 1;
-                    let to = match f.d {
-                        Sig::N(m) => alias.get(&m).copied().unwrap_or(Sig::N(m)),
-                        c => c,
-                    };
+                    let to =
+                        f.d.net()
+                            .and_then(|m| alias.get(&m).copied())
+                            .unwrap_or(f.d);
                     alias.insert(n, to);
                     of(f.d).map(|k| k + 1)
                 } else {
@@ -799,8 +928,8 @@ impl Netlist {
                 (None, Some(k)) => latency = Some((r, k)),
                 (Some((r0, k0)), Some(k)) if k != k0 => {
                     return Err(SynthError::InvalidDesign(format!(
-                        "`{output}` is not a balanced pipeline: its bit {} is at register depth \
-                         {k0} and its bit {} at depth {k}",
+                        "{what}: not a balanced pipeline: output bit {} is at register depth \
+                         {k0} and output bit {} at depth {k}",
                         self.describe(r0),
                         self.describe(r)
                     )))
@@ -808,17 +937,14 @@ impl Netlist {
                 _ => {}
             }
         }
-        let resolve = |s: Sig| match s {
-            Sig::N(m) => alias.get(&m).copied().unwrap_or(s),
-            c => c,
-        };
+        let resolve = |s: Sig| s.net().and_then(|m| alias.get(&m).copied()).unwrap_or(s);
         cone_gates.sort_unstable();
-        let comb = Netlist {
+        let net = Netlist {
             inputs: self.inputs.clone(),
-            outputs: vec![(
-                output.to_string(),
-                out_bits.iter().map(|s| resolve(*s)).collect(),
-            )],
+            outputs: out_ports
+                .into_iter()
+                .map(|(n, bits)| (n, bits.into_iter().map(resolve).collect()))
+                .collect(),
             gates: cone_gates
                 .iter()
                 .map(|&g| Gate {
@@ -830,7 +956,83 @@ impl Netlist {
             flops: Vec::new(),
             names: self.names.clone(),
         };
-        Ok((comb, latency.map(|(_, k)| k), flops))
+        let name = |s: Sig| match s {
+            Sig::C(b) => format!("constant {}", u8::from(b)),
+            Sig::N(n) => self.describe(n),
+        };
+        let (enable, reset) = match shared {
+            Some((_, en, srst)) => (en.map(name), srst.map(name)),
+            None => (None, None),
+        };
+        Ok(Collapsed {
+            net,
+            latency: latency.map(|(_, k)| k),
+            flops,
+            enable,
+            reset,
+        })
+    }
+
+    /// The netlist as a Verilog module `top`, one wire `n<net>` per gate: the input ports
+    /// `inputs` and every output port, each as wide as here. An error when a gate in the
+    /// outputs' cone reads another input or an undriven net, or has a flip-flop in it.
+    pub fn design(&self, top: &str, inputs: &[&str]) -> Result<Design, SynthError> {
+        let what = format!("the combinational core of `{top}`");
+        let mut m = ModuleBuilder::new(top);
+        let mut sig: HashMap<u32, Signal> = HashMap::new();
+        for name in inputs {
+            let bits = &self
+                .inputs
+                .iter()
+                .find(|(n, _)| n == name)
+                .ok_or_else(|| {
+                    SynthError::InvalidOption(format!("no input port `{name}` in the netlist"))
+                })?
+                .1;
+            let port = m.input(name, bits.len() as u32);
+            for (i, b) in bits.iter().enumerate() {
+                if let Sig::N(n) = b {
+                    sig.insert(*n, port.bit(i as u32));
+                }
+            }
+        }
+        if let Some(f) = self.flops.first() {
+            return Err(SynthError::InvalidDesign(format!(
+                "{what}: flip-flop {} is still in the netlist (collapse_flops first)",
+                f.name
+            )));
+        }
+        let roots: Vec<u32> = self
+            .outputs
+            .iter()
+            .flat_map(|(_, b)| b.iter())
+            .filter_map(|s| s.net())
+            .collect();
+        let drv = self.drivers()?;
+        let order = self.cone(&drv, &roots, &|n| sig.contains_key(&n))?;
+        for g in &order {
+            for s in &self.gates[*g].ins {
+                let Some(n) = s.net() else { continue };
+                if !sig.contains_key(&n) && !drv.contains_key(&n) {
+                    let port = self
+                        .inputs
+                        .iter()
+                        .find(|(_, b)| b.contains(s))
+                        .map(|(p, _)| format!("input `{p}`"))
+                        .unwrap_or_else(|| format!("undriven {}", self.describe(n)));
+                    return Err(SynthError::InvalidDesign(format!(
+                        "{what} reads {port}, which is not one of its inputs ({})",
+                        inputs.join(", ")
+                    )));
+                }
+            }
+        }
+        print_gates(&mut m, self, &order, &mut sig, &what)?;
+        for (name, bits) in &self.outputs {
+            let y = print_bits(&sig, bits, &what)?;
+            m.output(name, &y);
+        }
+        finish_printed(m, &what)
     }
 
     /// Gates in the fan-in cone of `roots`, in topological order (inputs first); stops at nets
@@ -1207,15 +1409,19 @@ pub fn prove_netlist(
         start: t0,
         limit: opts.time_limit,
     };
-    let collapsed;
-    let (net, flops, latency) = if net.flops.is_empty() {
-        (net, 0, 0)
+    let collapsed = if net.flops.is_empty() {
+        None
     } else {
-        collapsed = net.collapse_flops(&spec.output)?;
-        let (comb, latency, flops) = &collapsed;
+        Some(net.collapse_flops(&[spec.output.as_str()])?)
+    };
+    let (net, flops, latency) = match &collapsed {
+        None => (net, 0, 0),
         // An output that depends on no input has no latency of its own.
-        let latency = latency.unwrap_or(spec.latency);
-        (comb, *flops, latency)
+        Some(c) => (&c.net, c.flops, c.latency.unwrap_or(spec.latency)),
+    };
+    let (enable, reset) = match &collapsed {
+        Some(c) => (c.enable.clone(), c.reset.clone()),
+        None => (None, None),
     };
     if latency != spec.latency {
         return Err(SynthError::InvalidDesign(format!(
@@ -1258,6 +1464,8 @@ pub fn prove_netlist(
         gates: net.gates.len(),
         flops,
         latency,
+        enable,
+        reset,
         region_gates: 0,
         region_inputs: 0,
         region_check: RegionCheck::NoRegion,
@@ -1602,69 +1810,19 @@ impl Region<'_> {
     /// The region as a module `nicc_region` of its own: input `c` (bit k is `cut[k]`), output
     /// `y` (the output bits), one wire `n<net>` per gate.
     fn design(&self) -> Result<Design, SynthError> {
-        let Region {
-            net,
-            gates: region,
-            cut,
-            out_bits,
-            ..
-        } = *self;
+        let what = "the final-adder region";
         let mut m = ModuleBuilder::new("nicc_region");
-        let c = m.input("c", cut.len() as u32);
-        let mut sig: HashMap<u32, Signal> = cut
+        let c = m.input("c", self.cut.len() as u32);
+        let mut sig: HashMap<u32, Signal> = self
+            .cut
             .iter()
             .enumerate()
             .map(|(k, n)| (*n, c.bit(k as u32)))
             .collect();
-        let get = |sig: &HashMap<u32, Signal>, s: Sig| -> Result<Signal, SynthError> {
-            match s {
-            Sig::C(b) => Ok(Signal::lit(1, b as u64)),
-            Sig::N(n) => sig.get(&n).cloned().ok_or_else(|| {
-                SynthError::InvalidDesign(format!(
-                    "net {n} is read by the final-adder region but is neither in it nor on its boundary"
-                ))
-            }),
-        }
-        };
-        for &g in region {
-            let gate = &net.gates[g];
-            let v: Vec<Signal> = gate
-                .ins
-                .iter()
-                .map(|s| get(&sig, *s))
-                .collect::<Result<_, _>>()?;
-            use GateKind::*;
-            let y = match gate.kind {
-                Buf => v[0].clone(),
-                Not => !&v[0],
-                And => &v[0] & &v[1],
-                Or => &v[0] | &v[1],
-                Xor => &v[0] ^ &v[1],
-                Nand => !(&v[0] & &v[1]),
-                Nor => !(&v[0] | &v[1]),
-                Xnor => !(&v[0] ^ &v[1]),
-                AndNot => &v[0] & !&v[1],
-                OrNot => &v[0] | !&v[1],
-                Mux => v[2].mux(&v[1], &v[0]),
-                NMux => !v[2].mux(&v[1], &v[0]),
-                Aoi3 => !((&v[0] & &v[1]) | &v[2]),
-                Oai3 => !((&v[0] | &v[1]) & &v[2]),
-                Aoi4 => !((&v[0] & &v[1]) | (&v[2] & &v[3])),
-                Oai4 => !((&v[0] | &v[1]) & (&v[2] | &v[3])),
-            };
-            let w = m.wire(&format!("n{}", gate.out), &y);
-            sig.insert(gate.out, w);
-        }
-        let bits: Vec<Signal> = out_bits
-            .iter()
-            .rev()
-            .map(|s| get(&sig, *s))
-            .collect::<Result<_, _>>()?;
-        m.output("y", &Signal::concat(&bits));
-        let module = m
-            .finish()
-            .map_err(|e| SynthError::InvalidDesign(format!("the final-adder region: {e}")))?;
-        emit(&module).map_err(|e| SynthError::InvalidDesign(format!("the final-adder region: {e}")))
+        print_gates(&mut m, self.net, self.gates, &mut sig, what)?;
+        let y = print_bits(&sig, self.out_bits, what)?;
+        m.output("y", &y);
+        finish_printed(m, what)
     }
 
     /// [`Region::mismatch_exhaustive`] for a boundary too wide to enumerate: `yosys-abc cec` of
@@ -1689,6 +1847,77 @@ impl Region<'_> {
             _ => None,
         })
     }
+}
+
+/// Prints `gates` (topological order) of `net` into `m`, one wire `n<net>` each: `sig` holds
+/// the signals of the nets they read from outside and receives theirs. `what` names the part
+/// in errors.
+fn print_gates(
+    m: &mut ModuleBuilder,
+    net: &Netlist,
+    gates: &[usize],
+    sig: &mut HashMap<u32, Signal>,
+    what: &str,
+) -> Result<(), SynthError> {
+    for &g in gates {
+        let gate = &net.gates[g];
+        let v: Vec<Signal> = gate
+            .ins
+            .iter()
+            .map(|s| print_sig(sig, *s, what))
+            .collect::<Result<_, _>>()?;
+        use GateKind::*;
+        let y = match gate.kind {
+            Buf => v[0].clone(),
+            Not => !&v[0],
+            And => &v[0] & &v[1],
+            Or => &v[0] | &v[1],
+            Xor => &v[0] ^ &v[1],
+            Nand => !(&v[0] & &v[1]),
+            Nor => !(&v[0] | &v[1]),
+            Xnor => !(&v[0] ^ &v[1]),
+            AndNot => &v[0] & !&v[1],
+            OrNot => &v[0] | !&v[1],
+            Mux => v[2].mux(&v[1], &v[0]),
+            NMux => !v[2].mux(&v[1], &v[0]),
+            Aoi3 => !((&v[0] & &v[1]) | &v[2]),
+            Oai3 => !((&v[0] | &v[1]) & &v[2]),
+            Aoi4 => !((&v[0] & &v[1]) | (&v[2] & &v[3])),
+            Oai4 => !((&v[0] | &v[1]) & (&v[2] | &v[3])),
+        };
+        let w = m.wire(&format!("n{}", gate.out), &y);
+        sig.insert(gate.out, w);
+    }
+    Ok(())
+}
+
+/// The printed signal of one bit.
+fn print_sig(sig: &HashMap<u32, Signal>, s: Sig, what: &str) -> Result<Signal, SynthError> {
+    match s {
+        Sig::C(b) => Ok(Signal::lit(1, b as u64)),
+        Sig::N(n) => sig.get(&n).cloned().ok_or_else(|| {
+            SynthError::InvalidDesign(format!(
+                "net {n} is read by {what} but is neither driven in it nor one of its inputs"
+            ))
+        }),
+    }
+}
+
+/// The printed bits as one word, bit 0 least significant.
+fn print_bits(sig: &HashMap<u32, Signal>, bits: &[Sig], what: &str) -> Result<Signal, SynthError> {
+    let v: Vec<Signal> = bits
+        .iter()
+        .rev()
+        .map(|s| print_sig(sig, *s, what))
+        .collect::<Result<_, _>>()?;
+    Ok(Signal::concat(&v))
+}
+
+fn finish_printed(m: ModuleBuilder, what: &str) -> Result<Design, SynthError> {
+    let module = m
+        .finish()
+        .map_err(|e| SynthError::InvalidDesign(format!("{what}: {e}")))?;
+    emit(&module).map_err(|e| SynthError::InvalidDesign(format!("{what}: {e}")))
 }
 
 /// `y = w0 + sum_k weights[k] * c[k] mod 2^ow` as a module with [`Region::design`]'s ports.
@@ -2061,6 +2290,8 @@ mod tests {
                 kind: kinds[i as usize].into(),
                 d: Sig::N(2 + i),
                 clk: Sig::N(1),
+                en: None,
+                srst: None,
                 q: 12 + i,
             })
             .collect();
@@ -2134,7 +2365,7 @@ mod tests {
         }
         let e = refusal(&net, &with_latency(1));
         assert!(
-            e.contains("not a balanced pipeline: the gate driving net 6 reads"),
+            e.contains("`y`: not a balanced pipeline: the gate driving net 6 reads"),
             "{e}"
         );
         // The carry registered once more than the sum.
@@ -2145,11 +2376,13 @@ mod tests {
             kind: Flop::PLAIN.into(),
             d: Sig::N(9),
             clk: Sig::N(1),
+            en: None,
+            srst: None,
             q: 19,
         });
         net.outputs[0].1[1] = Sig::N(19);
         let e = refusal(&net, &with_latency(1));
-        assert!(e.contains("its bit net 6 is at register depth 0"), "{e}");
+        assert!(e.contains("output bit net 6 is at register depth 0"), "{e}");
         // a's flip-flop reads the sum's first XOR: a loop.
         let mut net = piped_full_adder(false, [Flop::PLAIN; 3]);
         net.flops[0].d = Sig::N(5);
@@ -2157,11 +2390,74 @@ mod tests {
         assert!(e.contains("a feedback loop through"), "{e}");
     }
 
+    /// Flip-flops with an enable and a synchronous reset are looked through when they all
+    /// share them (the pipeline advances when the enable is 1, the reset held at 0).
     #[test]
-    fn flip_flops_with_an_enable_or_another_clock_are_refused() {
-        let net = piped_full_adder(false, [Flop::PLAIN, "$_DFFE_PP_", Flop::PLAIN]);
+    fn an_enabled_pipeline_is_proven_and_a_mixed_one_refused() {
+        let mut net = piped_full_adder(false, ["$_SDFFE_PP0P_"; 3]);
+        net.inputs.push(("rst".into(), vec![Sig::N(20)]));
+        net.inputs.push(("en".into(), vec![Sig::N(21)]));
+        net.names.insert(20, vec!["rst".into()]);
+        net.names.insert(21, vec!["en".into()]);
+        for f in &mut net.flops {
+            f.en = Some(Sig::N(21));
+            f.srst = Some(Sig::N(20));
+        }
+        let r = prove_netlist(&net, &with_latency(1), &AlgebraOptions::default()).unwrap();
+        assert_eq!(r.verdict, AlgebraVerdict::Proven, "{r}");
+        assert!(
+            r.to_string()
+                .contains("3 flip-flops, latency 1 cycle with `en` = 1, `rst` held at 0;"),
+            "{r}"
+        );
+        // One flip-flop on another enable, one without, one with a reset that is not an input.
+        for (en, srst) in [
+            (Some(Sig::N(20)), Some(Sig::N(20))),
+            (None, Some(Sig::N(20))),
+            (Some(Sig::N(21)), Some(Sig::N(5))),
+        ] {
+            let mut bad = net.clone();
+            bad.flops[1].en = en;
+            bad.flops[1].srst = srst;
+            let e = refusal(&bad, &with_latency(1));
+            assert!(
+                e.contains("flip-flop q1") && e.contains("single-clock pipelines"),
+                "{e}"
+            );
+        }
+    }
+
+    /// The collapsed pipeline, printed, is the combinational full adder (`cec`); a printed
+    /// core may read only the inputs it is given.
+    #[test]
+    fn a_collapsed_pipeline_prints_as_its_combinational_netlist() {
+        let abc = ["a", "b", "ci"];
+        let comb = full_adder(false).design("fa", &abc).unwrap();
+        for broken in [false, true] {
+            let c = piped_full_adder(broken, [Flop::PLAIN; 3])
+                .collapse_flops(&["y"])
+                .unwrap();
+            assert_eq!((c.latency, c.flops), (Some(1), 3));
+            let core = c.net.design("fa", &abc).unwrap();
+            let r = check_equiv(&comb, &core, &EquivOptions::default()).unwrap();
+            assert_eq!(r.is_equivalent(), !broken, "{r}");
+        }
+        let e = full_adder(false).design("fa", &abc[..2]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the combinational core of `fa` reads input `ci`, which is not one of its inputs (a, b)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn flip_flops_with_an_asynchronous_reset_or_another_clock_are_refused() {
+        let net = piped_full_adder(false, [Flop::PLAIN, "$_DFF_PP0_", Flop::PLAIN]);
         let e = refusal(&net, &with_latency(1));
-        assert!(e.contains("flip-flop q1 ($_DFFE_PP_) drives net 13"), "{e}");
+        assert!(
+            e.contains("flip-flop q1 ($_DFF_PP0_) drives net 13 in the cone of `y`"),
+            "{e}"
+        );
         for clk in [Sig::N(5), Sig::N(20)] {
             let mut net = piped_full_adder(false, [Flop::PLAIN; 3]);
             net.inputs.push(("clk2".into(), vec![Sig::N(20)]));

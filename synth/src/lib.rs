@@ -33,8 +33,8 @@ mod report;
 pub mod tools;
 
 pub use algebra::{
-    prove_linear, AlgebraOptions, AlgebraReport, AlgebraVerdict, LinearSpec, LinearTerm,
-    RegionCheck,
+    combinational_core, prove_linear, AlgebraOptions, AlgebraReport, AlgebraVerdict, Collapsed,
+    LinearSpec, LinearTerm, RegionCheck,
 };
 pub use bmc::{bounded_check, BmcOptions, BmcVerdict};
 pub use equiv::{check_equiv, EquivMode, EquivOptions, EquivResult};

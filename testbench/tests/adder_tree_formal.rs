@@ -326,7 +326,7 @@ fn a_skipped_or_missing_register_stage_is_refused() {
     };
     let d = bypass(&p, "s4_col3_q0");
     let e = prove_design(&d, &p, true, None).unwrap_err().to_string();
-    assert!(e.contains("`out_sum` is not a balanced pipeline"), "{e}");
+    assert!(e.contains("`out_sum`: not a balanced pipeline"), "{e}");
     // The tree as generated, against a specification with another latency.
     let d = emit(&generate(&p, "adder_tree").unwrap()).unwrap();
     for wrong in [1, 3] {

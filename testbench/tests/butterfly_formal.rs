@@ -2,6 +2,8 @@
 //! networks against the definition-level reference of `butterfly::formal`: every mask and
 //! every value. `butterfly_netlist.rs` checks that reference against the golden model.
 //! A network with one switch wired the wrong way round is refuted with a counterexample.
+//! Pipelined networks are proven through their registers; one with a register skipped is
+//! refused, one with a miswired switch refuted.
 
 use nicc_rtl::blocks::butterfly::{
     generate, generate_crossbar_compact, ButterflyParams, MaskSource, Mode,
@@ -36,7 +38,15 @@ fn assert_proven(p: &ButterflyParams) {
         p.mask,
         t.elapsed().as_secs_f64()
     );
-    assert_eq!(r, EquivResult::Equivalent, "{p:?}");
+    assert_eq!(r.result, EquivResult::Equivalent, "{p:?}");
+    if let Some(latency) = p.stages().checked_div(p.pipeline) {
+        let c = r.pipeline.expect("what the proof looked through");
+        assert_eq!(c.latency, Some(latency as u32), "{p:?}");
+        assert!(
+            c.flops > 0 && c.enable.is_some() && c.reset.is_some(),
+            "{c}"
+        );
+    }
 }
 
 /// `make test`: N = 2 to 8 with both mask sources, D = 1 and 8 (the 16-lane non-zero-mask
@@ -66,7 +76,7 @@ fn compaction_crossbar_equals_the_definition() {
             let x = generate_crossbar_compact(&p, "crossbar_compact").unwrap();
             let r = prove_design(&x, &p, None).unwrap();
             println!("crossbar-compact N={n} D={d} mask={mask}: {r}");
-            assert_eq!(r, EquivResult::Equivalent, "{p:?}");
+            assert_eq!(r.result, EquivResult::Equivalent, "{p:?}");
         }
     }
     let p = params(Mode::Compact, 8, 8, MaskSource::External);
@@ -78,7 +88,7 @@ fn compaction_crossbar_equals_the_definition() {
     );
     assert!(
         matches!(
-            prove_design(&x, &p, None).unwrap(),
+            prove_design(&x, &p, None).unwrap().result,
             EquivResult::NotEquivalent { .. }
         ),
         "a crosspoint decoding the wrong rank was not refuted"
@@ -109,7 +119,7 @@ fn a_miswired_switch_is_refuted() {
         "s0_cross0 ? in_l1 : in_l0",
         "s0_cross0 ? in_l0 : in_l1",
     );
-    match prove_design(&d, &p, None).unwrap() {
+    match prove_design(&d, &p, None).unwrap().result {
         EquivResult::NotEquivalent { counterexample, .. } => {
             let names: Vec<&str> = counterexample.iter().map(|(n, _)| n.as_str()).collect();
             assert!(
@@ -129,11 +139,6 @@ fn configurations_outside_the_proof_are_named() {
     assert!(e.to_string().contains("mode = permute"), "{e}");
     p.mode = Mode::Compact;
     p.pipeline = 1;
-    assert!(prove(&p, None)
-        .unwrap_err()
-        .to_string()
-        .contains("pipeline = 1"));
-    p.pipeline = 0;
     p.out_lanes = 4;
     assert!(prove(&p, None)
         .unwrap_err()
@@ -142,4 +147,65 @@ fn configurations_outside_the_proof_are_named() {
     p.lanes = 6;
     let e = prove(&p, None).unwrap_err();
     assert!(matches!(e, FormalError::Gen(_)), "{e}");
+}
+
+/// Pipelined networks (a register level every `pipeline` switch stages, one shared stall
+/// enable, a synchronous reset) are proven through their registers: compact with both mask
+/// sources and expand, at the shallowest and deepest register spacing.
+#[test]
+fn pipelined_networks_equal_their_definition() {
+    for (mode, n, d, mask, pipeline) in [
+        (Mode::Compact, 4, 8, MaskSource::Nonzero, 1),
+        (Mode::Compact, 8, 1, MaskSource::External, 2),
+        (Mode::Compact, 8, 8, MaskSource::Nonzero, 3),
+        (Mode::Expand, 8, 8, MaskSource::External, 1),
+    ] {
+        assert_proven(&ButterflyParams {
+            pipeline,
+            ..params(mode, n, d, mask)
+        });
+    }
+}
+
+/// A pipelined network where one switch reads a lane before its register (a path one
+/// register short) is refused; the network with its registers claimed at another spacing
+/// is refused naming both latencies; one miswired switch is refuted.
+#[test]
+fn a_pipelined_network_with_a_skipped_register_or_a_miswired_switch_is_caught() {
+    let p = ButterflyParams {
+        pipeline: 2,
+        ..params(Mode::Compact, 8, 8, MaskSource::External)
+    };
+    let d = generate(&p, "butterfly").unwrap();
+    let mut skipped = d.clone();
+    edit(
+        &mut skipped,
+        "p0_ctl_s2[1] ? p0_l5 : p0_l1}",
+        "p0_ctl_s2[1] ? p0_l5 : s1_l1}",
+    );
+    let e = prove_design(&skipped, &p, None).unwrap_err().to_string();
+    assert!(
+        e.contains("not a balanced pipeline: the gate driving `out_data[8]` reads `s1_l1[0]` at register depth 0 and `p0_l5[0]` at depth 1"),
+        "{e}"
+    );
+    let q = ButterflyParams { pipeline: 1, ..p };
+    let e = prove_design(&d, &q, None).unwrap_err();
+    assert!(matches!(e, FormalError::Latency { .. }), "{e}");
+    assert!(
+        e.to_string().contains(
+            "lag its inputs by 1 enabled cycles, but pipeline = 1 over 3 switch stages means 3"
+        ),
+        "{e}"
+    );
+    let mut miswired = d;
+    edit(
+        &mut miswired,
+        "s0_cross0 ? in_l1 : in_l0",
+        "s0_cross0 ? in_l0 : in_l1",
+    );
+    let r = prove_design(&miswired, &p, None).unwrap();
+    assert!(
+        matches!(r.result, EquivResult::NotEquivalent { .. }),
+        "the miswired pipelined network was not refuted: {r}"
+    );
 }

@@ -9,15 +9,25 @@
 //!
 //! So the reference is a decoder and an N x N AND-OR crossbar: no butterfly, no switch
 //! controls. Yosys and `yosys-abc cec` ([`nicc_synth::check_equiv`]) prove the generated
-//! network equal to it for every input (every mask and every value). Pipelined and multi-beat
-//! routers (registers, handshakes) and the configured modes (`permute`, `multicast`, whose
-//! controls are loaded at run time) are checked by co-simulation instead.
+//! network equal to it for every input (every mask and every value).
+//!
+//! A pipelined router (`pipeline > 0`) is proven through its registers: its data outputs'
+//! cone must be a balanced feed-forward pipeline whose registers all share the stall enable
+//! and the reset, with floor(stages / pipeline) of them on every path
+//! ([`nicc_synth::combinational_core`]); the core, each register a wire, is then proven equal
+//! to the reference. So every result leaves equal to the definition of the inputs it entered
+//! with. The handshake (`in_ready`, `out_valid`), multi-beat output and the configured modes
+//! (`permute`, `multicast`, whose controls are loaded at run time) are checked by
+//! co-simulation instead.
 
 use nicc_rtl::blocks::butterfly::{generate, ButterflyParams, GenError, MaskSource, Mode};
 use nicc_rtl::ir::Module;
 use nicc_rtl::signal::Signal;
-use nicc_rtl::{emit, Design, ModuleBuilder, RtlError};
-use nicc_synth::{check_equiv, EquivOptions, EquivResult, SynthError};
+use nicc_rtl::{emit, Design, Dir, ModuleBuilder, RtlError};
+use nicc_synth::{
+    check_equiv, combinational_core, Collapsed, EquivMode, EquivOptions, EquivResult, SynthError,
+};
+use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 use thiserror::Error;
@@ -36,10 +46,53 @@ pub enum FormalError {
     Synth(#[from] SynthError),
     /// A configuration the proof does not cover.
     #[error(
-        "{0}: the formal proof covers the combinational compact and expand networks \
-         (pipeline=0, out_lanes=lanes); co-simulation checks this configuration"
+        "{0}: the formal proof covers the compact and expand networks with every lane out in \
+         one beat (out_lanes=lanes); co-simulation checks this configuration"
     )]
     Unsupported(String),
+    /// A pipelined router whose registers delay its outputs by another number of cycles than
+    /// its parameters say.
+    #[error(
+        "the router's outputs lag its inputs by {found} enabled cycles, but pipeline = \
+         {pipeline} over {stages} switch stages means {expected}"
+    )]
+    Latency {
+        /// `pipeline`.
+        pipeline: usize,
+        /// Switch stages.
+        stages: usize,
+        /// floor(stages / pipeline).
+        expected: u32,
+        /// Flip-flops on every path (`none` when the outputs read no input).
+        found: String,
+    },
+}
+
+/// Outcome of [`prove`]: the equivalence verdict and, for a pipelined router, what the
+/// proof looked through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proof {
+    /// The core (or the combinational router) against the reference.
+    pub result: EquivResult,
+    /// Pipelined routers: the registers found on every path, their enable and reset.
+    pub pipeline: Option<Collapsed>,
+}
+
+impl Proof {
+    /// `true` when proven equal.
+    pub fn is_equivalent(&self) -> bool {
+        self.result.is_equivalent()
+    }
+}
+
+impl fmt::Display for Proof {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.result)?;
+        if let Some(c) = &self.pipeline {
+            write!(f, " (through {c})")?;
+        }
+        Ok(())
+    }
 }
 
 /// Lane `i` of a packed bus.
@@ -68,7 +121,6 @@ fn covered(p: &ButterflyParams) -> Result<(), FormalError> {
         Mode::Compact | Mode::Expand => None,
         m => Some(format!("mode = {m}")),
     }
-    .or_else(|| (p.pipeline != 0).then(|| format!("pipeline = {}", p.pipeline)))
     .or_else(|| (p.out_lanes != p.lanes).then(|| format!("out_lanes = {} < lanes", p.out_lanes)));
     match what {
         Some(w) => Err(FormalError::Unsupported(w)),
@@ -162,13 +214,11 @@ pub fn reference_module(p: &ButterflyParams) -> Result<Rc<Module>, FormalError> 
     Ok(m.finish()?)
 }
 
-/// Proves the router generated for `p` (top `butterfly`) equal to [`reference()`]; with a
-/// `time_limit`, a tool run of the proof (Yosys, `yosys-abc cec`) that takes longer is stopped
+/// Proves the router generated for `p` (top `butterfly`) equal to [`reference()`], a
+/// pipelined one through its registers (see the module documentation); with a `time_limit`,
+/// a tool run of the proof (Yosys, `yosys-abc cec`) that takes longer is stopped
 /// ([`SynthError::TimedOut`]).
-pub fn prove(
-    p: &ButterflyParams,
-    time_limit: Option<Duration>,
-) -> Result<EquivResult, FormalError> {
+pub fn prove(p: &ButterflyParams, time_limit: Option<Duration>) -> Result<Proof, FormalError> {
     covered(p)?;
     prove_design(&generate(p, "butterfly")?, p, time_limit)
 }
@@ -179,11 +229,39 @@ pub fn prove_design(
     design: &Design,
     p: &ButterflyParams,
     time_limit: Option<Duration>,
-) -> Result<EquivResult, FormalError> {
+) -> Result<Proof, FormalError> {
     let r = reference(p)?;
     let opts = EquivOptions {
+        mode: EquivMode::Combinational,
         time_limit,
         ..EquivOptions::default()
     };
-    Ok(check_equiv(&r, design, &opts)?)
+    if p.pipeline == 0 {
+        return Ok(Proof {
+            result: check_equiv(&r, design, &opts)?,
+            pipeline: None,
+        });
+    }
+    let ports = |dir: Dir| -> Vec<&str> {
+        r.ports
+            .iter()
+            .filter(|q| q.dir == dir)
+            .map(|q| q.name.as_str())
+            .collect()
+    };
+    let (core, c) =
+        combinational_core(design, &ports(Dir::Input), &ports(Dir::Output), time_limit)?;
+    let expected = (p.stages() / p.pipeline) as u32;
+    if c.latency != Some(expected) {
+        return Err(FormalError::Latency {
+            pipeline: p.pipeline,
+            stages: p.stages(),
+            expected,
+            found: c.latency.map_or("none".into(), |l| l.to_string()),
+        });
+    }
+    Ok(Proof {
+        result: check_equiv(&r, &core, &opts)?,
+        pipeline: Some(c),
+    })
 }

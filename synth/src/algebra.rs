@@ -39,7 +39,7 @@
 //! L(C(x)) = spec(x) mod 2^ow for every x (step 3). Hence out(x) = spec(x) mod 2^ow, and as
 //! out(x) < 2^ow every output bit is determined. The region prefix is only a hint where to
 //! cut: a wrong hint makes step 2 or 3 fail, it cannot make a wrong design pass. Trusted: Yosys
-//! (Verilog front end, techmap), this module, and for a region wider than
+//! (Verilog front end, `opt_dff`, techmap), this module, and for a region wider than
 //! `max_region_inputs` the `cec` check ([`crate::check_equiv`]: Yosys `synth` and ABC).
 
 use crate::equiv::{check_equiv, EquivMode, EquivOptions, EquivResult};

@@ -112,8 +112,13 @@ pub fn equiv_cli(
 ) -> Result<(String, bool), FormalError> {
     let p = AdderTreeParams::from_sets(sets).map_err(RtlError::from)?;
     let t = std::time::Instant::now();
-    let tree = prove_tree(&p, time_limit)?;
-    let refr = prove_reference(&p, time_limit)?;
+    // The two proofs are independent and mostly single-threaded Yosys: side by side.
+    let (tree, refr) = std::thread::scope(|s| {
+        let refr = s.spawn(|| prove_reference(&p, time_limit));
+        let tree = prove_tree(&p, time_limit);
+        (tree, refr.join().expect("the reference proof's thread"))
+    });
+    let (tree, refr) = (tree?, refr?);
     let ok = tree.verdict == AlgebraVerdict::Proven && refr.verdict == AlgebraVerdict::Proven;
     let text = format!(
         "{}: {tree}\nreference (out_sum = in_0 + in_1 + ...): {refr}\n{} ({:.1} s with Yosys)",

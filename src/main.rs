@@ -375,6 +375,13 @@ fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
 }
 
 fn main() -> std::process::ExitCode {
+    // Output piped into a reader that stops early (`nicc gen --list | head -1`) ends nicc the
+    // way it ends other Unix tools, by SIGPIPE, instead of a panic in `println!` on the
+    // closed pipe. nicc writes to no other pipe (tool runs read their children's output).
+    // SAFETY: at the start of main, before any thread starts; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match real_main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -170,6 +170,23 @@ fn equiv_proves_a_small_compaction_network() {
     );
 }
 
+/// Output into a pipe whose reader has gone (`nicc gen --list | head -1` once `head` has
+/// its line) ends nicc by SIGPIPE, as it ends other Unix tools: no panic message.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nicc"))
+        .args(["gen", "--list"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?} {err}", out.status);
+}
+
 /// `nicc equiv adder-tree` proves the tree and the reference against the sum; a pipelined
 /// tree through its registers, with its latency.
 #[test]

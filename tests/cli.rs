@@ -184,7 +184,12 @@ fn output_into_a_closed_pipe_ends_quietly() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?} {err}", out.status);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?} {err}",
+        out.status
+    );
 }
 
 /// `nicc equiv adder-tree` proves the tree and the reference against the sum; a pipelined

@@ -378,10 +378,23 @@ pub fn combinational_core(
     outputs: &[&str],
     time_limit: Option<Duration>,
 ) -> Result<(Design, Collapsed), SynthError> {
+    let c = collapse_design(design, outputs, &[], time_limit)?;
+    Ok((c.net.design(&design.top, inputs)?, c))
+}
+
+/// Yosys' gate netlist of `design` with [`Netlist::collapse_flops`] applied to the cone of
+/// `outputs`, the registers named in `free` cut into input ports; the Yosys run is stopped
+/// after `time_limit`. Print the result with [`Netlist::print_into`] to compare it with a
+/// reference inside one module (a miter).
+pub fn collapse_design(
+    design: &Design,
+    outputs: &[&str],
+    free: &[&str],
+    time_limit: Option<Duration>,
+) -> Result<Collapsed, SynthError> {
     validate_design(design)?;
     check_time_limit(time_limit)?;
-    let c = gate_netlist(design, time_limit)?.collapse_flops(outputs)?;
-    Ok((c.net.design(&design.top, inputs)?, c))
+    gate_netlist(design, time_limit)?.collapse_flops(outputs, free)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -760,7 +773,12 @@ impl Netlist {
     /// hold). So a proof of the returned netlist proves each output value equals the
     /// specification of the inputs `latency` enabled edges earlier. A flip-flop whose D is a
     /// constant is that constant.
-    pub fn collapse_flops(&self, outputs: &[&str]) -> Result<Collapsed, SynthError> {
+    ///
+    /// The registers named in `free` (by their Q nets' names, e.g. a beat counter `beat_q`)
+    /// are cut instead: their outputs become input ports of the same name, free in every
+    /// cycle, so a proof of the result covers every value they can hold. A collapsed
+    /// flip-flop may not read them (it would hold an earlier value than the core shows).
+    pub fn collapse_flops(&self, outputs: &[&str], free: &[&str]) -> Result<Collapsed, SynthError> {
         let mut out_ports = Vec::new();
         for o in outputs {
             let bits = self
@@ -795,6 +813,51 @@ impl Netlist {
             .filter_map(|s| s.net())
             .collect();
         let is_input = |s: Sig| s.net().is_some_and(|n| inputs.contains(&n));
+        // The cut registers' Q nets, bit by bit, as new input ports.
+        let mut free_ports: Vec<(String, Vec<Sig>)> = Vec::new();
+        for r in free {
+            let bit_of = |name: &str| -> Option<u32> {
+                if name == *r {
+                    return Some(0);
+                }
+                name.strip_prefix(r)?
+                    .strip_prefix('[')?
+                    .strip_suffix(']')?
+                    .parse()
+                    .ok()
+            };
+            let mut bits: Vec<(u32, u32)> = self
+                .flops
+                .iter()
+                .filter_map(|f| {
+                    let names = self.names.get(&f.q)?;
+                    names.iter().find_map(|n| bit_of(n)).map(|b| (b, f.q))
+                })
+                .collect();
+            bits.sort_unstable();
+            if bits.is_empty() {
+                return Err(SynthError::InvalidOption(format!(
+                    "no register `{r}` in the netlist to cut"
+                )));
+            }
+            if bits.iter().enumerate().any(|(i, (b, _))| *b as usize != i) {
+                return Err(SynthError::InvalidDesign(format!(
+                    "register `{r}` has bits {:?}: a register to cut needs every bit from 0 up",
+                    bits.iter().map(|(b, _)| b).collect::<Vec<_>>()
+                )));
+            }
+            free_ports.push((
+                r.to_string(),
+                bits.iter().map(|(_, q)| Sig::N(*q)).collect(),
+            ));
+        }
+        let freed: HashSet<u32> = free_ports
+            .iter()
+            .flat_map(|(_, b)| b.iter())
+            .filter_map(|s| s.net())
+            .collect();
+        // Nets whose value depends on a cut register.
+        let mut reads_free: HashSet<u32> = HashSet::new();
         // Depth of each net in the cone (None = constant), by an iterative depth-first walk;
         // `alias` maps a flip-flop's Q to what its D resolves to.
         let mut depth: HashMap<u32, Option<u32>> = HashMap::new();
@@ -805,7 +868,9 @@ impl Netlist {
         let mut flops = 0usize;
         let mut cone_gates: Vec<usize> = Vec::new();
         let reads = |n: u32| -> Vec<Sig> {
-            if let Some(&g) = gate_of.get(&n) {
+            if freed.contains(&n) {
+                Vec::new()
+            } else if let Some(&g) = gate_of.get(&n) {
                 self.gates[g].ins.clone()
             } else if let Some(&f) = flop_of.get(&n) {
                 vec![self.flops[f].d]
@@ -850,8 +915,18 @@ impl Netlist {
                 let of = |s: Sig| s.net().and_then(|m| depth[&m]);
                 let d = if inputs.contains(&n) {
                     Some(0)
+                } else if freed.contains(&n) {
+                    reads_free.insert(n);
+                    None
                 } else if let Some(&g) = gate_of.get(&n) {
                     cone_gates.push(g);
+                    if self.gates[g]
+                        .ins
+                        .iter()
+                        .any(|s| s.net().is_some_and(|m| reads_free.contains(&m)))
+                    {
+                        reads_free.insert(n);
+                    }
                     let mut first: Option<(u32, u32)> = None;
                     for s in &self.gates[g].ins {
                         let (Some(m), Some(k)) = (s.net(), of(*s)) else {
@@ -876,6 +951,14 @@ impl Netlist {
                     first.map(|(_, k)| k)
                 } else if let Some(&fi) = flop_of.get(&n) {
                     let f = &self.flops[fi];
+                    if f.d.net().is_some_and(|m| reads_free.contains(&m)) {
+                        return Err(SynthError::InvalidDesign(format!(
+                            "flip-flop {} reads a register that is cut ({}): it would hold an \
+                             earlier value than the combinational core shows",
+                            f.name,
+                            free.join(", ")
+                        )));
+                    }
                     if !f.can_collapse() {
                         return Err(SynthError::InvalidDesign(format!(
                             "flip-flop {} ({}) drives {} in the cone of {what}: algebraic \
@@ -940,7 +1023,7 @@ impl Netlist {
         let resolve = |s: Sig| s.net().and_then(|m| alias.get(&m).copied()).unwrap_or(s);
         cone_gates.sort_unstable();
         let net = Netlist {
-            inputs: self.inputs.clone(),
+            inputs: self.inputs.iter().cloned().chain(free_ports).collect(),
             outputs: out_ports
                 .into_iter()
                 .map(|(n, bits)| (n, bits.into_iter().map(resolve).collect()))
@@ -979,8 +1062,37 @@ impl Netlist {
     pub fn design(&self, top: &str, inputs: &[&str]) -> Result<Design, SynthError> {
         let what = format!("the combinational core of `{top}`");
         let mut m = ModuleBuilder::new(top);
-        let mut sig: HashMap<u32, Signal> = HashMap::new();
+        let mut ports = Vec::new();
         for name in inputs {
+            let width = self
+                .inputs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| b.len() as u32)
+                .ok_or_else(|| {
+                    SynthError::InvalidOption(format!("no input port `{name}` in the netlist"))
+                })?;
+            ports.push((*name, m.input(name, width)));
+        }
+        for (name, y) in self.print_into(&mut m, &ports, "", &what)? {
+            m.output(&name, &y);
+        }
+        finish_printed(m, &what)
+    }
+
+    /// Prints the outputs' cone into `m` (one wire `<prefix>n<net>` per gate), reading input
+    /// port `name` of the netlist from the signal given with it in `inputs`; returns each
+    /// output port's signal. An error when the cone reads another input or an undriven net,
+    /// or has a flip-flop in it; `what` names the printed part in errors.
+    pub fn print_into(
+        &self,
+        m: &mut ModuleBuilder,
+        inputs: &[(&str, Signal)],
+        prefix: &str,
+        what: &str,
+    ) -> Result<Vec<(String, Signal)>, SynthError> {
+        let mut sig: HashMap<u32, Signal> = HashMap::new();
+        for (name, port) in inputs {
             let bits = &self
                 .inputs
                 .iter()
@@ -989,7 +1101,13 @@ impl Netlist {
                     SynthError::InvalidOption(format!("no input port `{name}` in the netlist"))
                 })?
                 .1;
-            let port = m.input(name, bits.len() as u32);
+            if port.width() as usize != bits.len() {
+                return Err(SynthError::InvalidOption(format!(
+                    "input `{name}` has {} bits in the netlist, {} given",
+                    bits.len(),
+                    port.width()
+                )));
+            }
             for (i, b) in bits.iter().enumerate() {
                 if let Sig::N(n) = b {
                     sig.insert(*n, port.bit(i as u32));
@@ -1010,29 +1128,31 @@ impl Netlist {
             .collect();
         let drv = self.drivers()?;
         let order = self.cone(&drv, &roots, &|n| sig.contains_key(&n))?;
-        for g in &order {
-            for s in &self.gates[*g].ins {
-                let Some(n) = s.net() else { continue };
-                if !sig.contains_key(&n) && !drv.contains_key(&n) {
-                    let port = self
-                        .inputs
-                        .iter()
-                        .find(|(_, b)| b.contains(s))
-                        .map(|(p, _)| format!("input `{p}`"))
-                        .unwrap_or_else(|| format!("undriven {}", self.describe(n)));
-                    return Err(SynthError::InvalidDesign(format!(
-                        "{what} reads {port}, which is not one of its inputs ({})",
-                        inputs.join(", ")
-                    )));
-                }
+        let leaves = order
+            .iter()
+            .flat_map(|g| self.gates[*g].ins.iter())
+            .chain(self.outputs.iter().flat_map(|(_, b)| b.iter()));
+        for s in leaves {
+            let Some(n) = s.net() else { continue };
+            if !sig.contains_key(&n) && !drv.contains_key(&n) {
+                let port = self
+                    .inputs
+                    .iter()
+                    .find(|(_, b)| b.contains(s))
+                    .map(|(p, _)| format!("input `{p}`"))
+                    .unwrap_or_else(|| format!("undriven {}", self.describe(n)));
+                let given: Vec<&str> = inputs.iter().map(|(n, _)| *n).collect();
+                return Err(SynthError::InvalidDesign(format!(
+                    "{what} reads {port}, which is not one of its inputs ({})",
+                    given.join(", ")
+                )));
             }
         }
-        print_gates(&mut m, self, &order, &mut sig, &what)?;
-        for (name, bits) in &self.outputs {
-            let y = print_bits(&sig, bits, &what)?;
-            m.output(name, &y);
-        }
-        finish_printed(m, &what)
+        print_gates(m, self, &order, &mut sig, prefix, what)?;
+        self.outputs
+            .iter()
+            .map(|(name, bits)| Ok((name.clone(), print_bits(&sig, bits, what)?)))
+            .collect()
     }
 
     /// Gates in the fan-in cone of `roots`, in topological order (inputs first); stops at nets
@@ -1412,7 +1532,7 @@ pub fn prove_netlist(
     let collapsed = if net.flops.is_empty() {
         None
     } else {
-        Some(net.collapse_flops(&[spec.output.as_str()])?)
+        Some(net.collapse_flops(&[spec.output.as_str()], &[])?)
     };
     let (net, flops, latency) = match &collapsed {
         None => (net, 0, 0),
@@ -1819,7 +1939,7 @@ impl Region<'_> {
             .enumerate()
             .map(|(k, n)| (*n, c.bit(k as u32)))
             .collect();
-        print_gates(&mut m, self.net, self.gates, &mut sig, what)?;
+        print_gates(&mut m, self.net, self.gates, &mut sig, "", what)?;
         let y = print_bits(&sig, self.out_bits, what)?;
         m.output("y", &y);
         finish_printed(m, what)
@@ -1849,7 +1969,7 @@ impl Region<'_> {
     }
 }
 
-/// Prints `gates` (topological order) of `net` into `m`, one wire `n<net>` each: `sig` holds
+/// Prints `gates` (topological order) of `net` into `m`, one wire `<prefix>n<net>` each: `sig` holds
 /// the signals of the nets they read from outside and receives theirs. `what` names the part
 /// in errors.
 fn print_gates(
@@ -1857,6 +1977,7 @@ fn print_gates(
     net: &Netlist,
     gates: &[usize],
     sig: &mut HashMap<u32, Signal>,
+    prefix: &str,
     what: &str,
 ) -> Result<(), SynthError> {
     for &g in gates {
@@ -1885,7 +2006,7 @@ fn print_gates(
             Aoi4 => !((&v[0] & &v[1]) | (&v[2] & &v[3])),
             Oai4 => !((&v[0] | &v[1]) & (&v[2] | &v[3])),
         };
-        let w = m.wire(&format!("n{}", gate.out), &y);
+        let w = m.wire(&format!("{prefix}n{}", gate.out), &y);
         sig.insert(gate.out, w);
     }
     Ok(())
@@ -2435,7 +2556,7 @@ mod tests {
         let comb = full_adder(false).design("fa", &abc).unwrap();
         for broken in [false, true] {
             let c = piped_full_adder(broken, [Flop::PLAIN; 3])
-                .collapse_flops(&["y"])
+                .collapse_flops(&["y"], &[])
                 .unwrap();
             assert_eq!((c.latency, c.flops), (Some(1), 3));
             let core = c.net.design("fa", &abc).unwrap();
@@ -2446,6 +2567,55 @@ mod tests {
         assert!(
             e.to_string()
                 .contains("the combinational core of `fa` reads input `ci`, which is not one of its inputs (a, b)"),
+            "{e}"
+        );
+    }
+
+    /// A register named in `free` becomes an input port; a collapsed flip-flop may not read
+    /// it, and a name that matches no register is an error.
+    #[test]
+    fn a_cut_register_becomes_an_input() {
+        let mut net = piped_full_adder(false, [Flop::PLAIN; 3]);
+        net.names.insert(12, vec!["aq".into()]);
+        let c = net.collapse_flops(&["y"], &["aq"]).unwrap();
+        assert_eq!((c.latency, c.flops), (Some(1), 2));
+        assert_eq!(
+            c.net.inputs.last(),
+            Some(&("aq".to_string(), vec![Sig::N(12)]))
+        );
+        let core = c.net.design("fa", &["aq", "b", "ci"]).unwrap();
+        let comb = full_adder(false);
+        let comb = Netlist {
+            inputs: vec![
+                ("aq".into(), vec![Sig::N(2)]),
+                ("b".into(), vec![Sig::N(3)]),
+                ("ci".into(), vec![Sig::N(4)]),
+            ],
+            ..comb
+        };
+        let r = check_equiv(
+            &comb.design("fa", &["aq", "b", "ci"]).unwrap(),
+            &core,
+            &EquivOptions::default(),
+        )
+        .unwrap();
+        assert!(r.is_equivalent(), "{r}");
+        let mut reads = net.clone();
+        reads.flops[1].d = Sig::N(12);
+        let e = reads
+            .collapse_flops(&["y"], &["aq"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("flip-flop q1 reads a register that is cut (aq)"),
+            "{e}"
+        );
+        let e = net
+            .collapse_flops(&["y"], &["nope"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no register `nope` in the netlist to cut"),
             "{e}"
         );
     }

@@ -33,8 +33,8 @@ mod report;
 pub mod tools;
 
 pub use algebra::{
-    combinational_core, prove_linear, AlgebraOptions, AlgebraReport, AlgebraVerdict, Collapsed,
-    LinearSpec, LinearTerm, RegionCheck,
+    collapse_design, combinational_core, prove_linear, AlgebraOptions, AlgebraReport,
+    AlgebraVerdict, Collapsed, LinearSpec, LinearTerm, Netlist, RegionCheck,
 };
 pub use bmc::{bounded_check, BmcOptions, BmcVerdict};
 pub use equiv::{check_equiv, EquivMode, EquivOptions, EquivResult};

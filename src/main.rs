@@ -81,11 +81,12 @@ enum Cmd {
     /// adder-tree: algebraic backward rewriting against the sum of the operands, any style,
     /// pipelined or not, outputs up to 512 bits (N = 16, W = 8 in a fraction of a second,
     /// N = 256, W = 32 in about 10 s); butterfly: the compact and expand networks, pipelined
-    /// or not, against a rank decoder + AND-OR crossbar (`yosys-abc cec`); pipelined designs
-    /// are proven through their registers, which must delay every path equally; cim: a
-    /// bounded check of one MVM from reset against sum x * W, small macros only, e.g. 2 x 1
-    /// INT3. A proof's effort grows steeply with the size (butterfly: lanes=16 in seconds,
-    /// lanes=32 in about 40 s, far longer beyond): bound it with --time-limit.
+    /// or not, compact also beat by beat with multi-beat output, against a rank decoder +
+    /// AND-OR crossbar (`yosys-abc cec`); pipelined designs are proven through their
+    /// registers, which must delay every path equally; cim: a bounded check of one MVM from
+    /// reset against sum x * W, small macros only, e.g. 2 x 1 INT3. A proof's effort grows
+    /// steeply with the size (butterfly: lanes=16 in seconds, lanes=32 in about 40 s, far
+    /// longer beyond): bound it with --time-limit.
     Equiv {
         /// Design name.
         design: String,

@@ -62,8 +62,14 @@ impl Signal {
         }
     }
 
-    /// An unsigned constant of `width` bits (the value wraps to the width).
+    /// An unsigned constant of `width` bits. The value must fit: debug builds check it (a
+    /// constant that silently lost its high bits once made a proof vacuous); release builds
+    /// keep its low `width` bits.
     pub fn lit(width: u32, value: u64) -> Signal {
+        debug_assert!(
+            width >= 64 || value >> width == 0,
+            "Signal::lit: {value} does not fit in {width} bits"
+        );
         Signal::constant(Bits::from_u64(width, value), false)
     }
 
@@ -593,6 +599,28 @@ mod tests {
         match s.expr.kind {
             ExprKind::Net(id) => id,
             _ => panic!("not a net"),
+        }
+    }
+
+    /// A literal that does not fit its width is a bug in the caller: debug builds stop at it.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "Signal::lit: 4 does not fit in 2 bits")]
+    fn a_literal_too_wide_for_its_width_is_caught() {
+        let _ = Signal::lit(2, 4);
+    }
+
+    #[test]
+    fn literals_that_fit_are_taken_at_every_width() {
+        for (w, v) in [
+            (0, 0),
+            (1, 1),
+            (2, 3),
+            (63, u64::MAX >> 1),
+            (64, u64::MAX),
+            (70, u64::MAX),
+        ] {
+            assert_eq!(Signal::lit(w, v).width(), w);
         }
     }
 

@@ -143,39 +143,25 @@ fn equiv_proves_the_hierarchy_equal_to_its_reference() {
 
 #[test]
 fn equiv_proves_a_small_compaction_network() {
-    let (ok, out, err) = nicc(&["equiv", "butterfly", "--set", "lanes=4"]);
-    assert!(ok, "{err}");
-    assert!(
-        out.starts_with("butterfly (4 lanes x 8 bits, compact, mask nonzero) vs its definition")
-            && out.contains(": equivalent ("),
-        "{out}"
+    let proven = |extra: &[&str], want: &str| {
+        let args = [&["equiv", "butterfly", "--set", "lanes=4"][..], extra].concat();
+        let (ok, out, err) = nicc(&args);
+        assert!(ok, "{err}");
+        assert!(
+            out.starts_with(
+                "butterfly (4 lanes x 8 bits, compact, mask nonzero) vs its definition"
+            ) && out.contains(want),
+            "{out}"
+        );
+    };
+    proven(&[], ": equivalent (");
+    proven(
+        &["--set", "pipeline=1"],
+        ": equivalent (through 84 flip-flops, latency 2 cycles with `in_ready` = 1, `rst` held at 0)",
     );
-    let (ok, out, err) = nicc(&[
-        "equiv",
-        "butterfly",
-        "--set",
-        "lanes=4",
-        "--set",
-        "pipeline=1",
-    ]);
-    assert!(ok, "{err}");
-    assert!(
-        out.contains(": equivalent (through ")
-            && out.contains(" flip-flops, latency 2 cycles with `in_ready` = 1, `rst` held at 0)"),
-        "{out}"
-    );
-    let (ok, out, err) = nicc(&[
-        "equiv",
-        "butterfly",
-        "--set",
-        "lanes=4",
-        "--set",
-        "out_lanes=1",
-    ]);
-    assert!(ok, "{err}");
-    assert!(
-        out.contains(": equivalent (every beat: `beat_q` from 0 to 3)"),
-        "{out}"
+    proven(
+        &["--set", "out_lanes=1"],
+        ": equivalent (every beat: `beat_q` from 0 to 3)",
     );
     fails_with(
         &["equiv", "butterfly", "--set", "mode=permute"],

@@ -685,8 +685,9 @@ fn real_main() -> Result<()> {
                 }
             }
             BenchCmd::Packet { frames, .. } => {
+                let rows = nicc_testbench::packet::cli::bench(&[8, 64], frames)?;
                 println!("data_bytes  frame  frames  beats/cycle  frames/s (simulated)");
-                for r in nicc_testbench::packet::cli::bench(&[8, 64], frames)? {
+                for r in rows {
                     println!(
                         "{:>10}  {:>5}  {:>6}  {:>11.3}  {:>10.0}",
                         r.data_bytes, r.frame_len, r.frames, r.beats_per_cycle, r.frames_per_s

@@ -205,13 +205,15 @@ fn sim_packet_refuses_outputs_that_would_overwrite_its_data() {
 }
 
 /// `nicc bench packet --frames` is refused outside 1..=1000000 before any model is built
-/// (before: 0 printed a table of zeros, 18446744073709551615 panicked with "capacity
-/// overflow").
+/// and before any output (before: 0 printed a table of zeros, 18446744073709551615 panicked
+/// with "capacity overflow"; later the table's header still came before the error).
 #[test]
 fn bench_packet_refuses_a_frame_count_out_of_range() {
     for n in ["0", "18446744073709551615"] {
-        let (ok, _, err) = nicc(&["bench", "packet", "--frames", n]);
+        let (ok, out, err) = nicc(&["bench", "packet", "--frames", n]);
         assert!(!ok, "{n}");
+        // No table header before the error.
+        assert_eq!(out, "", "{n}");
         assert!(
             err.contains(&format!("--frames {n} is out of range; give 1..=1000000")),
             "{err}"

@@ -76,13 +76,7 @@ fn low_mask(bits: u32) -> Word {
 
 /// The low `width` bits of `w`.
 fn word_bits(width: u32, w: Word) -> Bits {
-    let mut b = Bits::zero(width);
-    for i in 0..width.min(MAX_OUTPUT_BITS as u32) {
-        if w.bit(i as usize) {
-            b.set_bit(i, true);
-        }
-    }
-    b
+    Bits::from_le_bytes(width, &w.to_le_bytes::<{ MAX_OUTPUT_BITS / 8 }>())
 }
 
 const NETLIST: &str = include_str!("../scripts/netlist_gates.ys");
@@ -1534,14 +1528,16 @@ pub fn prove_netlist(
     } else {
         Some(net.collapse_flops(&[spec.output.as_str()], &[])?)
     };
-    let (net, flops, latency) = match &collapsed {
-        None => (net, 0, 0),
+    let (net, flops, latency, enable, reset) = match &collapsed {
+        None => (net, 0, 0, None, None),
         // An output that depends on no input has no latency of its own.
-        Some(c) => (&c.net, c.flops, c.latency.unwrap_or(spec.latency)),
-    };
-    let (enable, reset) = match &collapsed {
-        Some(c) => (c.enable.clone(), c.reset.clone()),
-        None => (None, None),
+        Some(c) => (
+            &c.net,
+            c.flops,
+            c.latency.unwrap_or(spec.latency),
+            c.enable.clone(),
+            c.reset.clone(),
+        ),
     };
     if latency != spec.latency {
         return Err(SynthError::InvalidDesign(format!(

@@ -345,7 +345,8 @@ fn prove_multibeat(
         .inputs
         .iter()
         .find(|(name, _)| name == "beat_q")
-        .map_or(1, |(_, b)| b.len() as u32);
+        .map(|(_, b)| b.len() as u32)
+        .expect("collapse_flops makes the cut register an input");
     let build = |miter: bool| -> Result<Design, FormalError> {
         let mut m = ModuleBuilder::new("butterfly_beats");
         let (data, mask) = reference_inputs(&mut m, p);
